@@ -1,0 +1,55 @@
+# dsinfer: `make test` builds everything and runs every test; see README.md.
+# Build folders: build/ (Release), build-asan/ (ASan+UBSan), build-clang/, build-fuzz/.
+
+JOBS ?= $(shell nproc)
+WERROR ?= OFF
+FUZZ_SECONDS ?= 60
+CMAKE_FLAGS ?=
+
+.PHONY: all deps build test asan clang fuzz bench lint clean
+
+all: build
+
+deps:
+	bash scripts/install-deps.sh
+
+build: deps
+	cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DDSINFER_WERROR=$(WERROR) $(CMAKE_FLAGS)
+	cmake --build build -j $(JOBS)
+
+test: build
+	cd build && ctest --output-on-failure -j $(JOBS) --timeout 600
+
+# Unit tests under AddressSanitizer + UndefinedBehaviorSanitizer.
+asan: deps
+	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDSINFER_WERROR=$(WERROR) \
+	  -DDSINFER_SANITIZE=address,undefined -DDSINFER_BUILD_BENCH=OFF $(CMAKE_FLAGS)
+	cmake --build build-asan -j $(JOBS)
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --output-on-failure -j $(JOBS) -L unit --timeout 900
+
+# The whole tree must also compile (and its unit tests pass) with clang.
+clang: deps
+	cmake -S . -B build-clang -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=clang++ \
+	  -DDSINFER_WERROR=$(WERROR) -DDSINFER_BUILD_BENCH=OFF $(CMAKE_FLAGS)
+	cmake --build build-clang -j $(JOBS)
+	cd build-clang && ctest --output-on-failure -j $(JOBS) -L unit --timeout 600
+
+# libFuzzer on every parser of untrusted bytes, FUZZ_SECONDS each, seeded from tests/data.
+fuzz: deps
+	cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
+	  -DDSINFER_BUILD_FUZZ=ON -DDSINFER_BUILD_TESTS=OFF -DDSINFER_BUILD_BENCH=OFF \
+	  -DDSINFER_SANITIZE=address,undefined $(CMAKE_FLAGS)
+	cmake --build build-fuzz -j $(JOBS)
+	bash scripts/run-fuzzers.sh build-fuzz $(FUZZ_SECONDS)
+
+bench: build
+	bash scripts/run-benchmarks.sh build
+
+# clang-format on every C++ file; clang-tidy on files changed recently (see scripts/lint.sh).
+lint: build
+	bash scripts/lint.sh build
+
+clean:
+	rm -rf build build-asan build-clang build-fuzz

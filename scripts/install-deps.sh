@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs every Debian package dsinfer needs to build, test, fuzz and benchmark.
+# Idempotent: packages already present are skipped, so a warm machine pays ~1 s.
+# Used by the Makefile (`make deps`), the README and .ci/run: one list, one place.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential g++ cmake ninja-build pkg-config git
+  clang clang-14 libclang-rt-14-dev   # clang must compile the tree; libFuzzer + sanitizer runtimes
+  clang-format clang-tidy
+  # libraries (DESIGN.md "Rules of the house")
+  libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libssl-dev                          # SHA-256 in tests now; TLS, AES-GCM and JWT later
+  # test helpers: independent reference writers/readers in Debian's own python3
+  python3 python3-numpy
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+sudo_cmd=()
+[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

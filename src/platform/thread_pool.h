@@ -1,0 +1,79 @@
+// ThreadPool: a fixed set of workers for data-parallel kernels.
+//
+// ParallelFor(n, fn) splits [0, n) into one contiguous static chunk per thread (the caller
+// runs chunk 0) and returns when every chunk is done. Static chunks keep each thread on the
+// same rows of a weight matrix step after step, which is what memory-bound matvec wants.
+// No allocation per call: the job is a function pointer plus context living on the caller's
+// stack, published through atomics.
+//
+// Thread safety: ParallelFor may be called from one thread at a time (the engine thread
+// owns the pool); nested calls from inside a job run serially on the calling worker.
+#ifndef DSINFER_PLATFORM_THREAD_POOL_H_
+#define DSINFER_PLATFORM_THREAD_POOL_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+namespace dsinfer {
+
+class ThreadPool {
+ public:
+  // `num_threads` counts the caller: 1 means no workers, all work inline.
+  explicit ThreadPool(int num_threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int num_threads() const { return num_threads_; }
+
+  // Calls fn(begin, end, thread_index) over disjoint chunks covering [0, n); chunk starts are
+  // multiples of `grain` so that blocks of rows are never split.
+  template <typename Fn>
+  void ParallelFor(int64_t n, Fn&& fn, int64_t grain = 1) {
+    using F = std::remove_reference_t<Fn>;
+    Run(
+        n, grain,
+        [](void* ctx, int64_t begin, int64_t end, int thread) {
+          (*static_cast<F*>(ctx))(begin, end, thread);
+        },
+        const_cast<void*>(static_cast<const void*>(&fn)));
+  }
+
+  // The [begin, end) chunk of thread `thread` out of `threads` (exposed for tests).
+  static void ChunkRange(int64_t n, int64_t grain, int threads, int thread, int64_t* begin,
+                         int64_t* end);
+
+ private:
+  using JobFn = void (*)(void* ctx, int64_t begin, int64_t end, int thread);
+
+  void Run(int64_t n, int64_t grain, JobFn fn, void* ctx);
+  void WorkerLoop(int thread);
+  void RunChunk(int thread);
+
+  const int num_threads_;
+  std::vector<std::thread> workers_;
+
+  // The current job; written by the caller before `generation_` is bumped.
+  JobFn job_fn_ = nullptr;
+  void* job_ctx_ = nullptr;
+  int64_t job_n_ = 0;
+  int64_t job_grain_ = 1;
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable done_;
+  uint64_t generation_ = 0;  // guarded by mutex_
+  int pending_ = 0;          // workers still running this generation; guarded by mutex_
+  bool stop_ = false;        // guarded by mutex_
+  static thread_local bool inside_job_;
+};
+
+}  // namespace dsinfer
+
+#endif  // DSINFER_PLATFORM_THREAD_POOL_H_

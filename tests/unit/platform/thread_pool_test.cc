@@ -1,0 +1,80 @@
+#include "platform/thread_pool.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <set>
+#include <vector>
+
+namespace dsinfer {
+namespace {
+
+TEST(ThreadPoolTest, ChunksCoverRangeExactlyOnceAndRespectGrain) {
+  for (int threads : {1, 2, 3, 7}) {
+    for (int64_t n : {0, 1, 5, 31, 32, 33, 1000}) {
+      for (int64_t grain : {1, 4, 32}) {
+        std::vector<int> hits(static_cast<size_t>(n), 0);
+        int64_t prev_end = 0;
+        for (int t = 0; t < threads; ++t) {
+          int64_t begin = 0, end = 0;
+          ThreadPool::ChunkRange(n, grain, threads, t, &begin, &end);
+          ASSERT_LE(begin, end);
+          if (begin < end) {
+            EXPECT_EQ(begin, prev_end);
+            EXPECT_EQ(begin % grain, 0);
+            prev_end = end;
+          }
+          for (int64_t i = begin; i < end; ++i) ++hits[static_cast<size_t>(i)];
+        }
+        for (int h : hits) ASSERT_EQ(h, 1) << "n=" << n << " grain=" << grain;
+      }
+    }
+  }
+}
+
+TEST(ThreadPoolTest, ParallelForRunsEveryIndexOnce) {
+  ThreadPool pool(4);
+  EXPECT_EQ(pool.num_threads(), 4);
+  for (int round = 0; round < 200; ++round) {
+    const int64_t n = 1 + round * 37 % 1001;
+    std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
+    std::set<int> threads_seen;
+    std::mutex mu;
+    pool.ParallelFor(n, [&](int64_t begin, int64_t end, int thread) {
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        threads_seen.insert(thread);
+      }
+      for (int64_t i = begin; i < end; ++i) hits[static_cast<size_t>(i)]++;
+    });
+    for (auto& h : hits) ASSERT_EQ(h.load(), 1);
+    for (int t : threads_seen) EXPECT_TRUE(t >= 0 && t < 4);
+  }
+}
+
+TEST(ThreadPoolTest, NestedCallsRunInline) {
+  ThreadPool pool(3);
+  std::atomic<int64_t> total{0};
+  pool.ParallelFor(6, [&](int64_t begin, int64_t end, int) {
+    for (int64_t i = begin; i < end; ++i) {
+      pool.ParallelFor(10, [&](int64_t b, int64_t e, int) { total += e - b; });
+    }
+  });
+  EXPECT_EQ(total.load(), 60);
+}
+
+TEST(ThreadPoolTest, SingleThreadPoolHasNoWorkers) {
+  ThreadPool pool(0);  // clamped to 1
+  EXPECT_EQ(pool.num_threads(), 1);
+  int calls = 0;
+  pool.ParallelFor(100, [&](int64_t begin, int64_t end, int thread) {
+    EXPECT_EQ(begin, 0);
+    EXPECT_EQ(end, 100);
+    EXPECT_EQ(thread, 0);
+    ++calls;
+  });
+  EXPECT_EQ(calls, 1);
+}
+
+}  // namespace
+}  // namespace dsinfer
