@@ -1,6 +1,6 @@
 #include "formats/gguf_value.h"
 
-#include <cstring>
+#include <bit>
 #include <limits>
 #include <type_traits>
 
@@ -132,10 +132,8 @@ std::string GgufValue::ToDisplayString(size_t max_items) const {
           }
           if (v.items.size() > max_items) out += ", ...";
           return out + "]";
-        } else if constexpr (std::is_floating_point_v<T>) {
-          return fmt::format("{}", v);  // shortest round-trip form
         } else {
-          return fmt::format("{}", v);
+          return fmt::format("{}", v);  // floats in their shortest round-trip form
         }
       },
       storage_);
@@ -153,7 +151,8 @@ bool operator==(const GgufValue& a, const GgufValue& b) {
         const T& vb = std::get<T>(b.storage_);
         if constexpr (std::is_floating_point_v<T>) {
           // Bitwise for floats: NaN payloads and -0.0 must survive a round trip.
-          return std::memcmp(&va, &vb, sizeof(T)) == 0;
+          using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
+          return std::bit_cast<Bits>(va) == std::bit_cast<Bits>(vb);
         } else {
           return va == vb;
         }

@@ -156,7 +156,7 @@ Status GgufWriter::AddTensorOwned(std::string name, DType dtype, std::span<const
   // Checked before taking ownership so a failed call leaves the writer unchanged.
   DSI_RETURN_IF_ERROR(CheckTensor(name, dtype, ne).status());
   owned_.push_back(std::move(data));
-  const Status status = Append(std::move(name), dtype, ne, owned_.back(), /*streamed=*/false);
+  Status status = Append(std::move(name), dtype, ne, owned_.back(), /*streamed=*/false);
   if (!status.ok()) owned_.pop_back();
   return status;
 }

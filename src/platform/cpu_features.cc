@@ -54,8 +54,8 @@ CpuFeatures Probe() {
 
   if (Cpuid(0x80000000, 0).eax >= 0x80000004) {
     char brand[49] = {};
-    for (uint32_t i = 0; i < 3; ++i) {
-      const CpuidRegs r = Cpuid(0x80000002 + i, 0);
+    for (size_t i = 0; i < 3; ++i) {
+      const CpuidRegs r = Cpuid(0x80000002 + static_cast<uint32_t>(i), 0);
       std::memcpy(brand + 16 * i + 0, &r.eax, 4);
       std::memcpy(brand + 16 * i + 4, &r.ebx, 4);
       std::memcpy(brand + 16 * i + 8, &r.ecx, 4);
@@ -126,8 +126,8 @@ StatusOr<Isa> ParseIsa(std::string_view name) {
 }
 
 const CpuFeatures& GetCpuFeatures() {
-  static const CpuFeatures features = Probe();
-  return features;
+  static const CpuFeatures kFeatures = Probe();
+  return kFeatures;
 }
 
 Isa BestIsa(const CpuFeatures& f) {
@@ -154,11 +154,11 @@ StatusOr<Isa> ResolveIsa(const CpuFeatures& features, std::string_view forced) {
 }
 
 StatusOr<Isa> SelectedIsa() {
-  static const StatusOr<Isa> selected = [] {
+  static const StatusOr<Isa> kSelected = [] {
     const char* env = std::getenv("DSINFER_ISA");
     return ResolveIsa(GetCpuFeatures(), env == nullptr ? "" : env);
   }();
-  return selected;
+  return kSelected;
 }
 
 std::string DescribeCpuFeatures(const CpuFeatures& f) {

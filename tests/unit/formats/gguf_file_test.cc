@@ -133,7 +133,7 @@ TEST(GgufWriterTest, EveryValueTypeAndTensorRoundTrips) {
   };
   for (const auto& kv : kvs) ASSERT_TRUE(writer.AddKeyValue(kv.key, kv.value).ok()) << kv.key;
 
-  std::vector<std::byte> f32(3 * 5 * 4), q8(34 * 2 * 3), q4k(144 * 2);
+  std::vector<std::byte> f32(60), q8(204), q4k(288);
   for (size_t i = 0; i < f32.size(); ++i) f32[i] = std::byte(i * 7);
   for (size_t i = 0; i < q8.size(); ++i) q8[i] = std::byte(i * 13 + 1);
   const int64_t ne_f32[] = {5, 3};
@@ -379,7 +379,7 @@ TEST(GgufMalformedTest, EveryTruncationOfAValidFileFailsCleanly) {
   const size_t last_end =
       whole->data_offset() + whole->tensors().back().offset + whole->tensors().back().n_bytes;
   for (size_t n = 0; n < last_end; n += (n < whole->data_offset() ? 1 : 97)) {
-    const std::vector<std::byte> cut(good.begin(), good.begin() + n);
+    const std::vector<std::byte> cut(good.begin(), good.begin() + static_cast<ptrdiff_t>(n));
     EXPECT_FALSE(GgufFile::Parse(cut, "cut.gguf", nullptr).ok()) << "cut at " << n;
   }
 }

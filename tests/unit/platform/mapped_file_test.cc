@@ -12,7 +12,7 @@ namespace dsinfer {
 namespace {
 
 std::string WriteTemp(const std::string& name, const std::string& contents) {
-  const std::string path = ::testing::TempDir() + "/" + name;
+  std::string path = ::testing::TempDir() + "/" + name;
   std::ofstream(path, std::ios::binary) << contents;
   return path;
 }

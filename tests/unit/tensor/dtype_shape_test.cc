@@ -84,7 +84,7 @@ TEST(ShapeTest, CountsAndOverflow) {
 }
 
 TEST(TensorViewTest, RowsOfAQuantisedMatrix) {
-  std::vector<std::byte> bytes(3 * 2 * 34);
+  std::vector<std::byte> bytes(204);  // 3 rows of 2 Q8_0 blocks
   const TensorView view{.dtype = DType::kQ8_0, .shape = Shape{3, 64}, .bytes = bytes};
   EXPECT_EQ(view.num_rows(), 3);
   EXPECT_EQ(view.row_bytes(), 68);
