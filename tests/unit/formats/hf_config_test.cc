@@ -1,0 +1,573 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "formats/generation_config.h"
+#include "formats/hf_config.h"
+
+namespace dsinfer {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+std::string HfDir() { return std::string(DSINFER_TEST_DATA_DIR) + "/hf"; }
+
+HfConfig LoadFixture(const std::string& name) {
+  auto config = LoadHfConfig(HfDir() + "/" + name);
+  EXPECT_TRUE(config.ok()) << config.status().ToString();
+  return config.ok() ? config.value() : HfConfig{};
+}
+
+StatusOr<HfConfig> Parse(const std::string& text) { return ParseHfConfig(text, "cfg.json"); }
+
+// --- the real configs (values from shared/reference/deepseek-models.md §1) ---
+
+TEST(HfConfigTest, DeepseekV2Lite) {
+  const HfConfig c = LoadFixture("deepseek_v2_lite");
+  EXPECT_EQ(c.model_type, HfModelType::kDeepseekV2);
+  EXPECT_THAT(c.architectures, ElementsAre("DeepseekV2ForCausalLM"));
+  EXPECT_EQ(c.torch_dtype, "bfloat16");
+  EXPECT_EQ(c.hidden_size, 2048);
+  EXPECT_EQ(c.intermediate_size, 10944);
+  EXPECT_EQ(c.moe_intermediate_size, 1408);
+  EXPECT_EQ(c.num_hidden_layers, 27);
+  EXPECT_EQ(c.num_attention_heads, 16);
+  EXPECT_EQ(c.num_key_value_heads, 16);
+  EXPECT_EQ(c.vocab_size, 102400);
+  EXPECT_EQ(c.max_position_embeddings, 163840);
+  EXPECT_EQ(c.rope_theta, 10000.0);
+  ASSERT_TRUE(c.rope_scaling.has_value());
+  EXPECT_EQ(c.rope_scaling->type, "yarn");
+  EXPECT_EQ(c.rope_scaling->factor, 40.0);
+  EXPECT_EQ(c.rope_scaling->original_max_position_embeddings, 4096);
+  EXPECT_EQ(c.rope_scaling->beta_fast, 32.0);
+  EXPECT_EQ(c.rope_scaling->beta_slow, 1.0);
+  EXPECT_EQ(c.rope_scaling->mscale, 0.707);
+  EXPECT_EQ(c.rope_scaling->mscale_all_dim, 0.707);
+  EXPECT_EQ(c.rms_norm_eps, 1e-6);
+  EXPECT_EQ(c.n_routed_experts, 64);
+  EXPECT_EQ(c.n_shared_experts, 2);
+  EXPECT_EQ(c.num_experts_per_tok, 6);
+  EXPECT_EQ(c.first_k_dense_replace, 1);
+  EXPECT_EQ(c.moe_layer_freq, 1);
+  EXPECT_EQ(c.n_group, 1);
+  EXPECT_EQ(c.topk_group, 1);
+  EXPECT_EQ(c.topk_method, "greedy");
+  EXPECT_EQ(c.scoring_func, "softmax");
+  EXPECT_EQ(c.routed_scaling_factor, 1.0);
+  EXPECT_FALSE(c.norm_topk_prob);
+  EXPECT_FALSE(c.q_lora_rank.has_value());  // null: a plain q_proj
+  EXPECT_EQ(c.kv_lora_rank, 512);
+  EXPECT_EQ(c.qk_nope_head_dim, 128);
+  EXPECT_EQ(c.qk_rope_head_dim, 64);
+  EXPECT_EQ(c.qk_head_dim(), 192);
+  EXPECT_EQ(c.v_head_dim, 128);
+  EXPECT_EQ(c.head_dim, 64);  // transformers' DeepseekV2Config: qk_rope_head_dim
+  EXPECT_FALSE(c.attention_bias);
+  EXPECT_FALSE(c.tie_word_embeddings);
+  EXPECT_EQ(c.bos_token_id, 100000);
+  EXPECT_THAT(c.eos_token_ids, ElementsAre(100001));
+  EXPECT_EQ(c.num_nextn_predict_layers, 0);
+  EXPECT_FALSE(c.quantization_config.has_value());
+  EXPECT_TRUE(c.uses_mla());
+  EXPECT_FALSE(c.IsMoeLayer(0));
+  EXPECT_TRUE(c.IsMoeLayer(1));
+  EXPECT_TRUE(c.IsMoeLayer(26));
+}
+
+TEST(HfConfigTest, DeepseekV3WithFp8Quantization) {
+  const HfConfig c = LoadFixture("deepseek_v3");
+  EXPECT_EQ(c.model_type, HfModelType::kDeepseekV3);
+  EXPECT_EQ(HfModelTypeName(c.model_type), "deepseek_v3");
+  EXPECT_EQ(c.hidden_size, 7168);
+  EXPECT_EQ(c.intermediate_size, 18432);
+  EXPECT_EQ(c.moe_intermediate_size, 2048);
+  EXPECT_EQ(c.num_hidden_layers, 61);
+  EXPECT_EQ(c.num_attention_heads, 128);
+  EXPECT_EQ(c.num_key_value_heads, 128);
+  EXPECT_EQ(c.vocab_size, 129280);
+  EXPECT_EQ(c.max_position_embeddings, 163840);
+  ASSERT_TRUE(c.rope_scaling.has_value());
+  EXPECT_EQ(c.rope_scaling->type, "yarn");
+  EXPECT_EQ(c.rope_scaling->factor, 40.0);
+  EXPECT_EQ(c.rope_scaling->mscale, 1.0);
+  EXPECT_EQ(c.rope_scaling->mscale_all_dim, 1.0);
+  EXPECT_EQ(c.n_routed_experts, 256);
+  EXPECT_EQ(c.n_shared_experts, 1);
+  EXPECT_EQ(c.num_experts_per_tok, 8);
+  EXPECT_EQ(c.first_k_dense_replace, 3);
+  EXPECT_EQ(c.n_group, 8);
+  EXPECT_EQ(c.topk_group, 4);
+  EXPECT_EQ(c.topk_method, "noaux_tc");
+  EXPECT_EQ(c.scoring_func, "sigmoid");
+  EXPECT_EQ(c.routed_scaling_factor, 2.5);
+  EXPECT_TRUE(c.norm_topk_prob);
+  EXPECT_EQ(c.q_lora_rank, 1536);
+  EXPECT_EQ(c.kv_lora_rank, 512);
+  EXPECT_EQ(c.num_nextn_predict_layers, 1);
+  EXPECT_EQ(c.bos_token_id, 0);
+  EXPECT_THAT(c.eos_token_ids, ElementsAre(1));
+  ASSERT_TRUE(c.quantization_config.has_value());
+  EXPECT_EQ(c.quantization_config->quant_method, "fp8");
+  EXPECT_EQ(c.quantization_config->fmt, "e4m3");
+  EXPECT_EQ(c.quantization_config->activation_scheme, "dynamic");
+  EXPECT_THAT(c.quantization_config->weight_block_size, ElementsAre(128, 128));
+  EXPECT_EQ(c.quantization_config->scale_fmt, "");
+  EXPECT_FALSE(c.IsMoeLayer(2));
+  EXPECT_TRUE(c.IsMoeLayer(3));
+}
+
+TEST(HfConfigTest, DeepseekMoe16b) {
+  const HfConfig c = LoadFixture("deepseek_moe_16b");
+  EXPECT_EQ(c.model_type, HfModelType::kDeepseek);
+  EXPECT_EQ(c.hidden_size, 2048);
+  EXPECT_EQ(c.intermediate_size, 10944);
+  EXPECT_EQ(c.moe_intermediate_size, 1408);
+  EXPECT_EQ(c.num_hidden_layers, 28);
+  EXPECT_EQ(c.num_attention_heads, 16);
+  EXPECT_EQ(c.num_key_value_heads, 16);
+  EXPECT_EQ(c.head_dim, 128);  // full-head RoPE, 2048 / 16
+  EXPECT_EQ(c.max_position_embeddings, 4096);
+  EXPECT_FALSE(c.rope_scaling.has_value());
+  EXPECT_EQ(c.n_routed_experts, 64);
+  EXPECT_EQ(c.n_shared_experts, 2);
+  EXPECT_EQ(c.num_experts_per_tok, 6);
+  EXPECT_EQ(c.first_k_dense_replace, 1);
+  EXPECT_EQ(c.topk_method, "greedy");
+  EXPECT_EQ(c.scoring_func, "softmax");
+  EXPECT_EQ(c.routed_scaling_factor, 1.0);
+  EXPECT_FALSE(c.norm_topk_prob);
+  EXPECT_FALSE(c.uses_mla());
+  EXPECT_EQ(c.bos_token_id, 100000);
+  EXPECT_THAT(c.eos_token_ids, ElementsAre(100001));
+}
+
+TEST(HfConfigTest, R1DistillQwen32b) {
+  const HfConfig c = LoadFixture("r1_distill_qwen_32b");
+  EXPECT_EQ(c.model_type, HfModelType::kQwen2);
+  EXPECT_EQ(c.hidden_size, 5120);
+  EXPECT_EQ(c.intermediate_size, 27648);
+  EXPECT_EQ(c.num_hidden_layers, 64);
+  EXPECT_EQ(c.num_attention_heads, 40);
+  EXPECT_EQ(c.num_key_value_heads, 8);
+  EXPECT_EQ(c.head_dim, 128);
+  EXPECT_EQ(c.vocab_size, 152064);
+  EXPECT_EQ(c.max_position_embeddings, 131072);
+  EXPECT_EQ(c.rope_theta, 1e6);
+  EXPECT_FALSE(c.rope_scaling.has_value());
+  EXPECT_EQ(c.rms_norm_eps, 1e-5);
+  EXPECT_FALSE(c.use_sliding_window);
+  EXPECT_EQ(c.sliding_window, 131072);
+  EXPECT_EQ(c.max_window_layers, 64);
+  EXPECT_TRUE(c.qkv_bias());  // Qwen2's q/k/v biases are not in its config
+  EXPECT_FALSE(c.attention_bias);
+  EXPECT_EQ(c.bos_token_id, 151643);
+  EXPECT_THAT(c.eos_token_ids, ElementsAre(151643));
+  EXPECT_FALSE(c.is_moe());
+  EXPECT_FALSE(c.IsMoeLayer(5));
+}
+
+TEST(HfConfigTest, R1DistillLlama8b) {
+  const HfConfig c = LoadFixture("r1_distill_llama_8b");
+  EXPECT_EQ(c.model_type, HfModelType::kLlama);
+  EXPECT_EQ(c.hidden_size, 4096);
+  EXPECT_EQ(c.intermediate_size, 14336);
+  EXPECT_EQ(c.num_hidden_layers, 32);
+  EXPECT_EQ(c.num_attention_heads, 32);
+  EXPECT_EQ(c.num_key_value_heads, 8);
+  EXPECT_EQ(c.head_dim, 128);  // derived: no head_dim key
+  EXPECT_EQ(c.vocab_size, 128256);
+  EXPECT_EQ(c.rope_theta, 500000.0);
+  ASSERT_TRUE(c.rope_scaling.has_value());
+  EXPECT_EQ(c.rope_scaling->type, "llama3");  // from "rope_type"
+  EXPECT_EQ(c.rope_scaling->factor, 8.0);
+  EXPECT_EQ(c.rope_scaling->low_freq_factor, 1.0);
+  EXPECT_EQ(c.rope_scaling->high_freq_factor, 4.0);
+  EXPECT_EQ(c.rope_scaling->original_max_position_embeddings, 8192);
+  EXPECT_EQ(c.rms_norm_eps, 1e-5);
+  EXPECT_FALSE(c.qkv_bias());
+  EXPECT_EQ(c.bos_token_id, 128000);
+  EXPECT_THAT(c.eos_token_ids, ElementsAre(128001));
+}
+
+TEST(HfConfigTest, DeepseekCoderLinearRope) {
+  const HfConfig c = LoadFixture("deepseek_coder_6_7b_instruct");
+  EXPECT_EQ(c.model_type, HfModelType::kLlama);
+  EXPECT_EQ(c.vocab_size, 32256);
+  EXPECT_EQ(c.max_position_embeddings, 16384);
+  EXPECT_EQ(c.rope_theta, 100000.0);
+  ASSERT_TRUE(c.rope_scaling.has_value());
+  EXPECT_EQ(c.rope_scaling->type, "linear");
+  EXPECT_EQ(c.rope_scaling->factor, 4.0);
+  EXPECT_EQ(c.bos_token_id, 32013);
+  EXPECT_THAT(c.eos_token_ids, ElementsAre(32021));
+}
+
+TEST(HfConfigTest, LoadAcceptsTheFilePathAndReportsMissingFiles) {
+  auto by_file = LoadHfConfig(HfDir() + "/deepseek_v3/config.json");
+  ASSERT_TRUE(by_file.ok()) << by_file.status().ToString();
+  EXPECT_EQ(by_file->hidden_size, 7168);
+
+  auto missing = LoadHfConfig(HfDir() + "/no_such_model");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  EXPECT_THAT(std::string(missing.status().message()), HasSubstr("no_such_model"));
+}
+
+// --- defaults for absent keys: those of each HF config class ---
+
+TEST(HfConfigDefaultsTest, DeepseekV3) {
+  auto c = Parse(R"({"model_type": "deepseek_v3"})");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->vocab_size, 129280);
+  EXPECT_EQ(c->hidden_size, 7168);
+  EXPECT_EQ(c->intermediate_size, 18432);
+  EXPECT_EQ(c->moe_intermediate_size, 2048);
+  EXPECT_EQ(c->num_hidden_layers, 61);
+  EXPECT_EQ(c->num_attention_heads, 128);
+  EXPECT_EQ(c->num_key_value_heads, 128);
+  EXPECT_EQ(c->n_shared_experts, 1);
+  EXPECT_EQ(c->n_routed_experts, 256);
+  EXPECT_EQ(c->routed_scaling_factor, 2.5);
+  EXPECT_EQ(c->kv_lora_rank, 512);
+  EXPECT_EQ(c->q_lora_rank, 1536);
+  EXPECT_EQ(c->qk_rope_head_dim, 64);
+  EXPECT_EQ(c->v_head_dim, 128);
+  EXPECT_EQ(c->qk_nope_head_dim, 128);
+  EXPECT_EQ(c->n_group, 8);
+  EXPECT_EQ(c->topk_group, 4);
+  EXPECT_EQ(c->num_experts_per_tok, 8);
+  EXPECT_EQ(c->first_k_dense_replace, 3);
+  EXPECT_TRUE(c->norm_topk_prob);
+  EXPECT_EQ(c->topk_method, "noaux_tc");
+  EXPECT_EQ(c->scoring_func, "sigmoid");
+  EXPECT_EQ(c->moe_layer_freq, 1);
+  EXPECT_EQ(c->num_nextn_predict_layers, 1);
+  EXPECT_EQ(c->max_position_embeddings, 4096);
+  EXPECT_EQ(c->rms_norm_eps, 1e-6);
+  EXPECT_EQ(c->rope_theta, 10000.0);
+  EXPECT_FALSE(c->rope_scaling.has_value());
+  EXPECT_EQ(c->bos_token_id, 0);
+  EXPECT_THAT(c->eos_token_ids, ElementsAre(1));
+  EXPECT_FALSE(c->pad_token_id.has_value());
+  EXPECT_FALSE(c->tie_word_embeddings);
+  EXPECT_FALSE(c->attention_bias);
+  EXPECT_EQ(c->hidden_act, "silu");
+  EXPECT_TRUE(c->architectures.empty());
+  EXPECT_TRUE(c->torch_dtype.empty());
+}
+
+TEST(HfConfigDefaultsTest, DeepseekV2NeedsOnlyExpertsPerToken) {
+  // transformers' DeepseekV2Config defaults num_experts_per_tok to None with 64 experts, a
+  // config no model can run; everything else has a usable default.
+  auto bare = Parse(R"({"model_type": "deepseek_v2"})");
+  ASSERT_FALSE(bare.ok());
+  EXPECT_THAT(std::string(bare.status().message()), HasSubstr("num_experts_per_tok"));
+
+  auto c = Parse(R"({"model_type": "deepseek_v2", "num_experts_per_tok": 6})");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->vocab_size, 32000);
+  EXPECT_EQ(c->hidden_size, 4096);
+  EXPECT_EQ(c->num_hidden_layers, 32);
+  EXPECT_EQ(c->num_key_value_heads, 32);  // None -> num_attention_heads
+  EXPECT_EQ(c->max_position_embeddings, 2048);
+  EXPECT_EQ(c->moe_intermediate_size, 1407);
+  EXPECT_EQ(c->n_routed_experts, 64);
+  EXPECT_EQ(c->n_shared_experts, 2);
+  EXPECT_EQ(c->first_k_dense_replace, 0);
+  EXPECT_EQ(c->q_lora_rank, 1536);
+  EXPECT_EQ(c->topk_method, "greedy");
+  EXPECT_EQ(c->scoring_func, "softmax");
+  EXPECT_EQ(c->n_group, 0);
+  EXPECT_EQ(c->routed_scaling_factor, 1.0);
+  EXPECT_EQ(c->bos_token_id, 1);
+  EXPECT_THAT(c->eos_token_ids, ElementsAre(2));
+  EXPECT_EQ(c->head_dim, 64);
+}
+
+TEST(HfConfigDefaultsTest, LlamaQwen2AndDeepseek) {
+  auto llama = Parse(R"({"model_type": "llama"})");
+  ASSERT_TRUE(llama.ok()) << llama.status().ToString();
+  EXPECT_EQ(llama->vocab_size, 32000);
+  EXPECT_EQ(llama->hidden_size, 4096);
+  EXPECT_EQ(llama->intermediate_size, 11008);
+  EXPECT_EQ(llama->num_hidden_layers, 32);
+  EXPECT_EQ(llama->num_key_value_heads, 32);
+  EXPECT_EQ(llama->head_dim, 128);
+  EXPECT_EQ(llama->max_position_embeddings, 2048);
+  EXPECT_EQ(llama->bos_token_id, 1);
+  EXPECT_THAT(llama->eos_token_ids, ElementsAre(2));
+  EXPECT_FALSE(llama->is_moe());
+
+  auto qwen = Parse(R"({"model_type": "qwen2"})");
+  ASSERT_TRUE(qwen.ok()) << qwen.status().ToString();
+  EXPECT_EQ(qwen->vocab_size, 151936);
+  EXPECT_EQ(qwen->intermediate_size, 22016);
+  EXPECT_EQ(qwen->num_key_value_heads, 32);
+  EXPECT_EQ(qwen->max_position_embeddings, 32768);
+  EXPECT_FALSE(qwen->use_sliding_window);
+  EXPECT_EQ(qwen->sliding_window, 4096);
+  EXPECT_EQ(qwen->max_window_layers, 28);
+  EXPECT_FALSE(qwen->bos_token_id.has_value());
+  EXPECT_TRUE(qwen->eos_token_ids.empty());
+
+  // The MoE-16B class defaults to no routed experts: a dense model.
+  auto deepseek = Parse(R"({"model_type": "deepseek"})");
+  ASSERT_TRUE(deepseek.ok()) << deepseek.status().ToString();
+  EXPECT_EQ(deepseek->vocab_size, 102400);
+  EXPECT_EQ(deepseek->num_hidden_layers, 30);
+  EXPECT_EQ(deepseek->moe_intermediate_size, 1407);
+  EXPECT_FALSE(deepseek->is_moe());
+  EXPECT_FALSE(deepseek->IsMoeLayer(3));
+  EXPECT_EQ(deepseek->bos_token_id, 100000);
+}
+
+TEST(HfConfigDefaultsTest, NullsAndAlternativeSpellings) {
+  auto c = Parse(R"({
+    "model_type": "llama", "num_key_value_heads": null, "head_dim": 64, "hidden_size": 2048,
+    "vocab_size": 128256,
+    "num_attention_heads": 64, "eos_token_id": [128001, 128008, 128009], "bos_token_id": null,
+    "pad_token_id": -1, "dtype": "float16", "max_position_embeddings": 8192.0,
+    "rope_parameters": {"rope_type": "default", "rope_theta": 250000.0},
+    "architectures": null, "some_future_key": {"nested": [1, 2, 3]}
+  })");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->num_key_value_heads, 64);
+  EXPECT_EQ(c->head_dim, 64);
+  EXPECT_THAT(c->eos_token_ids, ElementsAre(128001, 128008, 128009));
+  EXPECT_FALSE(c->bos_token_id.has_value());
+  EXPECT_EQ(c->pad_token_id, -1);
+  EXPECT_EQ(c->torch_dtype, "float16");
+  EXPECT_EQ(c->max_position_embeddings, 8192);
+  EXPECT_EQ(c->rope_theta, 250000.0);
+  EXPECT_FALSE(c->rope_scaling.has_value());
+
+  auto yarn = Parse(R"({"model_type": "deepseek_v3", "rope_scaling": {"rope_type": "yarn",
+                        "type": "yarn", "factor": 40}})");
+  ASSERT_TRUE(yarn.ok()) << yarn.status().ToString();
+  EXPECT_EQ(yarn->rope_scaling->beta_fast, 32.0);  // remote-code yarn defaults
+  EXPECT_EQ(yarn->rope_scaling->beta_slow, 1.0);
+  EXPECT_EQ(yarn->rope_scaling->mscale, 1.0);
+  EXPECT_EQ(yarn->rope_scaling->mscale_all_dim, 0.0);
+  EXPECT_FALSE(yarn->rope_scaling->original_max_position_embeddings.has_value());
+
+  auto v31 = Parse(R"({"model_type": "deepseek_v3", "quantization_config": {"quant_method": "fp8",
+                       "fmt": "e4m3", "weight_block_size": [128, 128], "scale_fmt": "ue8m0"}})");
+  ASSERT_TRUE(v31.ok()) << v31.status().ToString();
+  EXPECT_EQ(v31->quantization_config->scale_fmt, "ue8m0");
+
+  auto dense_v2 = Parse(R"({"model_type": "deepseek_v2", "n_routed_experts": null})");
+  ASSERT_TRUE(dense_v2.ok()) << dense_v2.status().ToString();
+  EXPECT_FALSE(dense_v2->is_moe());
+}
+
+// --- bad configs: the error names the file and the field ---
+
+struct BadConfig {
+  const char* json;
+  const char* field;   // must appear in the message
+  const char* detail;  // and so must this
+};
+
+TEST(HfConfigErrorsTest, BadConfigsNameTheField) {
+  const std::vector<BadConfig> cases = {
+      {R"({"model_type": "llama",})", "not valid JSON", "line 1, column 24"},
+      {"[1]", "not a JSON object", ""},
+      {R"({"hidden_size": 4096})", "model_type", "missing"},
+      {R"({"model_type": 3})", "model_type", "must be a string"},
+      {R"({"model_type": "mistral"})", "model_type 'mistral'",
+       "supported: llama, qwen2, deepseek, deepseek_v2, deepseek_v3"},
+      {R"({"model_type": "llama", "hidden_size": "4096"})", "hidden_size",
+       "must be an integer, got \"4096\""},
+      {R"({"model_type": "llama", "hidden_size": 4096.5})", "hidden_size", "must be an integer"},
+      {R"({"model_type": "llama", "hidden_size": 0})", "hidden_size", "0 is not positive"},
+      {R"({"model_type": "llama", "num_hidden_layers": -2})", "num_hidden_layers", "not positive"},
+      {R"({"model_type": "llama", "vocab_size": null})", "vocab_size", "got null"},
+      {R"({"model_type": "llama", "num_key_value_heads": 5})", "num_key_value_heads",
+       "5 does not divide num_attention_heads 32"},
+      {R"({"model_type": "llama", "hidden_size": 4000, "num_attention_heads": 48})", "hidden_size",
+       "not divisible by num_attention_heads 48"},
+      {R"({"model_type": "llama", "head_dim": 63})", "head_dim", "odd"},
+      {R"({"model_type": "llama", "rope_theta": -1})", "rope_theta", "not positive"},
+      {R"({"model_type": "llama", "rope_theta": "big"})", "rope_theta", "must be a number"},
+      {R"({"model_type": "llama", "rms_norm_eps": 0})", "rms_norm_eps", "not in (0, 1)"},
+      {R"({"model_type": "llama", "tie_word_embeddings": "false"})", "tie_word_embeddings",
+       "must be true or false"},
+      {R"({"model_type": "llama", "eos_token_id": "</s>"})", "eos_token_id",
+       "an integer, a list of integers or null"},
+      {R"({"model_type": "llama", "eos_token_id": [2, "x"]})", "eos_token_id", "list of integers"},
+      {R"({"model_type": "llama", "eos_token_id": 32000})", "eos_token_id",
+       "32000 is outside the vocabulary [0, 32000)"},
+      {R"({"model_type": "llama", "bos_token_id": -5})", "bos_token_id", "outside the vocabulary"},
+      {R"({"model_type": "llama", "architectures": "LlamaForCausalLM"})", "architectures",
+       "list of strings"},
+      {R"({"model_type": "llama", "rope_scaling": "yarn"})", "rope_scaling", "an object or null"},
+      {R"({"model_type": "llama", "rope_scaling": {"factor": 2}})", "rope_scaling.type", "missing"},
+      {R"({"model_type": "llama", "rope_scaling": {"type": "linear"}})", "rope_scaling.factor",
+       "missing (required by linear)"},
+      {R"({"model_type": "llama", "rope_scaling": {"type": "linear", "factor": 0}})",
+       "rope_scaling.factor", "not positive"},
+      {R"({"model_type": "llama", "rope_scaling": {"type": "longrope", "factor": 2}})",
+       "rope_scaling.type", "'longrope' is not supported"},
+      {R"({"model_type": "llama", "rope_scaling": {"type": "yarn", "rope_type": "linear",
+          "factor": 2}})",
+       "rope_scaling.rope_type", "disagrees with type 'yarn'"},
+      {R"({"model_type": "llama", "rope_scaling": {"rope_type": "llama3", "factor": 8,
+          "high_freq_factor": 4, "original_max_position_embeddings": 8192}})",
+       "rope_scaling.low_freq_factor", "missing (required by llama3)"},
+      {R"({"model_type": "llama", "rope_scaling": {"rope_type": "llama3", "factor": 8,
+          "low_freq_factor": 4, "high_freq_factor": 4, "original_max_position_embeddings": 8192}})",
+       "rope_scaling.high_freq_factor", "not greater than low_freq_factor"},
+      {R"({"model_type": "llama", "rope_scaling": {"type": "yarn", "factor": 4,
+          "original_max_position_embeddings": 0}})",
+       "rope_scaling.original_max_position_embeddings", "not positive"},
+      {R"({"model_type": "llama", "rope_scaling": {"type": "yarn", "factor": 4, "mscale": "x"}})",
+       "rope_scaling.mscale", "must be a number"},
+      {R"({"model_type": "qwen2", "use_sliding_window": true, "sliding_window": null})",
+       "sliding_window", "positive integer when use_sliding_window"},
+      {R"({"model_type": "qwen2", "use_sliding_window": 1})", "use_sliding_window",
+       "true or false"},
+      {R"({"model_type": "deepseek_v3", "num_experts_per_tok": 300})", "num_experts_per_tok",
+       "300 is not in [1, n_routed_experts = 256]"},
+      {R"({"model_type": "deepseek_v3", "num_experts_per_tok": null})", "num_experts_per_tok",
+       "null or absent, but a MoE model (n_routed_experts = 256) needs it"},
+      {R"({"model_type": "deepseek_v3", "num_experts_per_tok": -1})", "num_experts_per_tok",
+       "-1 is not in [1, n_routed_experts = 256]"},
+      {R"({"model_type": "deepseek_v3", "n_routed_experts": -4})", "n_routed_experts", "negative"},
+      {R"({"model_type": "deepseek_v3", "n_shared_experts": -1})", "n_shared_experts", "negative"},
+      {R"({"model_type": "deepseek_v3", "moe_intermediate_size": 0})", "moe_intermediate_size",
+       "not positive"},
+      {R"({"model_type": "deepseek_v3", "first_k_dense_replace": 62})", "first_k_dense_replace",
+       "not in [0, num_hidden_layers = 61]"},
+      {R"({"model_type": "deepseek_v3", "moe_layer_freq": 0})", "moe_layer_freq", "not positive"},
+      {R"({"model_type": "deepseek_v3", "routed_scaling_factor": 0})", "routed_scaling_factor",
+       "not positive"},
+      {R"({"model_type": "deepseek_v3", "n_group": 7})", "n_group",
+       "7 does not divide n_routed_experts 256"},
+      {R"({"model_type": "deepseek_v3", "n_group": null})", "n_group",
+       "must be positive for topk_method noaux_tc"},
+      {R"({"model_type": "deepseek_v3", "topk_group": 9})", "topk_group",
+       "9 is not in [1, n_group = 8]"},
+      {R"({"model_type": "deepseek_v3", "topk_group": 1, "num_experts_per_tok": 40})",
+       "num_experts_per_tok", "exceeds the 32 experts in topk_group 1 of 8 groups"},
+      {R"({"model_type": "deepseek_v3", "topk_method": "greedy"})", "topk_method",
+       "'greedy' is not supported for deepseek_v3 (supported: noaux_tc)"},
+      {R"({"model_type": "deepseek_v3", "scoring_func": "softmax"})", "scoring_func",
+       "not supported for deepseek_v3"},
+      {R"({"model_type": "deepseek_v2", "num_experts_per_tok": 6, "scoring_func": "sigmoid"})",
+       "scoring_func", "supported: softmax"},
+      {R"({"model_type": "deepseek_v2", "num_experts_per_tok": 6, "topk_method": "gready"})",
+       "topk_method", "supported: greedy, group_limited_greedy"},
+      {R"({"model_type": "deepseek_v2", "num_experts_per_tok": 6, "norm_topk_prob": 0})",
+       "norm_topk_prob", "true or false"},
+      {R"({"model_type": "deepseek_v3", "q_lora_rank": 0})", "q_lora_rank", "not positive"},
+      {R"({"model_type": "deepseek_v3", "q_lora_rank": "1536"})", "q_lora_rank",
+       "an integer or null"},
+      {R"({"model_type": "deepseek_v3", "kv_lora_rank": null})", "kv_lora_rank", "got null"},
+      {R"({"model_type": "deepseek_v3", "qk_rope_head_dim": 63})", "qk_rope_head_dim", "odd"},
+      {R"({"model_type": "deepseek_v3", "v_head_dim": 0})", "v_head_dim", "not positive"},
+      {R"({"model_type": "deepseek_v3", "num_nextn_predict_layers": -1})",
+       "num_nextn_predict_layers", "negative"},
+      {R"({"model_type": "deepseek_v3", "quantization_config": [1]})", "quantization_config",
+       "an object or null"},
+      {R"({"model_type": "deepseek_v3", "quantization_config": {"fmt": "e4m3"}})",
+       "quantization_config.quant_method", "missing"},
+      {R"({"model_type": "deepseek_v3", "quantization_config": {"quant_method": "fp8",
+          "weight_block_size": [128]}})",
+       "quantization_config.weight_block_size", "has 1 entries"},
+      {R"({"model_type": "deepseek_v3", "quantization_config": {"quant_method": "fp8",
+          "weight_block_size": [128, 0]}})",
+       "quantization_config.weight_block_size", "positive integers"},
+  };
+  for (const BadConfig& c : cases) {
+    SCOPED_TRACE(c.json);
+    auto parsed = Parse(c.json);
+    ASSERT_FALSE(parsed.ok());
+    const std::string message(parsed.status().message());
+    EXPECT_THAT(message, ::testing::StartsWith("cfg.json: "));
+    EXPECT_THAT(message, HasSubstr(c.field));
+    EXPECT_THAT(message, HasSubstr(c.detail));
+  }
+}
+
+TEST(HfConfigErrorsTest, CodesSeparateBadValuesFromUnsupportedOnes) {
+  EXPECT_EQ(Parse(R"({"model_type": "gpt2"})").status().code(), StatusCode::kUnimplemented);
+  EXPECT_EQ(Parse(R"({"model_type": "llama", "hidden_size": 0})").status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(Parse("\xFF").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(Parse("{\"a\": \"\xC0\xAF\"}").status().message()),
+              HasSubstr("not valid UTF-8"));
+}
+
+// --- generation_config.json ---
+
+TEST(GenerationConfigTest, ReadsR1Defaults) {
+  auto g = LoadGenerationConfig(HfDir() + "/deepseek_v3");
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  ASSERT_TRUE(g->has_value());
+  const GenerationConfig& c = **g;
+  EXPECT_EQ(c.bos_token_id, 0);
+  EXPECT_THAT(c.eos_token_ids, ElementsAre(1));
+  EXPECT_EQ(c.do_sample, true);
+  EXPECT_EQ(c.temperature, 0.6);
+  EXPECT_EQ(c.top_p, 0.95);
+  EXPECT_FALSE(c.top_k.has_value());
+  EXPECT_FALSE(c.max_new_tokens.has_value());
+  EXPECT_FALSE(c.repetition_penalty.has_value());
+}
+
+TEST(GenerationConfigTest, AbsentFileIsNotAnError) {
+  auto g = LoadGenerationConfig(HfDir() + "/deepseek_v2_lite");
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  EXPECT_FALSE(g->has_value());
+}
+
+TEST(GenerationConfigTest, AllFieldsAndNulls) {
+  auto g = ParseGenerationConfig(R"({"bos_token_id": 1, "eos_token_id": [2, 3],
+      "pad_token_id": null, "temperature": 0, "top_p": 1, "top_k": 50, "do_sample": false,
+      "max_length": 4096, "max_new_tokens": 512, "repetition_penalty": 1.1, "other": "x"})",
+                                 "gen.json");
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  EXPECT_EQ(g->bos_token_id, 1);
+  EXPECT_THAT(g->eos_token_ids, ElementsAre(2, 3));
+  EXPECT_FALSE(g->pad_token_id.has_value());
+  EXPECT_EQ(g->temperature, 0.0);
+  EXPECT_EQ(g->top_p, 1.0);
+  EXPECT_EQ(g->top_k, 50);
+  EXPECT_EQ(g->do_sample, false);
+  EXPECT_EQ(g->max_length, 4096);
+  EXPECT_EQ(g->max_new_tokens, 512);
+  EXPECT_EQ(g->repetition_penalty, 1.1);
+}
+
+TEST(GenerationConfigTest, BadValuesNameTheField) {
+  const std::vector<std::pair<const char*, const char*>> cases = {
+      {R"({"temperature": "hot"})", "temperature: must be a number"},
+      {R"({"temperature": -0.5})", "temperature: -0.5 is negative"},
+      {R"({"top_p": 1.5})", "top_p: 1.5 is not in (0, 1]"},
+      {R"({"top_p": 0})", "top_p: 0 is not in (0, 1]"},
+      {R"({"top_k": -1})", "top_k: -1 is negative"},
+      {R"({"do_sample": "yes"})", "do_sample: must be true or false"},
+      {R"({"max_new_tokens": 0})", "max_new_tokens: 0 is not positive"},
+      {R"({"max_length": 1.5})", "max_length: must be an integer"},
+      {R"({"repetition_penalty": 0})", "repetition_penalty: 0 is not positive"},
+      {R"({"eos_token_id": [1, null]})", "eos_token_id: must be an integer or a list"},
+      {R"({"eos_token_id": -2})", "eos_token_id: -2 is negative"},
+      {R"({"bos_token_id": -1})", "bos_token_id: -1 is negative"},
+      {"[]", "not a JSON object"},
+      {"{", "not valid JSON"},
+  };
+  for (const auto& [json, expect] : cases) {
+    SCOPED_TRACE(json);
+    auto g = ParseGenerationConfig(json, "gen.json");
+    ASSERT_FALSE(g.ok());
+    EXPECT_THAT(std::string(g.status().message()), ::testing::StartsWith("gen.json: "));
+    EXPECT_THAT(std::string(g.status().message()), HasSubstr(expect));
+  }
+}
+
+}  // namespace
+}  // namespace dsinfer
