@@ -1,6 +1,7 @@
 #include "formats/gguf_file.h"
 
 #include <algorithm>
+#include <new>
 #include <limits>
 #include <utility>
 
@@ -34,6 +35,12 @@ class GgufParser {
   // (empty name + n_dims + type + offset): bounds for counts before reserving memory.
   static constexpr uint64_t kMinKvBytes = 8 + 4 + 1;
   static constexpr uint64_t kMinTensorInfoBytes = 8 + 4 + 4 + 8;
+  // Bounds on what a file may make us allocate, whatever its size (a sparse file of any size
+  // costs an attacker nothing). Real files are far below: DeepSeek-V3 has ~1,100 tensors,
+  // ~50 keys and ~390k array elements (vocabulary, merges, token types).
+  static constexpr uint64_t kMaxTensors = 1 << 20;
+  static constexpr uint64_t kMaxKeys = 1 << 16;
+  static constexpr uint64_t kMaxArrayElements = 1 << 23;  // all arrays together, ~330 MB worst case
 
   Status Error(std::string what) const {
     return DataLossError(fmt::format("{} (at byte {})", what, reader_.position()));
@@ -93,6 +100,11 @@ class GgufParser {
     if (tensor_count_ > reader_.remaining() / kMinTensorInfoBytes) {
       return Error(fmt::format("tensor count {} is impossible for a file of {} bytes",
                                tensor_count_, reader_.size()));
+    }
+    if (tensor_count_ > kMaxTensors || kv_count_ > kMaxKeys) {
+      return ResourceExhaustedError(
+          fmt::format("{} tensors and {} metadata keys exceed the limits of {} and {}",
+                      tensor_count_, kv_count_, kMaxTensors, kMaxKeys));
     }
     return Status::Ok();
   }
@@ -156,6 +168,12 @@ class GgufParser {
           fmt::format("key '{}': array of {} {} elements does not fit in the {} bytes left", key,
                       count, GgufTypeName(element_type), reader_.remaining()));
     }
+    array_elements_ += count;
+    if (array_elements_ > kMaxArrayElements) {
+      return ResourceExhaustedError(fmt::format(
+          "key '{}': metadata arrays hold more than {} elements in all; no model needs that", key,
+          kMaxArrayElements));
+    }
     GgufArray array{.element_type = element_type, .items = {}};
     array.items.resize(static_cast<size_t>(count));
     for (auto& item : array.items) {
@@ -168,7 +186,7 @@ class GgufParser {
   static std::string KeyWhat(std::string_view key) { return fmt::format("the value of '{}'", key); }
 
   Status ReadMetadata() {
-    out_->metadata_.reserve(static_cast<size_t>(kv_count_));
+    out_->metadata_.reserve(static_cast<size_t>(kv_count_));  // <= kMaxKeys
     std::unordered_map<std::string_view, size_t> seen;
     for (uint64_t i = 0; i < kv_count_; ++i) {
       std::string_view key;
@@ -206,7 +224,7 @@ class GgufParser {
   }
 
   Status ReadTensorInfos() {
-    out_->tensors_.reserve(static_cast<size_t>(tensor_count_));
+    out_->tensors_.reserve(static_cast<size_t>(tensor_count_));  // <= kMaxTensors
     std::unordered_map<std::string_view, size_t> seen;
     for (uint64_t i = 0; i < tensor_count_; ++i) {
       GgufTensorInfo info;
@@ -290,13 +308,21 @@ class GgufParser {
     std::sort(order.begin(), order.end(), [&](size_t x, size_t y) {
       return out_->tensors_[x].offset < out_->tensors_[y].offset;
     });
-    for (size_t k = 1; k < order.size(); ++k) {
-      const GgufTensorInfo& prev = out_->tensors_[order[k - 1]];
-      const GgufTensorInfo& next = out_->tensors_[order[k]];
-      if (prev.n_bytes != 0 && next.n_bytes != 0 && prev.offset + prev.n_bytes > next.offset) {
+    // Compare each tensor with the one reaching furthest so far, so that an empty tensor
+    // between two overlapping ones cannot hide the overlap.
+    const GgufTensorInfo* furthest = nullptr;
+    for (const size_t index : order) {
+      const GgufTensorInfo& next = out_->tensors_[index];
+      if (next.n_bytes == 0) continue;
+      if (furthest != nullptr && furthest->offset + furthest->n_bytes > next.offset) {
         return DataLossError(fmt::format(
-            "tensors '{}' and '{}' overlap (bytes {}..{} and {}..{})", prev.name, next.name,
-            prev.offset, prev.offset + prev.n_bytes, next.offset, next.offset + next.n_bytes));
+            "tensors '{}' and '{}' overlap (bytes {}..{} and {}..{})", furthest->name, next.name,
+            furthest->offset, furthest->offset + furthest->n_bytes, next.offset,
+            next.offset + next.n_bytes));
+      }
+      if (furthest == nullptr ||
+          next.offset + next.n_bytes > furthest->offset + furthest->n_bytes) {
+        furthest = &next;
       }
     }
     return Status::Ok();
@@ -306,6 +332,7 @@ class GgufParser {
   GgufFile* out_;
   uint64_t tensor_count_ = 0;
   uint64_t kv_count_ = 0;
+  uint64_t array_elements_ = 0;
 };
 
 StatusOr<GgufFile> GgufFile::Open(const std::string& path) {
@@ -321,7 +348,13 @@ StatusOr<GgufFile> GgufFile::Parse(std::span<const std::byte> bytes, std::string
   file.keep_alive_ = std::move(keep_alive);
   file.bytes_ = bytes;
   GgufParser parser(bytes, &file);
-  const Status status = parser.Parse();
+  Status status;
+  try {
+    status = parser.Parse();
+  } catch (const std::bad_alloc&) {
+    // The limits above make this unreachable for sane memory sizes; still a Status, not a crash.
+    status = ResourceExhaustedError("out of memory while reading the metadata");
+  }
   if (!status.ok()) return status.WithContext(file.name_);
   file.BuildIndexes();
   return file;

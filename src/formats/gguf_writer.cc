@@ -1,5 +1,8 @@
 #include "formats/gguf_writer.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -85,6 +88,10 @@ bool ArrayIsUniform(const GgufArray& array) {
 
 }  // namespace
 
+GgufWriter::GgufWriter(uint32_t version) : version_(version) {
+  DSI_CHECK_MSG(version == 2 || version == 3, "GGUF version %u is not writable", version);
+}
+
 Status GgufWriter::AddKeyValue(std::string key, GgufValue value) {
   if (key.empty()) return InvalidArgumentError("GGUF metadata key is empty");
   if (keys_.count(key) != 0) return AlreadyExistsError(fmt::format("duplicate GGUF key '{}'", key));
@@ -94,8 +101,10 @@ Status GgufWriter::AddKeyValue(std::string key, GgufValue value) {
   }
   if (key == kGgufAlignmentKey) {
     const std::optional<uint64_t> a = value.AsUint64();
-    if (!a || *a == 0 || (*a & (*a - 1)) != 0) {
-      return InvalidArgumentError(fmt::format("{} must be a power of two", kGgufAlignmentKey));
+    if (value.type() != GgufType::kUint32 || !a || *a == 0 || (*a & (*a - 1)) != 0 ||
+        *a > (1U << 30)) {
+      return InvalidArgumentError(fmt::format("{} must be a UINT32 power of two up to 2^30, got {}",
+                                              kGgufAlignmentKey, value.ToDisplayString()));
     }
     alignment_ = *a;
   }
@@ -107,6 +116,10 @@ Status GgufWriter::AddKeyValue(std::string key, GgufValue value) {
 StatusOr<uint64_t> GgufWriter::CheckTensor(const std::string& name, DType dtype,
                                            std::span<const int64_t> ne) const {
   if (name.empty()) return InvalidArgumentError("GGUF tensor name is empty");
+  if (name.size() >= kGgufMaxNameBytes) {
+    return InvalidArgumentError(fmt::format("GGUF tensor name '{}' has {} bytes; llama.cpp allows {}",
+                                            name, name.size(), kGgufMaxNameBytes - 1));
+  }
   if (tensor_names_.count(name) != 0) {
     return AlreadyExistsError(fmt::format("duplicate GGUF tensor '{}'", name));
   }
@@ -176,6 +189,10 @@ Status GgufWriter::CheckAllDataPresent() const {
 }
 
 Status GgufWriter::AddAllFrom(const GgufFile& file) {
+  if (!metadata_.empty() || !tensors_.empty()) {
+    return FailedPreconditionError("AddAllFrom needs an empty writer");
+  }
+  version_ = file.version();
   for (const auto& kv : file.metadata()) DSI_RETURN_IF_ERROR(AddKeyValue(kv.key, kv.value));
   for (const auto& t : file.tensors()) {
     DSI_RETURN_IF_ERROR(AddTensor(t.name, t.dtype, t.dims(), t.view.bytes));
@@ -253,25 +270,37 @@ uint64_t GgufWriter::DataSectionSize() const {
 Status GgufWriter::WriteFile(const std::string& path) const {
   DSI_RETURN_IF_ERROR(CheckAllDataPresent());
   const std::string tmp = path + ".tmp";
-  std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(tmp.c_str(), "wb"), &std::fclose);
-  if (!file) {
+  const auto fail = [&](const char* what, int err) {
+    std::remove(tmp.c_str());
+    return DataLossError(fmt::format("{}: {}: {}", path, what, std::strerror(err)));
+  };
+  FILE* file = std::fopen(tmp.c_str(), "wb");
+  if (file == nullptr) {
     return FailedPreconditionError(fmt::format("{}: cannot create: {}", tmp, std::strerror(errno)));
   }
-  std::setvbuf(file.get(), nullptr, _IOFBF, 1 << 20);
-  FileSink sink(file.get());
+  std::setvbuf(file, nullptr, _IOFBF, 1 << 20);
+  FileSink sink(file);
   Serialize(sink, /*header_only=*/false);
-  const bool flushed = std::fflush(file.get()) == 0;
-  const int err = errno;
-  file.reset();
-  if (!sink.ok() || !flushed) {
-    std::remove(tmp.c_str());
-    return DataLossError(fmt::format("{}: write failed: {}", path, std::strerror(err)));
+  if (!sink.ok()) {
+    const int err = errno;
+    std::fclose(file);
+    return fail("write failed", err);
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int rename_err = errno;
-    std::remove(tmp.c_str());
-    return FailedPreconditionError(
-        fmt::format("{}: cannot rename into place: {}", path, std::strerror(rename_err)));
+  // Flushed, synced and closed before the rename: a crash leaves either the old file or the
+  // complete new one under `path`, never a torn one.
+  if (std::fflush(file) != 0 || ::fsync(::fileno(file)) != 0) {
+    const int err = errno;
+    std::fclose(file);
+    return fail("write failed", err);
+  }
+  if (std::fclose(file) != 0) return fail("close failed", errno);
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) return fail("cannot rename into place", errno);
+  const size_t slash = path.find_last_of('/');
+  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
+  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd >= 0) {
+    ::fsync(dir_fd);  // best effort: makes the rename itself durable
+    ::close(dir_fd);
   }
   return Status::Ok();
 }

@@ -27,12 +27,15 @@ namespace dsinfer {
 
 class GgufWriter {
  public:
-  explicit GgufWriter(uint32_t version = 3) : version_(version) {}
+  // GGUF version 3 (current) or 2 (same layout; for byte-identical rewrites of v2 files).
+  explicit GgufWriter(uint32_t version = 3);
 
-  // Fails on a duplicate or empty key, or an invalid general.alignment.
+  // Fails on a duplicate or empty key, or a general.alignment that llama.cpp would refuse
+  // (it must be a UINT32 power of two, here also at most 2^30 as our reader requires).
   Status AddKeyValue(std::string key, GgufValue value);
 
-  // `ne` in ggml order (ne[0] contiguous), at most 4 dims. `data` must be exactly the tensor's
+  // `ne` in ggml order (ne[0] contiguous), at most 4 dims; names under 64 bytes (ggml's
+  // GGML_MAX_NAME, which llama.cpp enforces when loading). `data` must be exactly the tensor's
   // size and outlive Write*().
   Status AddTensor(std::string name, DType dtype, std::span<const int64_t> ne,
                    std::span<const std::byte> data);
@@ -43,7 +46,8 @@ class GgufWriter {
   // writer holding such tensors cannot WriteFile/WriteToBuffer.
   Status AddTensorInfo(std::string name, DType dtype, std::span<const int64_t> ne);
 
-  // Copies every key and tensor of `file` (tensor bytes borrowed from it).
+  // Copies every key and tensor of `file` (tensor bytes borrowed from it). The writer must be
+  // empty; it takes the file's version, so rewriting is byte-identical for v2 files too.
   Status AddAllFrom(const GgufFile& file);
 
   // Writes to `path` through a temporary file renamed into place, so a crash never leaves a

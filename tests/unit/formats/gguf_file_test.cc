@@ -370,6 +370,56 @@ TEST(GgufMalformedTest, TensorOffsets) {
   EXPECT_THAT(ParseError(duplicate.bytes), HasSubstr("duplicate tensor name 'a'"));
 }
 
+TEST(GgufMalformedTest, EmptyTensorCannotHideAnOverlap) {
+  // a = [0, 96), e is empty at 32, c = [64, 96): a and c overlap although no two neighbours
+  // in offset order do.
+  RawGguf g;
+  g.Header(3, 0);
+  TensorInfo(g, "a", 0, 0, 24);
+  TensorInfo(g, "e", 32, 0, 0);
+  TensorInfo(g, "c", 64, 0, 8).PadTo(32).Zeros(128);
+  EXPECT_THAT(ParseError(g.bytes), HasSubstr("tensors 'a' and 'c' overlap"));
+}
+
+TEST(GgufMalformedTest, MetadataArraysCannotDemandHugeMemory) {
+  // 16 Mi one-byte elements would need ~640 MB as values: refused before allocating.
+  RawGguf g;
+  g.Header(0, 1).Str("big").U32(9).U32(0).U64(1ULL << 24).Zeros(1 << 24);
+  const StatusOr<GgufFile> file = GgufFile::Parse(g.bytes, "big.gguf", nullptr);
+  ASSERT_FALSE(file.ok());
+  EXPECT_EQ(file.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_THAT(std::string(file.status().message()), HasSubstr("more than 8388608 elements"));
+}
+
+TEST(GgufFileTest, Version2FilesParseAndRewriteByteIdentically) {
+  GgufWriter v2(2);
+  ASSERT_TRUE(v2.AddKeyValue("general.architecture", GgufValue::String("llama")).ok());
+  std::vector<std::byte> data(16, std::byte{3});
+  const int64_t ne[] = {4};
+  ASSERT_TRUE(v2.AddTensor("t.weight", DType::kF32, ne, data).ok());
+  const std::vector<std::byte> bytes = *v2.WriteToBuffer();
+  StatusOr<GgufFile> file = GgufFile::Parse(bytes, "v2.gguf", nullptr);
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  EXPECT_EQ(file->version(), 2u);
+  GgufWriter again;
+  ASSERT_TRUE(again.AddAllFrom(*file).ok());
+  EXPECT_TRUE(*again.WriteToBuffer() == bytes);
+  EXPECT_FALSE(again.AddAllFrom(*file).ok()) << "a second copy into a non-empty writer";
+}
+
+TEST(GgufWriterTest, RefusesWhatLlamaCppWouldRefuse) {
+  GgufWriter w;
+  EXPECT_THAT(w.AddKeyValue("general.alignment", GgufValue::U64(64)).message(),
+              HasSubstr("UINT32 power of two"));
+  EXPECT_FALSE(w.AddKeyValue("general.alignment", GgufValue::U32(1U << 31)).ok());
+  EXPECT_TRUE(w.AddKeyValue("general.alignment", GgufValue::U32(64)).ok());
+  std::vector<std::byte> data(4);
+  const int64_t ne[] = {1};
+  EXPECT_THAT(w.AddTensor(std::string(64, 'x'), DType::kF32, ne, data).message(),
+              HasSubstr("llama.cpp allows 63"));
+  EXPECT_TRUE(w.AddTensor(std::string(63, 'x'), DType::kF32, ne, data).ok());
+}
+
 TEST(GgufMalformedTest, EveryTruncationOfAValidFileFailsCleanly) {
   const std::vector<std::byte> good = ReadBytes(DataPath("gguf/llamacpp_writer.gguf"));
   StatusOr<GgufFile> whole = GgufFile::Parse(good, "good.gguf", nullptr);
