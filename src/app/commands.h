@@ -5,6 +5,7 @@
 #define DSINFER_APP_COMMANDS_H_
 
 #include <functional>
+#include <string_view>
 
 #include <CLI/CLI.hpp>
 

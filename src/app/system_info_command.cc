@@ -1,5 +1,6 @@
 // `dsinfer system-info`: the CPU features and the kernel ISA this machine will use.
 #include <cstdio>
+#include <cstdlib>
 #include <thread>
 
 #include "app/commands.h"

@@ -1,5 +1,6 @@
 #include "base/aligned_buffer.h"
 
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -13,6 +14,7 @@ AlignedBuffer::AlignedBuffer(size_t size, size_t alignment) : size_(size), align
   DSI_CHECK_MSG(alignment != 0 && (alignment & (alignment - 1)) == 0,
                 "alignment %zu is not a power of two", alignment);
   if (size == 0) return;
+  if (size > SIZE_MAX - alignment) throw std::bad_alloc();  // the round-up would wrap
   // aligned_alloc needs a size that is a multiple of the alignment.
   const size_t rounded = (size + alignment - 1) / alignment * alignment;
   data_ = static_cast<std::byte*>(std::aligned_alloc(alignment, rounded));

@@ -1,5 +1,7 @@
 #include "base/logging.h"
 
+#include "base/utf8.h"
+
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
@@ -65,8 +67,9 @@ StatusOr<LogLevel> ParseLogLevel(std::string_view name) {
 }
 
 void InitLogging(const LogOptions& options) {
-  auto logger = std::make_shared<spdlog::logger>("dsinfer",
-                                                 std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  spdlog::sink_ptr sink = options.sink;
+  if (!sink) sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  auto logger = std::make_shared<spdlog::logger>("dsinfer", std::move(sink));
   if (options.json) {
     logger->set_formatter(std::make_unique<JsonFormatter>());
   } else {
@@ -79,20 +82,30 @@ void InitLogging(const LogOptions& options) {
 std::string JsonEscape(std::string_view text) {
   std::string out;
   out.reserve(text.size() + 8);
-  for (const char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          out += fmt::format("\\u{:04x}", c);
-        } else {
-          out += ch;
-        }
+  size_t i = 0;
+  while (i < text.size()) {
+    const size_t valid_end = i + FirstInvalidUtf8Offset(text.substr(i));
+    for (; i < valid_end; ++i) {
+      const auto c = static_cast<unsigned char>(text[i]);
+      switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+          if (c < 0x20) {
+            out += fmt::format("\\u{:04x}", c);
+          } else {
+            out += text[i];
+          }
+      }
+    }
+    // Ill-formed UTF-8 (a path or key from an untrusted file) would make the line invalid
+    // JSON: each bad byte becomes U+FFFD.
+    if (i < text.size()) {
+      out += "\\ufffd";
+      ++i;
     }
   }
   return out;

@@ -21,12 +21,13 @@ enum class LogLevel { kTrace, kDebug, kInfo, kWarn, kError, kOff };
 struct LogOptions {
   LogLevel level = LogLevel::kInfo;
   bool json = false;
+  spdlog::sink_ptr sink;  // where records go; null means stderr (tests pass their own)
 };
 
 // Parses "trace|debug|info|warn|error|off".
 StatusOr<LogLevel> ParseLogLevel(std::string_view name);
 
-// Logs go to stderr; stdout stays free for command output.
+// Logs go to stderr unless options.sink says otherwise; stdout stays free for command output.
 void InitLogging(const LogOptions& options);
 
 // Escapes `text` for inclusion inside a JSON string literal (without the quotes).

@@ -4,11 +4,16 @@
 // lets the page cache share weights between processes. Opening is O(1) in the file size.
 // Views into a mapping stay valid as long as the MappedFile (shared by owners) lives.
 //
+// A file truncated by someone else while mapped makes reads past the new end raise SIGBUS;
+// model files must be replaced by rename (as GgufWriter::WriteFile does), never rewritten
+// in place.
+//
 // Thread safety: immutable after Open(); Advise() may be called from any thread.
 #ifndef DSINFER_PLATFORM_MAPPED_FILE_H_
 #define DSINFER_PLATFORM_MAPPED_FILE_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>

@@ -1,6 +1,7 @@
 #include "platform/thread_pool.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "base/check.h"
 
@@ -56,11 +57,19 @@ void ThreadPool::Run(int64_t n, int64_t grain, JobFn fn, void* ctx) {
     ++generation_;
   }
   wake_.notify_all();
+  std::exception_ptr error;
   inside_job_ = true;
-  RunChunk(0);
+  try {
+    RunChunk(0);
+  } catch (...) {
+    error = std::current_exception();
+  }
   inside_job_ = false;
   std::unique_lock<std::mutex> lock(mutex_);
   done_.wait(lock, [this] { return pending_ == 0; });
+  if (!error) error = std::exchange(error_, nullptr);
+  error_ = nullptr;
+  if (error) std::rethrow_exception(error);
 }
 
 void ThreadPool::WorkerLoop(int thread) {
@@ -73,10 +82,16 @@ void ThreadPool::WorkerLoop(int thread) {
       if (stop_) return;
       seen = generation_;
     }
-    RunChunk(thread);
+    std::exception_ptr error;
+    try {
+      RunChunk(thread);
+    } catch (...) {
+      error = std::current_exception();
+    }
     bool last = false;
     {
       std::lock_guard<std::mutex> lock(mutex_);
+      if (error && !error_) error_ = error;
       last = --pending_ == 0;
     }
     if (last) done_.notify_one();

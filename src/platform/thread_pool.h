@@ -4,15 +4,17 @@
 // runs chunk 0) and returns when every chunk is done. Static chunks keep each thread on the
 // same rows of a weight matrix step after step, which is what memory-bound matvec wants.
 // No allocation per call: the job is a function pointer plus context living on the caller's
-// stack, published through atomics.
+// stack, published to the workers under the pool's mutex.
 //
 // Thread safety: ParallelFor may be called from one thread at a time (the engine thread
 // owns the pool); nested calls from inside a job run serially on the calling worker.
+// Kernels do not throw; if a chunk does anyway, ParallelFor still waits for every worker
+// (they hold pointers into the caller's frame) and then rethrows the first exception.
 #ifndef DSINFER_PLATFORM_THREAD_POOL_H_
 #define DSINFER_PLATFORM_THREAD_POOL_H_
 
-#include <atomic>
 #include <condition_variable>
+#include <exception>
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
@@ -71,6 +73,7 @@ class ThreadPool {
   uint64_t generation_ = 0;  // guarded by mutex_
   int pending_ = 0;          // workers still running this generation; guarded by mutex_
   bool stop_ = false;        // guarded by mutex_
+  std::exception_ptr error_;  // first exception thrown by a chunk; guarded by mutex_
   static thread_local bool inside_job_;
 };
 

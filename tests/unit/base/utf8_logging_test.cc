@@ -1,6 +1,12 @@
 #include <gtest/gtest.h>
 
+#include <spdlog/sinks/ostream_sink.h>
+
+#include <sstream>
 #include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "base/aligned_buffer.h"
 #include "base/logging.h"
@@ -36,8 +42,31 @@ TEST(LoggingTest, LevelsParseAndJsonEscapes) {
   EXPECT_EQ(*ParseLogLevel("warn"), LogLevel::kWarn);
   EXPECT_FALSE(ParseLogLevel("loud").ok());
   EXPECT_EQ(JsonEscape("a\"b\\c\nd\x01"), "a\\\"b\\\\c\\nd\\u0001");
-  InitLogging({.level = LogLevel::kOff, .json = true});
-  LogInfo("not shown {}", 1);
+  EXPECT_EQ(JsonEscape("ok \xff\xfe end é"), "ok \\ufffd\\ufffd end é");
+}
+
+TEST(LoggingTest, JsonModeWritesOneParsableObjectPerRecord) {
+  std::ostringstream captured;
+  InitLogging({.level = LogLevel::kInfo,
+               .json = true,
+               .sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(captured)});
+  LogInfo("opened {} in {} ms", "model\xff.gguf", 21);
+  LogDebug("below the level: {}", "dropped");
+  LogWarn("quote \" and newline\n");
+  spdlog::default_logger()->flush();
+  std::istringstream lines(captured.str());
+  std::string line;
+  std::vector<nlohmann::json> records;
+  while (std::getline(lines, line)) {
+    records.push_back(nlohmann::json::parse(line));  // throws (fails the test) if invalid
+  }
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0]["level"], "info");
+  EXPECT_EQ(records[0]["msg"], "opened model\xef\xbf\xbd.gguf in 21 ms");
+  EXPECT_EQ(records[1]["level"], "warning");
+  EXPECT_EQ(records[1]["msg"], "quote \" and newline\n");
+  EXPECT_EQ(records[0]["ts"].get<std::string>().size(), 24u);  // 2026-11-28T17:00:00.123Z
+  InitLogging({.level = LogLevel::kOff});
 }
 
 TEST(AlignedBufferTest, AlignedZeroedAndExplicitlyCopied) {

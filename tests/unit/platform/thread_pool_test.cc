@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <set>
+#include <stdexcept>
 #include <vector>
 
 namespace dsinfer {
@@ -74,6 +75,31 @@ TEST(ThreadPoolTest, SingleThreadPoolHasNoWorkers) {
     ++calls;
   });
   EXPECT_EQ(calls, 1);
+}
+
+}  // namespace
+}  // namespace dsinfer
+
+namespace dsinfer {
+namespace {
+
+TEST(ThreadPoolTest, ExceptionIsRethrownAfterEveryWorkerFinished) {
+  ThreadPool pool(3);
+  std::atomic<int> finished{0};
+  for (int thrower : {0, 1, 2}) {
+    finished = 0;
+    EXPECT_THROW(pool.ParallelFor(300,
+                                  [&](int64_t, int64_t, int thread) {
+                                    if (thread == thrower) throw std::runtime_error("chunk failed");
+                                    ++finished;
+                                  }),
+                 std::runtime_error);
+    EXPECT_EQ(finished.load(), 2) << "the other chunks ran to the end before the rethrow";
+  }
+  // The pool still works, in parallel, afterwards.
+  std::atomic<int> calls{0};
+  pool.ParallelFor(300, [&](int64_t, int64_t, int) { ++calls; });
+  EXPECT_EQ(calls.load(), 3);
 }
 
 }  // namespace
