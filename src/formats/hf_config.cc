@@ -52,6 +52,9 @@ Status ReadCommon(const JsonFields& r, HfConfig* c) {
   return Status::Ok();
 }
 
+// Keys of LlamaConfig that the other classes lack.
+Status ReadLlama(const JsonFields& r, HfConfig* c) { return r.Bool("mlp_bias", &c->mlp_bias); }
+
 Status ReadQwen2(const JsonFields& r, HfConfig* c) {
   DSI_RETURN_IF_ERROR(r.Bool("use_sliding_window", &c->use_sliding_window));
   DSI_RETURN_IF_ERROR(r.Int("sliding_window", &c->sliding_window));
@@ -210,7 +213,12 @@ Status Unsupported(std::string_view file, std::string_view key, std::string_view
                                         file, key, EscapeForMessage(value), model_type, supported));
 }
 
-Status ValidateCommon(const JsonFields& r, const HfConfig& c) {
+Status ValidateCommon(const JsonFields& r, std::string_view file, const HfConfig& c) {
+  const std::string_view type = HfModelTypeName(c.model_type);
+  // Every class here builds its MLP as down(act(gate(x)) * up(x)) with ACT2FN[hidden_act]; SiLU
+  // (SwiGLU) is what the checkpoints use and the only act implemented.
+  if (c.hidden_act != "silu") return Unsupported(file, "hidden_act", c.hidden_act, type, "silu");
+  if (c.mlp_bias) return Unsupported(file, "mlp_bias", "true", type, "false");
   DSI_RETURN_IF_ERROR(RequirePositive(r, "hidden_size", c.hidden_size));
   DSI_RETURN_IF_ERROR(RequirePositive(r, "intermediate_size", c.intermediate_size));
   DSI_RETURN_IF_ERROR(RequirePositive(r, "num_hidden_layers", c.num_hidden_layers));
@@ -369,6 +377,7 @@ StatusOr<HfConfig> ParseHfConfig(std::string_view json_text, std::string_view fi
 
   HfConfig c = HfConfigDefaults(*type);
   DSI_RETURN_IF_ERROR(ReadCommon(r, &c));
+  if (*type == HfModelType::kLlama) DSI_RETURN_IF_ERROR(ReadLlama(r, &c));
   if (*type == HfModelType::kQwen2) DSI_RETURN_IF_ERROR(ReadQwen2(r, &c));
   const bool moe_type = *type == HfModelType::kDeepseek || c.uses_mla();
   if (moe_type) DSI_RETURN_IF_ERROR(ReadMoe(r, &c));
@@ -377,7 +386,7 @@ StatusOr<HfConfig> ParseHfConfig(std::string_view json_text, std::string_view fi
   DSI_RETURN_IF_ERROR(ReadQuantization(r, &c));
 
   DSI_RETURN_IF_ERROR(Derive(r, &c));
-  DSI_RETURN_IF_ERROR(ValidateCommon(r, c));
+  DSI_RETURN_IF_ERROR(ValidateCommon(r, file_name, c));
   if (moe_type) DSI_RETURN_IF_ERROR(ValidateMoe(r, file_name, c));
   if (c.uses_mla()) DSI_RETURN_IF_ERROR(ValidateMla(r, c));
   return c;

@@ -12,10 +12,11 @@
 // sources), so a config reads here exactly as transformers would read it. Unknown extra keys are
 // ignored.
 //
-// Errors (InvalidArgument; Unimplemented for a model_type or RoPE type we do not run) start with
-// the file name and name the field: a wrong JSON type, or a value that makes no sense (a zero
-// size, heads not divisible by KV heads, more experts per token than experts, ...). Python's
-// json keeps the last of duplicate keys and so does this parser.
+// Errors (InvalidArgument; Unimplemented for a value we do not run: a model_type, RoPE type,
+// hidden_act other than "silu", mlp_bias true, MoE routing) start with the file name and name
+// the field: a wrong JSON type, or a value that makes no sense (a zero size, heads not
+// divisible by KV heads, more experts per token than experts, ...). Python's json keeps the
+// last of duplicate keys and so does this parser; nesting deeper than 64 levels is refused.
 //
 // Count fields that HF allows to be null (None) and that have no sensible number are 0 when
 // null: n_routed_experts (0 = a dense model), n_shared_experts, num_experts_per_tok, n_group,
@@ -69,7 +70,7 @@ struct HfConfig {
   HfModelType model_type = HfModelType::kLlama;
   std::vector<std::string> architectures;  // e.g. {"DeepseekV3ForCausalLM"}
   std::string torch_dtype;                 // "bfloat16"; empty if absent
-  std::string hidden_act = "silu";
+  std::string hidden_act = "silu";         // the MLP's activation; "silu" is the only one run
 
   // Every model type.
   int64_t hidden_size = 0;        // D
@@ -86,6 +87,7 @@ struct HfConfig {
   std::optional<RopeScaling> rope_scaling;
   double rms_norm_eps = 1e-6;
   bool attention_bias = false;  // q/k/v/o bias (llama); qwen2's q/k/v bias: see qkv_bias()
+  bool mlp_bias = false;        // llama's gate/up/down bias; true is Unimplemented
   bool tie_word_embeddings = false;
   std::optional<int64_t> bos_token_id;
   std::vector<int64_t> eos_token_ids;  // config.json's eos_token_id: an int or a list

@@ -30,10 +30,13 @@ HfConfig HfConfigDefaults(HfModelType type) {
       c.max_window_layers = 28;
       break;
     case HfModelType::kDeepseek:
-      // DeepseekConfig of the remote code shipped with deepseek-ai/deepseek-moe-16b-*
-      // (configuration_deepseek.py). Not re-read from the original file: these follow its
-      // sibling DeepseekV2Config of the same remote-code family; real MoE-16B configs set
-      // every one of these keys.
+      // DeepseekConfig.__init__ of the remote code shipped with deepseek-ai/deepseek-moe-16b-base
+      // and -chat (configuration_deepseek.py, lines 107-179 of the initial commit d023728):
+      // read from a verbatim quotation of those lines found through the code search corpus
+      // (the Hugging Face file itself was not reachable), and matching the docstring of its
+      // derived copies (e.g. cognitivecomputations/DeepMixtral-8x7b-Instruct). The class has
+      // no topk_method, n_group, topk_group or routed_scaling_factor: its MoEGate only runs a
+      // softmax top-k ("greedy"), unscaled.
       c.vocab_size = 102400;
       c.hidden_size = 4096;
       c.intermediate_size = 11008;
@@ -41,11 +44,23 @@ HfConfig HfConfigDefaults(HfModelType type) {
       c.num_hidden_layers = 30;
       c.num_attention_heads = 32;
       c.num_key_value_heads = 32;
+      c.n_shared_experts = 0;     // None
+      c.n_routed_experts = 0;     // None: every layer dense
+      c.num_experts_per_tok = 0;  // None
+      c.moe_layer_freq = 1;
+      c.first_k_dense_replace = 0;
+      c.norm_topk_prob = false;
+      c.scoring_func = "softmax";
+      c.topk_method = "greedy";
+      c.hidden_act = "silu";
       c.max_position_embeddings = 2048;
+      c.rms_norm_eps = 1e-6;
+      c.pad_token_id = std::nullopt;
       c.bos_token_id = 100000;
       c.eos_token_ids = {100001};
-      c.topk_method = "greedy";  // the class has no such key: softmax top-k is its only routing
-      c.scoring_func = "softmax";
+      c.tie_word_embeddings = false;
+      c.rope_theta = 10000.0;
+      c.attention_bias = false;
       break;
     case HfModelType::kDeepseekV2:
       // transformers models/deepseek_v2/configuration_deepseek_v2.py, DeepseekV2Config. Keys

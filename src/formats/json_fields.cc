@@ -1,8 +1,11 @@
 #include "formats/json_fields.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <set>
 #include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -48,6 +51,79 @@ std::string JsonSyntaxError(std::string_view text) {
   return locator.message.empty() ? "not valid JSON" : "not valid JSON (" + locator.message + ")";
 }
 
+namespace {
+
+// The SAX handler of JsonLimitsViolation: the stack of open containers, each with the key it
+// opened under (for messages) and, for an object under unique_keys, the keys seen so far.
+class LimitsChecker : public nlohmann::json_sax<Json> {
+ public:
+  explicit LimitsChecker(const JsonLimits& limits) : limits_(limits) {}
+
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override { return Open(/*is_object=*/true); }
+  bool end_object() override { return Close(); }
+  bool start_array(std::size_t) override { return Open(/*is_object=*/false); }
+  bool end_array() override { return Close(); }
+  bool key(string_t& key) override {
+    Container& object = open_.back();
+    if (limits_.unique_keys && !object.keys.insert(key).second) {
+      violation_ = fmt::format("has the key '{}' twice", EscapeForMessage(key));
+      if (!object.name.empty()) violation_ += fmt::format(" in '{}'", object.name);
+      return false;
+    }
+    // Only a message ever shows it, cut at 80 bytes: keep no more, however long the key.
+    last_key_.assign(key, 0, std::min<size_t>(key.size(), 81));
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    return false;  // the DOM parse that follows reports it
+  }
+
+  const std::string& violation() const { return violation_; }
+
+ private:
+  struct Container {
+    bool is_object;
+    std::string name;  // the escaped key it opened under; empty at the top and in arrays
+    std::set<std::string, std::less<>> keys;
+  };
+
+  bool Open(bool is_object) {
+    if (open_.size() >= static_cast<size_t>(std::max(limits_.max_depth, 0))) {
+      violation_ = fmt::format("nests deeper than {} levels", limits_.max_depth);
+      return false;
+    }
+    const bool in_object = !open_.empty() && open_.back().is_object;
+    open_.push_back(Container{.is_object = is_object,
+                              .name = in_object ? EscapeForMessage(last_key_) : std::string(),
+                              .keys = {}});
+    return true;
+  }
+  bool Close() {
+    open_.pop_back();
+    return true;
+  }
+
+  const JsonLimits& limits_;
+  std::vector<Container> open_;
+  std::string last_key_;
+  std::string violation_;
+};
+
+}  // namespace
+
+std::string JsonLimitsViolation(std::string_view text, const JsonLimits& limits) {
+  LimitsChecker checker(limits);
+  Json::sax_parse(text.begin(), text.end(), &checker);
+  return checker.violation();
+}
+
 std::optional<int64_t> JsonInt64(const Json& value) {
   if (value.is_number_unsigned()) {
     const auto u = value.get<uint64_t>();
@@ -74,10 +150,14 @@ std::optional<uint64_t> JsonUint64(const Json& value) {
   return std::nullopt;
 }
 
-StatusOr<Json> ParseJsonObject(std::string_view text, std::string_view file) {
+StatusOr<Json> ParseJsonObject(std::string_view text, std::string_view file,
+                               const JsonLimits& limits) {
   if (!IsValidUtf8(text)) {
     return InvalidArgumentError(fmt::format("{}: not valid UTF-8 (first bad byte at offset {})",
                                             file, FirstInvalidUtf8Offset(text)));
+  }
+  if (const std::string violation = JsonLimitsViolation(text, limits); !violation.empty()) {
+    return InvalidArgumentError(fmt::format("{}: {}", file, violation));
   }
   Json root = Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
   if (root.is_discarded()) {

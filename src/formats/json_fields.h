@@ -1,11 +1,16 @@
 // JsonFields: typed, checked reads of the fields of one JSON object, plus the small helpers
 // every JSON file format here needs (a message-safe rendering of a value, the location of a
-// syntax error, integer conversion). Used by config.json, generation_config.json and the
-// safetensors header.
+// syntax error, a pre-pass that bounds nesting and refuses duplicate keys, integer
+// conversion). Used by config.json, generation_config.json, the safetensors header and
+// model.safetensors.index.json.
 //
 // Contract:
 //  * The JSON is untrusted. Nothing here throws: every nlohmann call used is a non-throwing
 //    one, and every defect comes back as a Status.
+//  * No DOM is built before JsonLimitsViolation has passed the text: nlohmann's DOM parser
+//    keeps a pointer per open container however deep (even when a parse callback discards
+//    it), so 100 MiB of "[[[[..." would cost ~800 MB, and dump() and copies of the result
+//    recurse once per level.
 //  * An absent key leaves the output untouched, so an output's initial value is its default.
 //  * A present key of the wrong JSON type is InvalidArgument, worded
 //    "FILE: PREFIXKEY: must be EXPECTED, got VALUE", where PREFIX names the enclosing object
@@ -40,6 +45,22 @@ std::string DescribeJson(const nlohmann::json& value);
 // ...)". A second, SAX-only pass, because nlohmann's non-throwing parse only says that it failed.
 std::string JsonSyntaxError(std::string_view text);
 
+// What the SAX pre-pass JsonLimitsViolation enforces.
+struct JsonLimits {
+  // Containers may open at depths 0 .. max_depth - 1, the top-level value being depth 0: 1
+  // allows a flat object, 3 an object of objects of arrays.
+  int max_depth = 64;
+  // A key repeated within one object is an error (nlohmann, like Python, keeps the last).
+  bool unique_keys = false;
+};
+
+// One SAX pass over `text` (valid UTF-8) that stops at the first breach of `limits` and
+// describes it as a phrase that follows a subject ("header ", "FILE: "): "nests deeper than 3
+// levels", "has the key 'a' twice in 'weight_map'". Empty when there is none, and also at a
+// syntax error, which is left to the parse that follows (see JsonSyntaxError). Memory is
+// O(max_depth) plus the keys of the open objects when unique_keys is set.
+std::string JsonLimitsViolation(std::string_view text, const JsonLimits& limits);
+
 // An integer-valued number that fits int64, or nullopt. Integral floats count (Python writes
 // 4096, some tools 4096.0).
 std::optional<int64_t> JsonInt64(const nlohmann::json& value);
@@ -49,9 +70,10 @@ std::optional<int64_t> JsonInt64(const nlohmann::json& value);
 std::optional<uint64_t> JsonUint64(const nlohmann::json& value);
 
 // Parses a whole file that must hold one JSON object. Errors are InvalidArgument and start
-// with `file`: not valid UTF-8 (with the offset), not valid JSON (with the line and column),
-// or not a JSON object.
-StatusOr<nlohmann::json> ParseJsonObject(std::string_view text, std::string_view file);
+// with `file`: not valid UTF-8 (with the offset), a breach of `limits`, not valid JSON (with
+// the line and column), or not a JSON object.
+StatusOr<nlohmann::json> ParseJsonObject(std::string_view text, std::string_view file,
+                                         const JsonLimits& limits = {});
 
 // How a present JSON null is read.
 enum class NullIs {

@@ -1,9 +1,9 @@
 #include "formats/safetensors_file.h"
 
 #include <algorithm>
+#include <array>
 #include <limits>
 #include <optional>
-#include <set>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -17,10 +17,11 @@ namespace {
 
 using Json = nlohmann::json;
 
-// Containers may open at depth 0 (the header), 1 (a tensor entry or __metadata__) and 2 (shape,
-// data_offsets). Anything deeper is invalid, and refusing it while parsing bounds the memory a
-// hostile header ("[[[[...") can make the DOM take.
-constexpr int kMaxContainerDepth = 3;
+// Containers open at depth 0 (the header), 1 (a tensor entry or __metadata__) and 2 (shape,
+// data_offsets) only. The pre-pass refuses anything deeper before a DOM is built, which bounds
+// the memory a hostile header ("[[[[...") costs, and refuses duplicate keys, which nlohmann
+// would resolve silently by keeping the last.
+constexpr JsonLimits kHeaderLimits{.max_depth = 3, .unique_keys = true};
 
 Status Corrupt(const std::string& file, std::string_view what) {
   return DataLossError(fmt::format("{}: {}", file, what));
@@ -36,46 +37,13 @@ uint64_t ReadU64Le(std::span<const std::byte> bytes) {
   return value;
 }
 
-// Parses the header text, refusing duplicate keys and over-deep nesting, which nlohmann would
-// otherwise accept (keeping the last duplicate silently).
+// The header's DOM, after the pre-pass has bounded its nesting and refused duplicate keys.
 StatusOr<Json> ParseHeaderJson(std::string_view text, const std::string& file) {
-  std::vector<std::set<std::string, std::less<>>> keys_by_depth;  // keys of the open object
-  std::string duplicate;
-  bool too_deep = false;
-  const Json::parser_callback_t callback = [&](int depth, Json::parse_event_t event, Json& parsed) {
-    switch (event) {
-      case Json::parse_event_t::object_start:
-      case Json::parse_event_t::array_start:
-        if (depth >= kMaxContainerDepth) {
-          too_deep = true;
-          return false;  // discard: nothing below is stored
-        }
-        if (event == Json::parse_event_t::object_start) {
-          if (keys_by_depth.size() <= static_cast<size_t>(depth)) keys_by_depth.resize(depth + 1);
-          keys_by_depth[depth].clear();
-        }
-        return true;
-      case Json::parse_event_t::key: {
-        // A key at depth d belongs to the object that opened at depth d - 1.
-        const auto* key = parsed.get_ptr<const std::string*>();
-        if (depth < 1 || static_cast<size_t>(depth - 1) >= keys_by_depth.size() || key == nullptr) {
-          return true;
-        }
-        if (!keys_by_depth[depth - 1].insert(*key).second && duplicate.empty()) duplicate = *key;
-        return true;
-      }
-      default: return true;
-    }
-  };
-  Json root = Json::parse(text.begin(), text.end(), callback, /*allow_exceptions=*/false);
+  if (const std::string violation = JsonLimitsViolation(text, kHeaderLimits); !violation.empty()) {
+    return Corrupt(file, "header " + violation);
+  }
+  Json root = Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
   if (root.is_discarded()) return Corrupt(file, "header is " + JsonSyntaxError(text));
-  if (too_deep) {
-    return Corrupt(file, fmt::format("header nests deeper than the {} levels the format uses",
-                                     kMaxContainerDepth));
-  }
-  if (!duplicate.empty()) {
-    return Corrupt(file, fmt::format("header has the key '{}' twice", EscapeForMessage(duplicate)));
-  }
   if (!root.is_object()) return Corrupt(file, "header is not a JSON object");
   return root;
 }
@@ -127,8 +95,10 @@ StatusOr<Shape> ParseShape(const Json& entry, const std::string& file, const std
   return shape;
 }
 
+// `data_offset` is where the data section starts in the file, `data_size` its length.
 StatusOr<SafetensorsTensor> ParseTensor(const std::string& name, const Json& entry,
-                                        uint64_t data_size, const std::string& file) {
+                                        uint64_t data_offset, uint64_t data_size,
+                                        const std::string& file) {
   if (!entry.is_object()) {
     return TensorError(file, name,
                        fmt::format("entry is a JSON {}, not an object", entry.type_name()));
@@ -184,6 +154,15 @@ StatusOr<SafetensorsTensor> ParseTensor(const std::string& name, const Json& ent
                        fmt::format("data_offsets [{}, {}] extend past the end of the file (the "
                                    "data section has {} bytes)",
                                    *begin, *end, data_size));
+  }
+  // Kernels reinterpret the bytes in place, so each element must sit at a multiple of its size
+  // (writers pad the header to 8 and store tensors in descending element size for this).
+  const auto alignment = static_cast<uint64_t>(GetDTypeInfo(tensor.dtype).type_size);
+  if ((data_offset + *begin) % alignment != 0) {
+    return TensorError(file, name,
+                       fmt::format("data starts at file offset {} (data_offsets begin {}), which "
+                                   "is not a multiple of {}, the alignment {} needs",
+                                   data_offset + *begin, *begin, alignment, *dtype_name));
   }
   tensor.data_begin = *begin;
   tensor.data_end = *end;
@@ -257,7 +236,8 @@ StatusOr<SafetensorsFile> SafetensorsFile::Parse(std::span<const std::byte> byte
       DSI_ASSIGN_OR_RETURN(file.metadata_, ParseMetadata(value, name));
       continue;
     }
-    DSI_ASSIGN_OR_RETURN(SafetensorsTensor tensor, ParseTensor(key, value, data_size, name));
+    DSI_ASSIGN_OR_RETURN(SafetensorsTensor tensor,
+                         ParseTensor(key, value, file.data_offset_, data_size, name));
     file.tensors_.push_back(std::move(tensor));
   }
   DSI_RETURN_IF_ERROR(CheckNoOverlap(file.tensors_, name));

@@ -4,29 +4,36 @@
 //
 //   +-------------+----------------------------------+--------------------------------+
 //   | u64 LE  N   | N bytes of UTF-8 JSON (the header,| tensor data; every tensor's   |
-//   |             | may end in padding spaces)        | data_offsets are relative to  |
-//   |             |                                   | the first byte here           |
+//   |             | padded with spaces so that 8 + N  | data_offsets are relative to  |
+//   |             | is a multiple of 8)               | the first byte here           |
 //   +-------------+----------------------------------+--------------------------------+
 //   0             8                                  8 + N = data_offset()
 //
 // The header maps tensor name -> {"dtype": "BF16", "shape": [out, in], "data_offsets": [b, e]}
-// plus an optional "__metadata__" object of string -> string.
+// plus an optional "__metadata__" object of string -> string. The reference writer (the Rust
+// safetensors library) pads the header and stores tensors in descending element size, so
+// every tensor starts at a file offset that is a multiple of its element size.
 //
 // Contract:
 //  * The bytes are untrusted. Parse() never crashes, never reads outside them, and allocates
 //    nothing sized by a number from the file before checking it against the file size; any
 //    defect is a DataLoss Status whose message starts with the file name and names the tensor
-//    and the problem.
+//    and the problem. The header JSON goes through a SAX pre-pass (nesting deeper than the
+//    format's 3 levels, duplicate keys) before a DOM is built, so a hostile header costs
+//    memory in proportion to its size, not its nesting.
 //  * After a successful Parse/Open, for every tensor: the dtype is a plain safetensors dtype,
 //    the shape is valid (rank <= Shape::kMaxRank, no overflow), data_end - data_begin equals
-//    the dense byte size, the range lies inside the data section, and no two non-empty ranges
-//    overlap. Holes between tensors and trailing bytes are allowed (the Rust reference rejects
-//    them; we accept them because they are harmless to a reader).
+//    the dense byte size, the range lies inside the data section, no two non-empty ranges
+//    overlap, and data_offset() + data_begin is a multiple of the element size (empty tensors
+//    included). Holes between tensors and trailing bytes are allowed (the Rust reference
+//    rejects them; we accept them because they are harmless to a reader); an unpadded header
+//    is allowed as long as every tensor still lands aligned.
 //  * Duplicate JSON keys (two tensors with one name, or a repeated field) are an error; plain
 //    JSON parsers would silently keep the last one.
 //  * Views point into the bytes; they stay valid while this object (or a copy/move of it)
-//    lives, because it shares ownership of the bytes. A view is only as aligned as the file
-//    makes it: writers pad the header to a multiple of 8, but nothing here requires it.
+//    lives, because it shares ownership of the bytes. A view's address is aligned to its
+//    element size whenever bytes() starts at a multiple of 8 (a mapping starts on a page), so
+//    kernels may reinterpret_cast it.
 //
 // Thread safety: immutable after construction; safe to share between threads.
 #ifndef DSINFER_FORMATS_SAFETENSORS_FILE_H_

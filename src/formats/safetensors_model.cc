@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/utf8.h"
+#include "formats/json_fields.h"
 #include "platform/read_file.h"
 
 namespace dsinfer {
@@ -24,6 +25,11 @@ constexpr std::string_view kExtension = ".safetensors";
 // DeepSeek-V3's index (92k tensors) is about 9 MB; 64 MB leaves room and still refuses a shard
 // that was misnamed as an index.
 constexpr size_t kMaxIndexBytes = size_t{64} << 20;
+// The index is {"metadata": {...}, "weight_map": {...}}. A repeated key anywhere, above all a
+// tensor listed twice in weight_map, means a hand-edited or corrupt file: Python's json would
+// keep the last entry silently. The depth cap leaves metadata room and bounds the memory of
+// a hostile "[[[[...".
+constexpr JsonLimits kIndexLimits{.max_depth = 16, .unique_keys = true};
 
 std::string JoinPath(std::string_view dir, std::string_view name) {
   std::string path(dir);
@@ -48,8 +54,13 @@ struct Index {
 StatusOr<Index> ReadIndex(const std::string& path) {
   DSI_ASSIGN_OR_RETURN(const std::string text, ReadFileToString(path, kMaxIndexBytes));
   if (!IsValidUtf8(text)) return DataLossError(fmt::format("{}: not valid UTF-8", path));
+  if (const std::string violation = JsonLimitsViolation(text, kIndexLimits); !violation.empty()) {
+    return DataLossError(fmt::format("{}: {}", path, violation));
+  }
   const Json root = Json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (root.is_discarded()) return DataLossError(fmt::format("{}: not valid JSON", path));
+  if (root.is_discarded()) {
+    return DataLossError(fmt::format("{}: {}", path, JsonSyntaxError(text)));
+  }
   if (!root.is_object()) return DataLossError(fmt::format("{}: not a JSON object", path));
   const auto map_it = root.find("weight_map");
   if (map_it == root.end()) return DataLossError(fmt::format("{}: no \"weight_map\"", path));

@@ -10,6 +10,8 @@
 //   3. otherwise every *.safetensors in the directory, in name order.
 // Tensor names are unique across shards; a duplicate is an error naming both shards.
 // Shard names in an index must be plain file names (no '/', no ".."): the index is untrusted.
+// A key repeated in the index (a tensor listed twice in weight_map) is an error rather than
+// "last wins", and so is nesting deeper than 16 levels.
 //
 // Thread safety: immutable after Open(); safe to share between threads. Move-only.
 #ifndef DSINFER_FORMATS_SAFETENSORS_MODEL_H_

@@ -44,6 +44,7 @@ def shard(path, names):
         header[n] = {"dtype": "F32", "shape": [2], "data_offsets": [len(data), len(data) + 8]}
         data += struct.pack("<2f", 1.5, -2.0)
     raw = json.dumps(header).encode()
+    raw += b" " * (-len(raw) % 8)  # as real writers do: keeps every tensor aligned
     with open(path, "wb") as f:
         f.write(struct.pack("<Q", len(raw)) + raw + data)
 shard(f"{out}/model-00001-of-00002.safetensors", ["model.norm.weight", "lm_head.weight"])

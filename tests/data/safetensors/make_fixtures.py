@@ -1,7 +1,10 @@
 #!/usr/bin/python3
 """Writes the safetensors test fixtures next to this script (stdlib only, deterministic).
 
-  tiny.safetensors      a small valid file (F32, BF16, I8 tensors and __metadata__)
+  tiny.safetensors      a small valid file (F32, BF16, I8 tensors and __metadata__), laid out
+                        as the Rust safetensors writer does: header padded with spaces to a
+                        multiple of 8, tensors in descending element size, so every tensor
+                        starts at a file offset that is a multiple of its element size
   broken/*.safetensors  one defect each; every one must fail to open with a clear message
 
 Run it again after changing it and commit the outputs; tests/unit/formats/safetensors_test.cc
@@ -14,6 +17,9 @@ import struct
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
+ELEMENT_SIZE = {"F64": 8, "I64": 8, "F32": 4, "I32": 4, "F16": 2, "BF16": 2, "I16": 2,
+                "F8_E4M3": 1, "F8_E5M2": 1, "I8": 1, "U8": 1, "BOOL": 1}
+
 
 def pack_header(header_text, data=b"", header_len=None, pad=True):
     raw = header_text.encode("utf-8") if isinstance(header_text, str) else header_text
@@ -24,11 +30,12 @@ def pack_header(header_text, data=b"", header_len=None, pad=True):
 
 
 def build(tensors, metadata=None):
-    """tensors: list of (name, dtype, shape, data bytes), laid out back to back."""
+    """tensors: list of (name, dtype, shape, data bytes), laid out back to back in descending
+    element size (then by name), which keeps each one aligned after the padded header."""
     header, data, offset = {}, b"", 0
     if metadata is not None:
         header["__metadata__"] = metadata
-    for name, dtype, shape, payload in tensors:
+    for name, dtype, shape, payload in sorted(tensors, key=lambda t: (-ELEMENT_SIZE[t[1]], t[0])):
         header[name] = {"dtype": dtype, "shape": shape,
                         "data_offsets": [offset, offset + len(payload)]}
         data += payload
@@ -78,6 +85,10 @@ def broken():
             '{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},'
             '"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}', b"\x01" * 8),
         "negative_dim": pack_header(json.dumps({"a": entry("F32", [-1, 4], 0, 16)}), b"\x01" * 16),
+        # An I8 byte first puts the F32 tensor at data offset 1: the header is padded, but the
+        # tensor order is not the writer's.
+        "misaligned": pack_header(json.dumps({"a": entry("I8", [1], 0, 1),
+                                              "b": entry("F32", [2], 1, 9)}), b"\x01" * 9),
     }
 
 

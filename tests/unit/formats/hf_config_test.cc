@@ -325,6 +325,65 @@ TEST(HfConfigDefaultsTest, LlamaQwen2AndDeepseek) {
   EXPECT_EQ(deepseek->bos_token_id, 100000);
 }
 
+TEST(HfConfigDefaultsTest, DeepseekMoeRemoteCodeClass) {
+  // Every default of DeepseekConfig in deepseek-moe-16b's configuration_deepseek.py.
+  auto c = Parse(R"({"model_type": "deepseek"})");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->vocab_size, 102400);
+  EXPECT_EQ(c->hidden_size, 4096);
+  EXPECT_EQ(c->intermediate_size, 11008);
+  EXPECT_EQ(c->moe_intermediate_size, 1407);
+  EXPECT_EQ(c->num_hidden_layers, 30);
+  EXPECT_EQ(c->num_attention_heads, 32);
+  EXPECT_EQ(c->num_key_value_heads, 32);
+  EXPECT_EQ(c->head_dim, 128);
+  EXPECT_EQ(c->n_shared_experts, 0);     // None
+  EXPECT_EQ(c->n_routed_experts, 0);     // None: dense
+  EXPECT_EQ(c->num_experts_per_tok, 0);  // None
+  EXPECT_EQ(c->moe_layer_freq, 1);
+  EXPECT_EQ(c->first_k_dense_replace, 0);
+  EXPECT_FALSE(c->norm_topk_prob);
+  EXPECT_EQ(c->scoring_func, "softmax");
+  EXPECT_EQ(c->topk_method, "greedy");
+  EXPECT_EQ(c->n_group, 0);
+  EXPECT_EQ(c->topk_group, 0);
+  EXPECT_EQ(c->routed_scaling_factor, 1.0);
+  EXPECT_EQ(c->hidden_act, "silu");
+  EXPECT_EQ(c->max_position_embeddings, 2048);
+  EXPECT_EQ(c->rms_norm_eps, 1e-6);
+  EXPECT_FALSE(c->pad_token_id.has_value());
+  EXPECT_EQ(c->bos_token_id, 100000);
+  EXPECT_THAT(c->eos_token_ids, ElementsAre(100001));
+  EXPECT_FALSE(c->tie_word_embeddings);
+  EXPECT_EQ(c->rope_theta, 10000.0);
+  EXPECT_FALSE(c->rope_scaling.has_value());
+  EXPECT_FALSE(c->attention_bias);
+  EXPECT_FALSE(c->mlp_bias);
+  EXPECT_FALSE(c->uses_mla());
+  EXPECT_FALSE(c->is_moe());
+
+  // The three MoE counts are all a MoE config needs beyond the class defaults.
+  auto moe = Parse(
+      R"({"model_type": "deepseek", "n_routed_experts": 64, "n_shared_experts": 2,
+          "num_experts_per_tok": 6})");
+  ASSERT_TRUE(moe.ok()) << moe.status().ToString();
+  EXPECT_TRUE(moe->IsMoeLayer(0));  // first_k_dense_replace 0
+  EXPECT_EQ(moe->moe_intermediate_size, 1407);
+}
+
+TEST(HfConfigDefaultsTest, MlpBias) {
+  auto absent = Parse(R"({"model_type": "llama"})");
+  ASSERT_TRUE(absent.ok()) << absent.status().ToString();
+  EXPECT_FALSE(absent->mlp_bias);
+  auto off = Parse(R"({"model_type": "llama", "mlp_bias": false})");
+  ASSERT_TRUE(off.ok()) << off.status().ToString();
+  EXPECT_FALSE(off->mlp_bias);
+  // Qwen2Config has no such key (Qwen2MLP never has a bias): ignored like any unknown key.
+  auto qwen = Parse(R"({"model_type": "qwen2", "mlp_bias": true})");
+  ASSERT_TRUE(qwen.ok()) << qwen.status().ToString();
+  EXPECT_FALSE(qwen->mlp_bias);
+}
+
 TEST(HfConfigDefaultsTest, NullsAndAlternativeSpellings) {
   auto c = Parse(R"({
     "model_type": "llama", "num_key_value_heads": null, "head_dim": 64, "hidden_size": 2048,
@@ -404,6 +463,14 @@ TEST(HfConfigErrorsTest, BadConfigsNameTheField) {
       {R"({"model_type": "llama", "bos_token_id": -5})", "bos_token_id", "outside the vocabulary"},
       {R"({"model_type": "llama", "architectures": "LlamaForCausalLM"})", "architectures",
        "list of strings"},
+      {R"({"model_type": "llama", "hidden_act": "gelu"})", "hidden_act",
+       "'gelu' is not supported for llama (supported: silu)"},
+      {R"({"model_type": "deepseek_v3", "hidden_act": "relu"})", "hidden_act",
+       "'relu' is not supported for deepseek_v3"},
+      {R"({"model_type": "llama", "hidden_act": null})", "hidden_act", "must be a string"},
+      {R"({"model_type": "llama", "mlp_bias": true})", "mlp_bias",
+       "'true' is not supported for llama (supported: false)"},
+      {R"({"model_type": "llama", "mlp_bias": "no"})", "mlp_bias", "must be true or false"},
       {R"({"model_type": "llama", "rope_scaling": "yarn"})", "rope_scaling", "an object or null"},
       {R"({"model_type": "llama", "rope_scaling": {"factor": 2}})", "rope_scaling.type", "missing"},
       {R"({"model_type": "llama", "rope_scaling": {"type": "linear"}})", "rope_scaling.factor",
@@ -493,8 +560,34 @@ TEST(HfConfigErrorsTest, BadConfigsNameTheField) {
   }
 }
 
+TEST(HfConfigErrorsTest, NestingIsBoundedBeforeParsing) {
+  // The top-level object is level 1: 63 arrays inside it are the most allowed.
+  const auto nested = [](int arrays) {
+    return R"({"model_type": "llama", "extra": )" + std::string(arrays, '[') +
+           std::string(arrays, ']') + "}";
+  };
+  EXPECT_TRUE(Parse(nested(63)).ok());
+  auto deep = Parse(nested(64));
+  ASSERT_FALSE(deep.ok());
+  EXPECT_EQ(deep.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(deep.status().message(), "cfg.json: nests deeper than 64 levels");
+  // A bomb fails at level 65, before a DOM whose dump() or copy would recurse 8M times.
+  auto bomb = Parse(std::string(size_t{8} << 20, '['));
+  ASSERT_FALSE(bomb.ok());
+  EXPECT_THAT(std::string(bomb.status().message()), HasSubstr("nests deeper"));
+  auto generation = ParseGenerationConfig(nested(64), "gen.json");
+  ASSERT_FALSE(generation.ok());
+  EXPECT_THAT(std::string(generation.status().message()), HasSubstr("gen.json: nests deeper"));
+}
+
 TEST(HfConfigErrorsTest, CodesSeparateBadValuesFromUnsupportedOnes) {
   EXPECT_EQ(Parse(R"({"model_type": "gpt2"})").status().code(), StatusCode::kUnimplemented);
+  EXPECT_EQ(Parse(R"({"model_type": "qwen2", "hidden_act": "gelu_pytorch_tanh"})").status().code(),
+            StatusCode::kUnimplemented);
+  EXPECT_EQ(Parse(R"({"model_type": "llama", "mlp_bias": true})").status().code(),
+            StatusCode::kUnimplemented);
+  EXPECT_EQ(Parse(R"({"model_type": "llama", "mlp_bias": 1})").status().code(),
+            StatusCode::kInvalidArgument);
   EXPECT_EQ(Parse(R"({"model_type": "llama", "hidden_size": 0})").status().code(),
             StatusCode::kInvalidArgument);
   EXPECT_EQ(Parse("\xFF").status().code(), StatusCode::kInvalidArgument);

@@ -1,10 +1,15 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <type_traits>
@@ -50,13 +55,21 @@ struct TensorSpec {
   Bytes data;
 };
 
-// A valid file holding `tensors` back to back in the given order.
+size_t ElementSize(const std::string& dtype) {
+  const std::optional<DType> parsed = DTypeFromSafetensorsName(dtype);
+  return parsed ? static_cast<size_t>(GetDTypeInfo(*parsed).type_size) : 1;
+}
+
+// A valid file holding `tensors` in the given order, each one starting at the next multiple of
+// its element size (a hole before it if need be), after a header padded to a multiple of 8.
 Bytes BuildFile(const std::vector<TensorSpec>& tensors,
                 const nlohmann::json& metadata = nlohmann::json()) {
   nlohmann::ordered_json header = nlohmann::ordered_json::object();
   if (!metadata.is_null()) header["__metadata__"] = metadata;
   Bytes data;
   for (const auto& t : tensors) {
+    const size_t align = ElementSize(t.dtype);
+    data.resize((data.size() + align - 1) / align * align);
     header[t.name] = {{"dtype", t.dtype},
                       {"shape", t.shape},
                       {"data_offsets", {data.size(), data.size() + t.data.size()}}};
@@ -126,6 +139,9 @@ TEST(SafetensorsFileTest, EverySupportedDtype) {
     const SafetensorsTensor* t = parsed->Find(specs[i].name);
     ASSERT_NE(t, nullptr) << specs[i].name;
     EXPECT_EQ(t->dtype, dtypes[i].second) << specs[i].name;
+    // The buffer is heap-allocated (16-aligned), so file alignment is address alignment.
+    const auto align = static_cast<uintptr_t>(GetDTypeInfo(t->dtype).type_size);
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(t->view.bytes.data()) % align, 0u) << specs[i].name;
     EXPECT_EQ(t->view.shape, (Shape{3, 5}));
     EXPECT_TRUE(SameBytes(t->view.bytes, specs[i].data)) << specs[i].name;
   }
@@ -185,6 +201,60 @@ TEST(SafetensorsFileTest, AcceptsUnpaddedHeaderHolesAndTrailingBytes) {
   ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
   EXPECT_EQ(parsed->data_offset(), 8 + header.size());
   EXPECT_TRUE(SameBytes(parsed->Find("a")->view.bytes, Bytes(data.begin() + 4, data.begin() + 6)));
+}
+
+TEST(SafetensorsFileTest, MisalignedTensorNamesItsOffsetAndAlignment) {
+  // The header padded to 112 bytes puts the data at file offset 120; "b" starts 1 byte in.
+  std::string header = R"({"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},)"
+                       R"("b":{"dtype":"F32","shape":[2],"data_offsets":[1,9]}})";
+  header.append(112 - header.size(), ' ');
+  auto parsed = ParseBytes(RawFile(header, RandomBytes(9, 13)));
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(parsed.status().code(), StatusCode::kDataLoss);
+  EXPECT_EQ(parsed.status().message(),
+            std::string(kName) +
+                ": tensor 'b': data starts at file offset 121 (data_offsets begin 1), which is not "
+                "a multiple of 4, the alignment F32 needs");
+}
+
+TEST(SafetensorsFileTest, UnpaddedHeaderIsFineOnlyWhileTensorsLandAligned) {
+  // Unpadded headers of 53 and 55 bytes: the data section starts at file offset 61 or 63.
+  const std::string u8 = R"({"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}})";
+  const std::string bf16 = R"({"a":{"dtype":"BF16","shape":[1],"data_offsets":[0,2]}})";
+  const std::string bf16_hole = R"({"a":{"dtype":"BF16","shape":[1],"data_offsets":[1,3]}})";
+  ASSERT_EQ(u8.size(), 53u);
+  ASSERT_EQ(bf16.size(), 55u);
+  EXPECT_TRUE(ParseBytes(RawFile(u8, RandomBytes(4, 14), /*pad=*/false)).ok());
+  auto odd = ParseBytes(RawFile(bf16, RandomBytes(4, 14), /*pad=*/false));
+  ASSERT_FALSE(odd.ok());
+  EXPECT_THAT(std::string(odd.status().message()), HasSubstr("file offset 63"));
+  // A hole can restore the alignment the header broke.
+  auto realigned = ParseBytes(RawFile(bf16_hole, RandomBytes(4, 14), /*pad=*/false));
+  EXPECT_TRUE(realigned.ok()) << realigned.status().ToString();
+}
+
+// The peak resident set size of this process, in KiB (Linux ru_maxrss).
+long PeakRssKib() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss;
+}
+
+TEST(SafetensorsFileTest, DeepNestingFailsFastInBoundedMemory) {
+  // 10 MiB of '[': nlohmann's DOM parser would keep a pointer per level (~80 MB) even with a
+  // callback that discards them; the SAX pre-pass stops at level 4.
+  const size_t depth = size_t{10} << 20;
+  auto owned = std::make_shared<const Bytes>(RawFile(std::string(depth, '[')));
+  const long rss_before = PeakRssKib();
+  const auto start = std::chrono::steady_clock::now();
+  auto parsed = SafetensorsFile::Parse(*owned, kName, owned);
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(parsed.status().code(), StatusCode::kDataLoss);
+  EXPECT_EQ(parsed.status().message(), std::string(kName) + ": header nests deeper than 3 levels");
+  // Only the UTF-8 check reads the whole header; generous bounds for sanitizer builds.
+  EXPECT_LT(elapsed, std::chrono::seconds(2));
+  EXPECT_LT(PeakRssKib() - rss_before, 32 * 1024);
 }
 
 TEST(SafetensorsFileTest, OpensFromDiskAndKeepsTheMappingAlive) {
@@ -277,6 +347,10 @@ std::vector<BadCase> BadCases() {
        "extend past the end of the file (the data section has 16 bytes)"},
       {"huge offsets", one(Entry("U8", "[1]", "[18446744073709551614,18446744073709551615]"), d16),
        "extend past the end"},
+      {"misaligned", one(Entry("F64", "[1]", "[4,12]"), d16),
+       "tensor 't': data starts at file offset"},
+      {"misaligned empty tensor", one(Entry("I16", "[0]", "[3,3]"), d16),
+       "which is not a multiple of 2, the alignment I16 needs"},
       {"overlap",
        RawFile(R"({"a":)" + Entry("F32", "[2]", "[0,8]") + R"(,"b":)" +
                    Entry("F32", "[2]", "[4,12]") + "}",
@@ -300,6 +374,9 @@ std::vector<BadCase> BadCases() {
       {"duplicate field",
        one(R"({"dtype":"U8","shape":[4],"shape":[2],"data_offsets":[0,4]})", d16),
        "header has the key 'shape' twice"},
+      {"duplicate nested field",
+       one(R"({"dtype":"U8","shape":[4],"data_offsets":[0,4],"data_offsets":[0,4]})", d16),
+       "header has the key 'data_offsets' twice in 't'"},
       {"too deep", one(R"({"dtype":"U8","shape":[[4]],"data_offsets":[0,4]})", d16),
        "nests deeper"},
       {"very deep", RawFile(std::string(5000, '[') + std::string(5000, ']')), "nests deeper"},
@@ -351,8 +428,11 @@ TEST(SafetensorsFixturesTest, TinyFileOpens) {
   const std::vector<float> expected = {0.5f, -1.25f, 2.0f, 3.5f, -4.0f, 8.0f};
   std::vector<float> got(6);
   ASSERT_EQ(embed->view.bytes.size(), 24u);
-  std::memcpy(got.data(), embed->view.bytes.data(), 24);  // the file need not align it
+  // Written the way the Rust writer lays files out, so the view can be read in place.
+  ASSERT_EQ(reinterpret_cast<uintptr_t>(embed->view.bytes.data()) % alignof(float), 0u);
+  std::memcpy(got.data(), embed->view.bytes.data(), 24);
   EXPECT_EQ(got, expected);
+  EXPECT_EQ(file->data_offset() % 8, 0u);
   const SafetensorsTensor* norm = file->Find("model.norm.weight");
   ASSERT_NE(norm, nullptr);
   EXPECT_EQ(norm->dtype, DType::kBF16);
@@ -506,6 +586,11 @@ TEST_F(SafetensorsModelTest, BadIndexFiles) {
       {R"({"weight_map": {"a": "../model-00001-of-00002.safetensors"}})", "not a plain file name"},
       {R"({"weight_map": {"a": "/etc/passwd"}})", "not a plain file name"},
       {R"({"weight_map": {"a": ".."}})", "not a plain file name"},
+      {R"({"weight_map": {"lm_head.weight": "model-00002-of-00002.safetensors",
+                          "lm_head.weight": "model-00001-of-00002.safetensors"}})",
+       "has the key 'lm_head.weight' twice in 'weight_map'"},
+      {R"({"weight_map": {"a": "x"}, "weight_map": {"a": "y"}})", "has the key 'weight_map' twice"},
+      {std::string(100000, '[') + std::string(100000, ']'), "nests deeper than 16 levels"},
   };
   for (const auto& [text, expect] : cases) {
     SCOPED_TRACE(text);
