@@ -5,6 +5,7 @@
 
 #include "app/commands.h"
 #include "formats/file_report.h"
+#include "formats/inspect_path.h"
 
 namespace dsinfer {
 

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "base/utf8.h"
 #include "formats/gguf_json.h"
 
 namespace dsinfer {
@@ -15,10 +16,10 @@ json ReportTotals(const json& tensors) {
   uint64_t bytes = 0, params = 0;
   std::map<std::string, std::pair<uint64_t, uint64_t>> by_dtype;  // dtype -> (tensors, bytes)
   for (const auto& t : tensors) {
-    const auto b = t["bytes"].get<uint64_t>();
+    const auto b = t.at("bytes").get<uint64_t>();
     bytes += b;
-    params += t["parameters"].get<uint64_t>();
-    auto& entry = by_dtype[t["dtype"].get<std::string>()];
+    params += t.at("parameters").get<uint64_t>();
+    auto& entry = by_dtype[t.at("dtype").get<std::string>()];
     entry.first += 1;
     entry.second += b;
   }
@@ -32,6 +33,10 @@ json ReportTotals(const json& tensors) {
 }
 
 namespace {
+
+// Names and keys come from the file: control characters (a terminal escape sequence in a
+// tensor name) are shown as \xNN, never sent to the terminal.
+std::string TextSafe(const std::string& text) { return EscapeForMessage(text, 4096); }
 
 std::string Scalar(const json& v) {
   if (v.is_string()) return v.get<std::string>();
@@ -120,21 +125,21 @@ std::string RenderReportText(const json& r) {
   const std::string format = r.value("format", "");
   if (format == "gguf") {
     out += fmt::format("file:          {} (GGUF v{}, {}, alignment {}, data at byte {})\n",
-                       Scalar(r["path"]), r["version"].get<int>(),
-                       HumanBytes(r["file_size"].get<uint64_t>()), r["alignment"].get<uint64_t>(),
-                       r["data_offset"].get<uint64_t>());
+                       Scalar(r.at("path")), r.at("version").get<int>(),
+                       HumanBytes(r.at("file_size").get<uint64_t>()),
+                       r.at("alignment").get<uint64_t>(), r.at("data_offset").get<uint64_t>());
   } else {
-    out += fmt::format("path:          {} ({})\n", Scalar(r["path"]),
+    out += fmt::format("path:          {} ({})\n", Scalar(r.at("path")),
                        format == "hf" ? "Hugging Face checkpoint" : "safetensors file");
   }
   out += fmt::format("architecture:  {}\n",
-                     r.value("architecture", "").empty() ? "(none)" : Scalar(r["architecture"]));
-  if (r.contains("name")) out += fmt::format("name:          {}\n", Scalar(r["name"]));
+                     r.value("architecture", "").empty() ? "(none)" : Scalar(r.at("architecture")));
+  if (r.contains("name")) out += fmt::format("name:          {}\n", Scalar(r.at("name")));
   if (r.contains("shards")) {
-    out += fmt::format("shards:        {}\n", r["shards"].size());
+    out += fmt::format("shards:        {}\n", r.at("shards").size());
   }
 
-  const json& hparams = r["hyperparameters"];
+  const json& hparams = r.at("hyperparameters");
   if (!hparams.empty()) {
     out += "\nhyper-parameters:\n";
     size_t width = 0;
@@ -144,48 +149,52 @@ std::string RenderReportText(const json& r) {
     }
   }
 
-  if (r.contains("metadata") && !r["metadata"].empty()) {
-    out += fmt::format("\nmetadata ({} keys):\n", r["metadata"].size());
+  if (r.contains("metadata") && !r.at("metadata").empty()) {
+    out += fmt::format("\nmetadata ({} keys):\n", r.at("metadata").size());
     size_t width = 0;
-    for (const auto& m : r["metadata"]) width = std::max(width, m["key"].get<std::string>().size());
-    for (const auto& m : r["metadata"]) {
-      std::string type = m["type"].get<std::string>();
-      std::string value = m["value"].dump(-1, ' ', false, json::error_handler_t::replace);
+    for (const auto& m : r.at("metadata")) {
+      width = std::max(width, TextSafe(m.at("key").get<std::string>()).size());
+    }
+    for (const auto& m : r.at("metadata")) {
+      std::string type = m.at("type").get<std::string>();
+      std::string value = m.at("value").dump(-1, ' ', false, json::error_handler_t::replace);
       if (m.contains("element_type")) {
-        type = fmt::format("[{} x {}]", m["element_type"].get<std::string>(),
-                           m["length"].get<uint64_t>());
-        if (m["length"].get<uint64_t>() > kReportMaxArrayItems)
+        type = fmt::format("[{} x {}]", m.at("element_type").get<std::string>(),
+                           m.at("length").get<uint64_t>());
+        if (m.at("length").get<uint64_t>() > kReportMaxArrayItems)
           value.insert(value.size() - 1, ", ...");
       }
       if (value.size() > 160) value = value.substr(0, 157) + "...";
-      out += fmt::format("  {:<{}}  {:<20}  {}\n", m["key"].get<std::string>(), width, type, value);
+      out += fmt::format("  {:<{}}  {:<20}  {}\n", TextSafe(m.at("key").get<std::string>()), width,
+                         type, value);
     }
   }
 
-  const json& tensors = r["tensors"];
+  const json& tensors = r.at("tensors");
   out += fmt::format("\ntensors ({}):\n", tensors.size());
   size_t name_w = 4, shape_w = 5;
   for (const auto& t : tensors) {
-    name_w = std::max(name_w, t["name"].get<std::string>().size());
-    shape_w = std::max(shape_w, ShapeText(t["shape"]).size());
+    name_w = std::max(name_w, TextSafe(t.at("name").get<std::string>()).size());
+    shape_w = std::max(shape_w, ShapeText(t.at("shape")).size());
   }
   out += fmt::format("  {:<{}}  {:<8}  {:<{}}  {:>14}\n", "name", name_w, "dtype", "shape", shape_w,
                      "bytes");
   for (const auto& t : tensors) {
-    out += fmt::format("  {:<{}}  {:<8}  {:<{}}  {:>14}\n", t["name"].get<std::string>(), name_w,
-                       t["dtype"].get<std::string>(), ShapeText(t["shape"]), shape_w,
-                       t["bytes"].get<uint64_t>());
+    out +=
+        fmt::format("  {:<{}}  {:<8}  {:<{}}  {:>14}\n", TextSafe(t.at("name").get<std::string>()),
+                    name_w, t.at("dtype").get<std::string>(), ShapeText(t.at("shape")), shape_w,
+                    t.at("bytes").get<uint64_t>());
   }
 
-  const json& totals = r["totals"];
-  out +=
-      fmt::format("\ntotals: {} tensors, {} ({} bytes), {} parameters ({})\n",
-                  totals["tensors"].get<uint64_t>(), HumanBytes(totals["bytes"].get<uint64_t>()),
-                  totals["bytes"].get<uint64_t>(), HumanCount(totals["parameters"].get<uint64_t>()),
-                  totals["parameters"].get<uint64_t>());
-  for (const auto& [dtype, c] : totals["by_dtype"].items()) {
-    out += fmt::format("  {:<8}  {:>6} tensors  {:>12}\n", dtype, c["tensors"].get<uint64_t>(),
-                       HumanBytes(c["bytes"].get<uint64_t>()));
+  const json& totals = r.at("totals");
+  out += fmt::format(
+      "\ntotals: {} tensors, {} ({} bytes), {} parameters ({})\n",
+      totals.at("tensors").get<uint64_t>(), HumanBytes(totals.at("bytes").get<uint64_t>()),
+      totals.at("bytes").get<uint64_t>(), HumanCount(totals.at("parameters").get<uint64_t>()),
+      totals.at("parameters").get<uint64_t>());
+  for (const auto& [dtype, c] : totals.at("by_dtype").items()) {
+    out += fmt::format("  {:<8}  {:>6} tensors  {:>12}\n", dtype, c.at("tensors").get<uint64_t>(),
+                       HumanBytes(c.at("bytes").get<uint64_t>()));
   }
   return out;
 }

@@ -29,9 +29,6 @@ nlohmann::json GgufReport(const GgufFile& file);
 // "dtype", "bytes" and "parameters").
 nlohmann::json ReportTotals(const nlohmann::json& tensors);
 
-// Opens `path` (a GGUF file, a .safetensors file, or an HF model directory) and reports on it.
-StatusOr<nlohmann::json> InspectPath(const std::string& path);
-
 std::string RenderReportText(const nlohmann::json& report);
 
 // "36.8 MiB", "1.23 B": human units for totals.

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "formats/inspect_path.h"
+
 #include "formats/file_report.h"
 #include "formats/generation_config.h"
 #include "formats/hf_config.h"
@@ -144,12 +146,18 @@ StatusOr<json> SafetensorsReport(const std::string& path, bool is_directory) {
   }
   DSI_ASSIGN_OR_RETURN(const SafetensorsModel model, SafetensorsModel::Open(path));
   json shards = json::array();
-  for (const auto& shard : model.shards()) {
+  json metadata = json::array();  // each shard's "__metadata__" (string to string)
+  for (size_t i = 0; i < model.shards().size(); ++i) {
+    const SafetensorsFile& shard = model.shards()[i];
     shards.push_back({{"file", shard.name()},
                       {"bytes", shard.file_size()},
                       {"tensors", shard.tensors().size()}});
+    for (const auto& [key, value] : shard.metadata()) {
+      metadata.push_back({{"key", key}, {"type", "STRING"}, {"value", value}, {"shard", i}});
+    }
   }
   report["shards"] = std::move(shards);
+  report["metadata"] = std::move(metadata);
   json tensors = SafetensorsTensors(model);
   report["totals"] = ReportTotals(tensors);
   report["tensors"] = std::move(tensors);
