@@ -17,6 +17,10 @@ if(DSINFER_SANITIZE)
                                                    -fno-omit-frame-pointer -fno-sanitize-recover=all)
   target_link_options(dsinfer_options INTERFACE -fsanitize=${DSINFER_SANITIZE})
 endif()
+if(DSINFER_BUILD_FUZZ)
+  # Coverage feedback for libFuzzer must come from the parsers, not only the fuzz drivers.
+  target_compile_options(dsinfer_options INTERFACE -fsanitize=fuzzer-no-link)
+endif()
 target_include_directories(dsinfer_options INTERFACE ${PROJECT_SOURCE_DIR}/src)
 
 # dsinfer_layer(NAME DEPS <libs>...): one static library per src/ folder, named dsinfer_NAME,

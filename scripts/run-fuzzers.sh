@@ -14,7 +14,7 @@ for fuzzer in "${fuzzers[@]}"; do
   seeds="$root/tests/data/$name"
   work=$(mktemp -d "/tmp/dsinfer-fuzz-$name.XXXXXX")
   if [ -d "$seeds" ]; then
-    find "$seeds" -type f ! -name '*.md' ! -name '*.py' ! -name '*.json' -exec cp {} "$work/" \;
+    find "$seeds" -type f ! -name '*.md' ! -name '*.py' ! -name '*.json' -exec cp --backup=numbered {} "$work/" \;
   fi
   echo "run-fuzzers: $name for ${seconds}s from $(ls "$work" | wc -l) seeds"
   # -rss_limit_mb bounds memory; -timeout flags any single input slower than 10 s as a hang.
