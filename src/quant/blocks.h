@@ -1,0 +1,108 @@
+// ggml's quantised block layouts, byte for byte (shared/reference/deepseek-models.md §7).
+//
+// Each block packs one run of `kBlock` consecutive elements of a row; fields are little-endian
+// and unpadded (the static_asserts pin the sizes that GGUF files rely on). Halves are stored as
+// raw uint16_t bits; see half.h for the conversions.
+#ifndef DSINFER_QUANT_BLOCKS_H_
+#define DSINFER_QUANT_BLOCKS_H_
+
+#include <cstdint>
+
+namespace dsinfer {
+
+inline constexpr int kQK = 32;     // elements per block of the 32-element formats
+inline constexpr int kQK_K = 256;  // elements per super-block of the K-quants
+inline constexpr int kKScaleSize = 12;
+
+struct BlockQ4_0 {  // y = d * (q - 8)
+  uint16_t d;
+  uint8_t qs[kQK / 2];  // low nibbles: elements 0..15, high nibbles: 16..31
+};
+struct BlockQ4_1 {  // y = d * q + m
+  uint16_t d;
+  uint16_t m;
+  uint8_t qs[kQK / 2];
+};
+struct BlockQ5_0 {  // y = d * (q - 16), bit 4 of q in qh
+  uint16_t d;
+  uint8_t qh[4];
+  uint8_t qs[kQK / 2];
+};
+struct BlockQ5_1 {  // y = d * q + m
+  uint16_t d;
+  uint16_t m;
+  uint8_t qh[4];
+  uint8_t qs[kQK / 2];
+};
+struct BlockQ8_0 {  // y = d * q
+  uint16_t d;
+  int8_t qs[kQK];
+};
+struct BlockQ8_1 {  // activations for Q4_1/Q5_1 dots: s = d * sum(qs)
+  uint16_t d;
+  uint16_t s;
+  int8_t qs[kQK];
+};
+struct BlockIQ4_NL {  // y = d * kIq4nlValues[q]
+  uint16_t d;
+  uint8_t qs[kQK / 2];
+};
+
+struct BlockQ2_K {  // 16 sub-blocks of 16: 4-bit scale and 4-bit min each
+  uint8_t scales[kQK_K / 16];
+  uint8_t qs[kQK_K / 4];
+  uint16_t d;
+  uint16_t dmin;
+};
+struct BlockQ3_K {  // 16 sub-blocks of 16 with 6-bit signed scales; high bit of q in hmask
+  uint8_t hmask[kQK_K / 8];
+  uint8_t qs[kQK_K / 4];
+  uint8_t scales[12];
+  uint16_t d;
+};
+struct BlockQ4_K {  // 8 sub-blocks of 32 with 6-bit scale and min packed in `scales`
+  uint16_t d;
+  uint16_t dmin;
+  uint8_t scales[kKScaleSize];
+  uint8_t qs[kQK_K / 2];
+};
+struct BlockQ5_K {
+  uint16_t d;
+  uint16_t dmin;
+  uint8_t scales[kKScaleSize];
+  uint8_t qh[kQK_K / 8];
+  uint8_t qs[kQK_K / 2];
+};
+struct BlockQ6_K {  // 16 sub-blocks of 16 with 8-bit signed scales
+  uint8_t ql[kQK_K / 2];
+  uint8_t qh[kQK_K / 4];
+  int8_t scales[kQK_K / 16];
+  uint16_t d;
+};
+struct BlockQ8_K {  // activations for K-quant dots; bsums[g] = sum of qs[16g .. 16g+15]
+  float d;
+  int8_t qs[kQK_K];
+  int16_t bsums[kQK_K / 16];
+};
+
+static_assert(sizeof(BlockQ4_0) == 18);
+static_assert(sizeof(BlockQ4_1) == 20);
+static_assert(sizeof(BlockQ5_0) == 22);
+static_assert(sizeof(BlockQ5_1) == 24);
+static_assert(sizeof(BlockQ8_0) == 34);
+static_assert(sizeof(BlockQ8_1) == 36);
+static_assert(sizeof(BlockIQ4_NL) == 18);
+static_assert(sizeof(BlockQ2_K) == 84);
+static_assert(sizeof(BlockQ3_K) == 110);
+static_assert(sizeof(BlockQ4_K) == 144);
+static_assert(sizeof(BlockQ5_K) == 176);
+static_assert(sizeof(BlockQ6_K) == 210);
+static_assert(sizeof(BlockQ8_K) == 292);
+
+// IQ4_NL's non-linear 4-bit code book.
+inline constexpr int8_t kIq4nlValues[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
+                                            1,    13,   25,  38,  53,  69,  89,  113};
+
+}  // namespace dsinfer
+
+#endif  // DSINFER_QUANT_BLOCKS_H_

@@ -1,0 +1,55 @@
+// The 12-byte scale field of Q4_K and Q5_K: eight 6-bit (scale, min) pairs, one per 32-element
+// sub-block (ggml's get_scale_min_k4 and the packing loop of quantize_row_q4_K_ref).
+//
+//   byte    bits 7..6        bits 5..0
+//   0..3    scale[4+j] hi2   scale[j]        (j = 0..3)
+//   4..7    min[4+j]   hi2   min[j]
+//   8..11   min[4+j] lo4 (bits 7..4) | scale[4+j] lo4 (bits 3..0)
+//
+// The first four pairs sit whole in the low six bits of bytes 0..7; the last four are split,
+// their low nibbles in bytes 8..11 and their top two bits in the spare bits of bytes 0..7.
+//
+// Thread safety: pure functions over caller-owned memory.
+#ifndef DSINFER_QUANT_K_SCALE_PACKING_H_
+#define DSINFER_QUANT_K_SCALE_PACKING_H_
+
+#include <cstdint>
+
+#include "quant/blocks.h"
+
+namespace dsinfer::quant_ref {
+
+inline constexpr int kKSubBlocks = kQK_K / 32;  // (scale, min) pairs per super-block
+
+struct KScaleMin {
+  uint8_t scale;  // 0..63
+  uint8_t min;    // 0..63
+};
+
+// Pair j (0..7) of a packed scale field.
+inline KScaleMin UnpackScaleMinK4(int j, const uint8_t* packed) {
+  if (j < 4) {
+    return {.scale = static_cast<uint8_t>(packed[j] & 63),
+            .min = static_cast<uint8_t>(packed[j + 4] & 63)};
+  }
+  return {.scale = static_cast<uint8_t>((packed[j + 4] & 0x0F) | ((packed[j - 4] >> 6) << 4)),
+          .min = static_cast<uint8_t>((packed[j + 4] >> 4) | ((packed[j] >> 6) << 4))};
+}
+
+// Writes all eight pairs (each value already clamped to 0..63) over `packed`.
+inline void PackScaleMinK4(const uint8_t scales[kKSubBlocks], const uint8_t mins[kKSubBlocks],
+                           uint8_t packed[kKScaleSize]) {
+  for (int j = 0; j < 4; ++j) {
+    packed[j] = scales[j];
+    packed[j + 4] = mins[j];
+  }
+  for (int j = 4; j < kKSubBlocks; ++j) {
+    packed[j + 4] = static_cast<uint8_t>((scales[j] & 0x0F) | ((mins[j] & 0x0F) << 4));
+    packed[j - 4] |= static_cast<uint8_t>((scales[j] >> 4) << 6);
+    packed[j] |= static_cast<uint8_t>((mins[j] >> 4) << 6);
+  }
+}
+
+}  // namespace dsinfer::quant_ref
+
+#endif  // DSINFER_QUANT_K_SCALE_PACKING_H_
