@@ -1,8 +1,8 @@
 #include "formats/gguf_file.h"
 
 #include <algorithm>
-#include <new>
 #include <limits>
+#include <new>
 #include <utility>
 
 #include <fmt/format.h>
@@ -315,10 +315,10 @@ class GgufParser {
       const GgufTensorInfo& next = out_->tensors_[index];
       if (next.n_bytes == 0) continue;
       if (furthest != nullptr && furthest->offset + furthest->n_bytes > next.offset) {
-        return DataLossError(fmt::format(
-            "tensors '{}' and '{}' overlap (bytes {}..{} and {}..{})", furthest->name, next.name,
-            furthest->offset, furthest->offset + furthest->n_bytes, next.offset,
-            next.offset + next.n_bytes));
+        return DataLossError(fmt::format("tensors '{}' and '{}' overlap (bytes {}..{} and {}..{})",
+                                         furthest->name, next.name, furthest->offset,
+                                         furthest->offset + furthest->n_bytes, next.offset,
+                                         next.offset + next.n_bytes));
       }
       if (furthest == nullptr ||
           next.offset + next.n_bytes > furthest->offset + furthest->n_bytes) {

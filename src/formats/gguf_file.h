@@ -38,7 +38,7 @@ namespace dsinfer {
 
 inline constexpr uint32_t kGgufMagic = 0x46554747;  // "GGUF" read as a little-endian u32
 inline constexpr uint64_t kGgufDefaultAlignment = 32;
-inline constexpr int kGgufMaxDims = 4;            // GGML_MAX_DIMS
+inline constexpr int kGgufMaxDims = 4;           // GGML_MAX_DIMS
 inline constexpr size_t kGgufMaxNameBytes = 64;  // GGML_MAX_NAME, with ggml's NUL
 inline constexpr std::string_view kGgufAlignmentKey = "general.alignment";
 

@@ -117,8 +117,9 @@ StatusOr<uint64_t> GgufWriter::CheckTensor(const std::string& name, DType dtype,
                                            std::span<const int64_t> ne) const {
   if (name.empty()) return InvalidArgumentError("GGUF tensor name is empty");
   if (name.size() >= kGgufMaxNameBytes) {
-    return InvalidArgumentError(fmt::format("GGUF tensor name '{}' has {} bytes; llama.cpp allows {}",
-                                            name, name.size(), kGgufMaxNameBytes - 1));
+    return InvalidArgumentError(
+        fmt::format("GGUF tensor name '{}' has {} bytes; llama.cpp allows {}", name, name.size(),
+                    kGgufMaxNameBytes - 1));
   }
   if (tensor_names_.count(name) != 0) {
     return AlreadyExistsError(fmt::format("duplicate GGUF tensor '{}'", name));

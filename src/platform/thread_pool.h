@@ -14,9 +14,9 @@
 #define DSINFER_PLATFORM_THREAD_POOL_H_
 
 #include <condition_variable>
-#include <exception>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <mutex>
 #include <thread>
 #include <type_traits>
@@ -70,9 +70,9 @@ class ThreadPool {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::condition_variable done_;
-  uint64_t generation_ = 0;  // guarded by mutex_
-  int pending_ = 0;          // workers still running this generation; guarded by mutex_
-  bool stop_ = false;        // guarded by mutex_
+  uint64_t generation_ = 0;   // guarded by mutex_
+  int pending_ = 0;           // workers still running this generation; guarded by mutex_
+  bool stop_ = false;         // guarded by mutex_
   std::exception_ptr error_;  // first exception thrown by a chunk; guarded by mutex_
   static thread_local bool inside_job_;
 };
