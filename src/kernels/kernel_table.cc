@@ -1,0 +1,104 @@
+#include "kernels/kernel_table.h"
+
+#include <string>
+
+#include "base/check.h"
+#include "base/logging.h"
+#include "tensor/dtype.h"
+
+#if DSINFER_KERNELS_X86
+#include "kernels/x86/avx2/kernels.h"
+#include "kernels/x86/avx512/kernels.h"
+#endif
+
+namespace dsinfer::kernels {
+namespace {
+
+void SetVecDot(KernelTable& t, DType dtype, VecDotFn fn) {
+  t.vec_dot[static_cast<int>(dtype)] = fn;
+}
+
+void SetQuantizeRow(KernelTable& t, DType dtype, QuantizeRowFn fn) {
+  t.quantize_row[static_cast<int>(dtype)] = fn;
+}
+
+KernelTable ScalarTable() {
+  KernelTable t;
+  t.isa = Isa::kScalar;
+  for (const DTypeInfo& info : AllDTypes()) {
+    const QuantOps* ops = FindQuantOps(info.dtype);
+    if (ops == nullptr) continue;
+    SetVecDot(t, info.dtype, ops->vec_dot);
+    SetQuantizeRow(t, info.dtype, ops->quantize);
+  }
+  return t;
+}
+
+// Each level: the level below with the entries this level has bodies for replaced. Only
+// pointers are copied here; no SIMD code runs.
+KernelTable Avx2Table(const KernelTable& below) {
+  KernelTable t = below;
+  t.isa = Isa::kAvx2;
+#if DSINFER_KERNELS_X86
+  SetQuantizeRow(t, DType::kQ8_0, avx2::QuantizeQ8_0);
+  SetVecDot(t, DType::kQ8_0, avx2::DotQ8_0);
+  SetVecDot(t, DType::kQ4_0, avx2::DotQ4_0);
+#endif
+  return t;
+}
+
+KernelTable Avx512Table(const KernelTable& below) {
+  KernelTable t = below;
+  t.isa = Isa::kAvx512;
+#if DSINFER_KERNELS_X86
+  SetQuantizeRow(t, DType::kQ8_0, avx512::QuantizeQ8_0);
+  SetVecDot(t, DType::kQ8_0, avx512::DotQ8_0);
+  SetVecDot(t, DType::kQ4_0, avx512::DotQ4_0);
+#endif
+  return t;
+}
+
+KernelTable AmxTable(const KernelTable& below) {
+  KernelTable t = below;  // no AMX bodies yet: the vec_dot ops are matrix-vector anyway
+  t.isa = Isa::kAmx;
+  return t;
+}
+
+struct AllTables {
+  KernelTable levels[4];
+};
+
+const AllTables& Tables() {
+  static const AllTables kTables = [] {
+    AllTables all;
+    all.levels[0] = ScalarTable();
+    all.levels[1] = Avx2Table(all.levels[0]);
+    all.levels[2] = Avx512Table(all.levels[1]);
+    all.levels[3] = AmxTable(all.levels[2]);
+    return all;
+  }();
+  return kTables;
+}
+
+}  // namespace
+
+const KernelTable& KernelsFor(Isa isa) {
+  const Isa best = BestIsa(GetCpuFeatures());
+  DSI_CHECK_MSG(static_cast<int>(isa) <= static_cast<int>(best),
+                "kernel level %s requested but this CPU supports at most %s",
+                std::string(IsaName(isa)).c_str(), std::string(IsaName(best)).c_str());
+  return Tables().levels[static_cast<int>(isa)];
+}
+
+const KernelTable& Kernels() {
+  static const KernelTable& selected_table = []() -> const KernelTable& {
+    const StatusOr<Isa> selected = SelectedIsa();
+    if (selected.ok()) return KernelsFor(*selected);
+    const Isa best = BestIsa(GetCpuFeatures());
+    LogError("{}; using the '{}' kernels", selected.status().ToString(), IsaName(best));
+    return KernelsFor(best);
+  }();
+  return selected_table;
+}
+
+}  // namespace dsinfer::kernels

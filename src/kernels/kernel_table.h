@@ -1,0 +1,57 @@
+// The one dispatch point of the quantised dot-product kernels: a table of function pointers per
+// ISA level, chosen once at start-up from the CPU features (and DSINFER_ISA).
+//
+// Levels and inheritance: the scalar table holds quant/'s reference bodies (FindQuantOps);
+// each higher level (avx2 < avx512 < amx) starts as a copy of the level below and overrides
+// only the entries it has a SIMD body for, so every entry is always callable. The SIMD bodies
+// live in x86/avx2/ and x86/avx512/, the only files compiled with those instruction sets;
+// nothing in them runs before a table of their level is handed out, and a table is only
+// handed out for a level the CPU supports.
+//
+//   KernelTable::vec_dot[dtype]       weight dtype x activation row already in its vec_dot_type
+//   KernelTable::quantize_row[dtype]  float row -> dtype: the activation quantisers (Q8_0, Q8_K,
+//                                     ...) that MatMul uses; reference for types without SIMD
+//
+// Numerics: a SIMD quantiser writes the same bytes as the reference; a SIMD vec_dot differs
+// from the reference only in float summation order (the integer block sums are exact).
+//
+// Thread safety: the tables are immutable after their (thread-safe, function-local static)
+// construction; the references returned stay valid for the life of the process.
+#ifndef DSINFER_KERNELS_KERNEL_TABLE_H_
+#define DSINFER_KERNELS_KERNEL_TABLE_H_
+
+#include <array>
+
+#include "platform/cpu_features.h"
+#include "quant/quant_ops.h"
+#include "tensor/dtype.h"
+
+namespace dsinfer::kernels {
+
+inline constexpr int kNumDTypes = static_cast<int>(DType::kMXFP4) + 1;
+
+struct KernelTable {
+  Isa isa = Isa::kScalar;
+  // Indexed by DType; null where quant/ has no vec_dot for the type.
+  std::array<VecDotFn, kNumDTypes> vec_dot{};
+  // Indexed by DType; null where quant/ has no quantiser for the type.
+  std::array<QuantizeRowFn, kNumDTypes> quantize_row{};
+
+  VecDotFn VecDot(DType dtype) const { return vec_dot[static_cast<int>(dtype)]; }
+  QuantizeRowFn QuantizeRow(DType dtype) const { return quantize_row[static_cast<int>(dtype)]; }
+};
+
+// The table of SelectedIsa(), computed on first use. A DSINFER_ISA that fails to resolve
+// (unknown name, or a level above the CPU's) does not abort: it is logged once as an error
+// and the best level the CPU supports is used. Callers that want a hard failure (the CLI at
+// start-up) check SelectedIsa() themselves before running anything.
+const KernelTable& Kernels();
+
+// The table of level `isa`, for tests and benchmarks that run every level the machine has.
+// `isa` must not exceed BestIsa(GetCpuFeatures()) (checked: running a body the CPU lacks
+// would be SIGILL later, far from the cause).
+const KernelTable& KernelsFor(Isa isa);
+
+}  // namespace dsinfer::kernels
+
+#endif  // DSINFER_KERNELS_KERNEL_TABLE_H_

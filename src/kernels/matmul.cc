@@ -1,0 +1,114 @@
+#include "kernels/matmul.h"
+
+#include <cstddef>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "base/check.h"
+#include "quant/quant_ops.h"
+
+namespace dsinfer::kernels {
+namespace {
+
+// Runs fn(begin, end) over [0, n), split over `pool` when there is one.
+template <typename Fn>
+void ForRange(ThreadPool* pool, int64_t n, Fn&& fn) {
+  if (pool == nullptr || pool->num_threads() <= 1) {
+    fn(int64_t{0}, n);
+    return;
+  }
+  pool->ParallelFor(n, [&fn](int64_t begin, int64_t end, int /*thread*/) { fn(begin, end); });
+}
+
+// The checks of the reference MatMulRows, same messages.
+Status CheckArgs(const TensorView& weight, int64_t row_begin, int64_t row_count, int64_t x_size,
+                 int64_t n_tokens, int64_t y_size) {
+  if (weight.shape.rank() < 2) {
+    return InvalidArgumentError(fmt::format("matmul weight: shape {} needs at least 2 dimensions",
+                                            weight.shape.ToString()));
+  }
+  DSI_ASSIGN_OR_RETURN(const int64_t bytes, weight.shape.NumBytes(weight.dtype));
+  if (bytes != static_cast<int64_t>(weight.bytes.size())) {
+    return InvalidArgumentError(fmt::format("matmul weight: {} {} needs {} bytes, the view has {}",
+                                            DTypeName(weight.dtype), weight.shape.ToString(), bytes,
+                                            weight.bytes.size()));
+  }
+  const int64_t n_in = weight.shape.inner();
+  if (n_in <= 0) {
+    return InvalidArgumentError(
+        fmt::format("matmul weight: empty rows in {}", weight.shape.ToString()));
+  }
+  const int64_t n_rows = weight.num_rows();
+  if (row_begin < 0 || row_count < 0 || row_begin > n_rows || row_count > n_rows - row_begin) {
+    return InvalidArgumentError(fmt::format("matmul: rows [{}, {}+{}) outside the weight's {} rows",
+                                            row_begin, row_begin, row_count, n_rows));
+  }
+  // Compare by division first so that outside sizes cannot overflow the products.
+  if (n_tokens < 0 || x_size % n_in != 0 || x_size / n_in != n_tokens) {
+    return InvalidArgumentError(
+        fmt::format("matmul: x has {} floats, want {} tokens x {}", x_size, n_tokens, n_in));
+  }
+  if ((row_count == 0 && y_size != 0) ||
+      (row_count > 0 && (y_size % row_count != 0 || y_size / row_count != n_tokens))) {
+    return InvalidArgumentError(
+        fmt::format("matmul: y has {} floats, want {} tokens x {}", y_size, n_tokens, row_count));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status MatMulRows(const TensorView& weight, int64_t row_begin, int64_t row_count,
+                  std::span<const float> x, int64_t n_tokens, std::span<float> y, ThreadPool* pool,
+                  const KernelTable& table) {
+  const QuantOps* ops = FindQuantOps(weight.dtype);
+  if (ops == nullptr) {
+    return UnimplementedError(
+        fmt::format("matmul weight: no kernel for dtype {}", DTypeName(weight.dtype)));
+  }
+  const VecDotFn vec_dot = table.VecDot(weight.dtype);
+  if (vec_dot == nullptr) {
+    return UnimplementedError(
+        fmt::format("matmul: {} is an activation type, not a weight type", DTypeName(ops->dtype)));
+  }
+  DSI_RETURN_IF_ERROR(CheckArgs(weight, row_begin, row_count, static_cast<int64_t>(x.size()),
+                                n_tokens, static_cast<int64_t>(y.size())));
+  if (n_tokens == 0 || row_count == 0) return Status::Ok();
+  const int64_t n_in = weight.shape.inner();
+
+  // Activations in the weight's vec_dot_type, one row per token.
+  const QuantizeRowFn quantize = table.QuantizeRow(ops->vec_dot_type);
+  DSI_CHECK(quantize != nullptr);
+  DSI_ASSIGN_OR_RETURN(const int64_t act_row_bytes, RowBytes(ops->vec_dot_type, n_in));
+  std::vector<std::byte> act(static_cast<size_t>(n_tokens * act_row_bytes));
+  ForRange(pool, n_tokens, [&](int64_t begin, int64_t end) {
+    for (int64_t t = begin; t < end; ++t) {
+      quantize(x.data() + t * n_in, act.data() + t * act_row_bytes, n_in);
+    }
+  });
+
+  const int64_t w_row_bytes = weight.row_bytes();
+  const std::byte* w = weight.bytes.data() + row_begin * w_row_bytes;
+  ForRange(pool, row_count, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      const std::byte* w_row = w + r * w_row_bytes;
+      for (int64_t t = 0; t < n_tokens; ++t) {
+        y[static_cast<size_t>(t * row_count + r)] =
+            vec_dot(n_in, w_row, act.data() + t * act_row_bytes);
+      }
+    }
+  });
+  return Status::Ok();
+}
+
+Status MatMul(const TensorView& weight, std::span<const float> x, int64_t n_tokens,
+              std::span<float> y, ThreadPool* pool, const KernelTable& table) {
+  if (weight.shape.rank() != 2) {
+    return InvalidArgumentError(
+        fmt::format("matmul: weight shape {} is not [n_out, n_in]", weight.shape.ToString()));
+  }
+  return MatMulRows(weight, 0, weight.shape.dim(0), x, n_tokens, y, pool, table);
+}
+
+}  // namespace dsinfer::kernels

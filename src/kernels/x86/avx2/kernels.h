@@ -1,0 +1,20 @@
+// The AVX2 bodies (this folder is compiled with -mavx2 -mfma -mf16c): declarations only, so
+// that kernel_table.cc, built without those flags, can put them in the avx2 table. Call them
+// only through KernelsFor(Isa::kAvx2) or higher, never directly: nothing here checks the CPU.
+// Signatures and contracts are those of quant_ops.h (n a multiple of the block size).
+#ifndef DSINFER_KERNELS_X86_AVX2_KERNELS_H_
+#define DSINFER_KERNELS_X86_AVX2_KERNELS_H_
+
+#include <cstdint>
+
+namespace dsinfer::kernels::avx2 {
+
+// legacy_quants.cc
+// Same bytes as quant_ref::QuantizeQ8_0 (roundf rounding emulated exactly).
+void QuantizeQ8_0(const float* x, void* blocks, int64_t n);
+float DotQ8_0(int64_t n, const void* w, const void* q8_0);
+float DotQ4_0(int64_t n, const void* w, const void* q8_0);
+
+}  // namespace dsinfer::kernels::avx2
+
+#endif  // DSINFER_KERNELS_X86_AVX2_KERNELS_H_

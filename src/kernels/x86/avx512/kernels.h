@@ -1,0 +1,22 @@
+// The AVX-512 bodies (this folder is compiled with -mavx512{f,bw,vl,dq,vnni,bf16} -mavx2 -mfma
+// -mf16c): declarations only, so that kernel_table.cc, built without those flags, can put them
+// in the avx512 table. Call them only through KernelsFor(Isa::kAvx512) or higher: nothing here
+// checks the CPU. The avx512 level (BestIsa) does not require AVX512-BF16, so no body here
+// may use BF16 instructions until a level or a per-entry check does.
+// Signatures and contracts are those of quant_ops.h (n a multiple of the block size).
+#ifndef DSINFER_KERNELS_X86_AVX512_KERNELS_H_
+#define DSINFER_KERNELS_X86_AVX512_KERNELS_H_
+
+#include <cstdint>
+
+namespace dsinfer::kernels::avx512 {
+
+// legacy_quants.cc
+// Same bytes as quant_ref::QuantizeQ8_0 (roundf rounding emulated exactly).
+void QuantizeQ8_0(const float* x, void* blocks, int64_t n);
+float DotQ8_0(int64_t n, const void* w, const void* q8_0);
+float DotQ4_0(int64_t n, const void* w, const void* q8_0);
+
+}  // namespace dsinfer::kernels::avx512
+
+#endif  // DSINFER_KERNELS_X86_AVX512_KERNELS_H_

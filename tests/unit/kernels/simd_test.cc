@@ -1,0 +1,303 @@
+// Every entry of every kernel table this CPU can run (scalar, avx2, avx512, ...) against the
+// scalar reference of quant/: vec_dot on the same quantised inputs, activation quantisers
+// byte for byte (exact .5 ties included), and the fast MatMul against the reference MatMul.
+// Plus the DSINFER_ISA resolution that picks the table.
+//
+// Tolerance of a SIMD vec_dot: the block integer sums are exact, only the float accumulation
+// order differs, so |simd - reference| <= kDotTol * sum_i |w_i * a_i| (products of the
+// dequantised operands). Entries a level inherits from the reference must match exactly.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kernels/kernel_table.h"
+#include "kernels/matmul.h"
+#include "kernels/reference/matmul.h"
+#include "platform/cpu_features.h"
+#include "platform/thread_pool.h"
+#include "quant/half.h"
+#include "quant/quant_ops.h"
+
+namespace dsinfer::kernels {
+namespace {
+
+constexpr double kDotTol = 1e-6;
+
+std::vector<Isa> MachineLevels() {
+  std::vector<Isa> levels;
+  const int best = static_cast<int>(BestIsa(GetCpuFeatures()));
+  for (int i = 0; i <= best; ++i) levels.push_back(static_cast<Isa>(i));
+  return levels;
+}
+
+std::vector<float> RandomFloats(int64_t n, uint32_t seed, float scale = 1.0f) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal(0.0f, scale);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& x : v) x = normal(rng);
+  return v;
+}
+
+std::vector<std::byte> Quantize(DType dtype, const std::vector<float>& x, int64_t n_per_row) {
+  std::vector<std::byte> out(static_cast<size_t>(static_cast<int64_t>(x.size()) / n_per_row *
+                                                 *RowBytes(dtype, n_per_row)));
+  EXPECT_TRUE(QuantizeRows(dtype, x, n_per_row, out).ok()) << DTypeName(dtype);
+  return out;
+}
+
+std::vector<float> Dequantize(DType dtype, const std::vector<std::byte>& q, int64_t n) {
+  std::vector<float> y(static_cast<size_t>(n));
+  EXPECT_TRUE(DequantizeRows(dtype, q, n, y).ok()) << DTypeName(dtype);
+  return y;
+}
+
+double Magnitude(const std::vector<float>& a, const std::vector<float>& b, size_t offset_a,
+                 size_t offset_b, int64_t n) {
+  double m = 0.0;
+  for (int64_t i = 0; i < n; ++i) {
+    m += std::fabs(static_cast<double>(a[offset_a + static_cast<size_t>(i)]) *
+                   b[offset_b + static_cast<size_t>(i)]);
+  }
+  return m;
+}
+
+// Row lengths for a type: one block, three blocks (odd: exercises the 2-block loops' tails),
+// and 4096 + one block.
+std::vector<int64_t> AwkwardLengths(DType dtype) {
+  const int64_t bs = GetDTypeInfo(dtype).block_size;
+  return {bs, 3 * bs, 4096 + bs};
+}
+
+std::vector<DType> WeightTypes(const KernelTable& t) {
+  std::vector<DType> out;
+  for (const DTypeInfo& info : AllDTypes()) {
+    if (t.VecDot(info.dtype) != nullptr) out.push_back(info.dtype);
+  }
+  return out;
+}
+
+std::string LevelName(const ::testing::TestParamInfo<Isa>& info) {
+  return std::string(IsaName(info.param));
+}
+
+class SimdTest : public ::testing::TestWithParam<Isa> {
+ protected:
+  const KernelTable& table() const { return KernelsFor(GetParam()); }
+};
+
+TEST_P(SimdTest, TableHasTheReferenceEntriesOrOverridesThem) {
+  const KernelTable& t = table();
+  EXPECT_EQ(t.isa, GetParam());
+  for (const DTypeInfo& info : AllDTypes()) {
+    const QuantOps* ops = FindQuantOps(info.dtype);
+    const bool has_dot = ops != nullptr && ops->vec_dot != nullptr;
+    const bool has_quantize = ops != nullptr && ops->quantize != nullptr;
+    EXPECT_EQ(t.VecDot(info.dtype) != nullptr, has_dot) << info.name;
+    EXPECT_EQ(t.QuantizeRow(info.dtype) != nullptr, has_quantize) << info.name;
+    if (GetParam() == Isa::kScalar && ops != nullptr) {
+      EXPECT_EQ(t.VecDot(info.dtype), ops->vec_dot) << info.name;
+      EXPECT_EQ(t.QuantizeRow(info.dtype), ops->quantize) << info.name;
+    }
+  }
+}
+
+TEST_P(SimdTest, VecDotMatchesTheReferenceOnTheSameQuantisedRows) {
+  const KernelTable& t = table();
+  uint32_t seed = 1;
+  for (const DType dtype : WeightTypes(t)) {
+    const QuantOps* ops = FindQuantOps(dtype);
+    const bool inherited = t.VecDot(dtype) == ops->vec_dot;
+    for (const int64_t n : AwkwardLengths(dtype)) {
+      SCOPED_TRACE(testing::Message() << DTypeName(dtype) << " n=" << n);
+      const std::vector<std::byte> w = Quantize(dtype, RandomFloats(n, ++seed), n);
+      const std::vector<std::byte> a =
+          Quantize(ops->vec_dot_type, RandomFloats(n, ++seed, 0.5f), n);
+      const float want = ops->vec_dot(n, w.data(), a.data());
+      const float got = t.VecDot(dtype)(n, w.data(), a.data());
+      if (inherited) {
+        EXPECT_EQ(got, want);
+      } else {
+        const double magnitude =
+            Magnitude(Dequantize(dtype, w, n), Dequantize(ops->vec_dot_type, a, n), 0, 0, n);
+        EXPECT_NEAR(got, want, kDotTol * magnitude) << "magnitude " << magnitude;
+      }
+    }
+  }
+}
+
+// The activation types MatMul quantises to.
+constexpr DType kActivationTypes[] = {DType::kQ8_0, DType::kQ8_1, DType::kQ8_K};
+
+void ExpectSameBytes(const KernelTable& t, DType dtype, const std::vector<float>& x) {
+  const auto n = static_cast<int64_t>(x.size());
+  const size_t bytes = static_cast<size_t>(*RowBytes(dtype, n));
+  std::vector<std::byte> want(bytes, std::byte{0x5A});
+  std::vector<std::byte> got(bytes, std::byte{0xA5});
+  FindQuantOps(dtype)->quantize(x.data(), want.data(), n);
+  t.QuantizeRow(dtype)(x.data(), got.data(), n);
+  for (size_t i = 0; i < bytes; ++i) {
+    ASSERT_EQ(got[i], want[i]) << DTypeName(dtype) << " n=" << n << " byte " << i;
+  }
+}
+
+TEST_P(SimdTest, ActivationQuantisersWriteTheReferenceBytes) {
+  const KernelTable& t = table();
+  uint32_t seed = 100;
+  for (const DType dtype : kActivationTypes) {
+    for (const int64_t n : AwkwardLengths(dtype)) {
+      ExpectSameBytes(t, dtype, RandomFloats(n, ++seed));
+      ExpectSameBytes(t, dtype, RandomFloats(n, ++seed, 1e-3f));
+    }
+    // All-zero blocks and a block whose only non-zero element is negative.
+    std::vector<float> special(static_cast<size_t>(GetDTypeInfo(dtype).block_size * 2), 0.0f);
+    special[special.size() - 1] = -3.0f;
+    ExpectSameBytes(t, dtype, special);
+  }
+}
+
+// Rows of 32-element Q8_0 blocks where x * id lands exactly on k + 0.5 for many elements
+// (id = 1/d, d = amax/127, as the quantiser computes them): roundf must round them away from
+// zero, where a round-to-nearest-even body would differ on every even k.
+std::vector<float> Q8_0TieRow(int n_blocks, uint32_t seed, int* n_ties) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> scale_dist(1e-3f, 10.0f);
+  std::uniform_int_distribution<int> level(-126, 125);
+  std::vector<float> x(static_cast<size_t>(n_blocks) * 32);
+  for (int b = 0; b < n_blocks; ++b) {
+    float* blk = x.data() + static_cast<size_t>(b) * 32;
+    // Exact scales (powers of two) for the first blocks, arbitrary ones after.
+    const float amax = b < 4 ? 127.0f * std::ldexp(1.0f, b - 2) : scale_dist(rng);
+    blk[0] = (b % 2 == 0) ? amax : -amax;
+    const float d = amax / 127;
+    const float id = 1.0f / d;
+    for (int j = 1; j < 32; ++j) {
+      const float target = static_cast<float>(level(rng)) + 0.5f;
+      // Search around target * d for a float whose product with id rounds to exactly target.
+      float v = target * d;
+      blk[j] = v;
+      for (int step = 0; step < 8; ++step) {
+        if (v * id == target && std::fabs(v) <= amax) {
+          blk[j] = v;
+          ++*n_ties;
+          break;
+        }
+        v = std::nextafter(v, v * id < target ? INFINITY : -INFINITY);
+      }
+    }
+  }
+  return x;
+}
+
+TEST_P(SimdTest, Q8_0QuantiserRoundsExactHalvesAwayFromZero) {
+  int n_ties = 0;
+  const std::vector<float> x = Q8_0TieRow(/*n_blocks=*/129, 7, &n_ties);
+  EXPECT_GT(n_ties, 129 * 31 / 2) << "the row has too few exact ties to test anything";
+  ExpectSameBytes(table(), DType::kQ8_0, x);
+  // The exact-scale blocks: spot-check the reference itself rounds 0.5 away (d = 1: x = q).
+  std::vector<float> simple(32, 0.0f);
+  simple[0] = 127.0f;
+  simple[1] = 0.5f;
+  simple[2] = -0.5f;
+  simple[3] = 2.5f;
+  simple[4] = -2.5f;
+  ExpectSameBytes(table(), DType::kQ8_0, simple);
+  std::vector<std::byte> q(static_cast<size_t>(*RowBytes(DType::kQ8_0, 32)));
+  table().QuantizeRow(DType::kQ8_0)(simple.data(), q.data(), 32);
+  const auto* qs = reinterpret_cast<const int8_t*>(q.data() + 2);
+  EXPECT_EQ(qs[1], 1);
+  EXPECT_EQ(qs[2], -1);
+  EXPECT_EQ(qs[3], 3);
+  EXPECT_EQ(qs[4], -3);
+}
+
+TEST_P(SimdTest, FastMatMulMatchesTheReferenceMatMul) {
+  const KernelTable& t = table();
+  constexpr int64_t kNOut = 37;
+  ThreadPool pool(2);
+  uint32_t seed = 1000;
+  for (const DType dtype : WeightTypes(t)) {
+    const QuantOps* ops = FindQuantOps(dtype);
+    const bool inherited =
+        t.VecDot(dtype) == ops->vec_dot &&
+        t.QuantizeRow(ops->vec_dot_type) == FindQuantOps(ops->vec_dot_type)->quantize;
+    const int64_t n_in = 9 * GetDTypeInfo(dtype).block_size;
+    const std::vector<std::byte> w = Quantize(dtype, RandomFloats(kNOut * n_in, ++seed), n_in);
+    const std::vector<float> w_deq = Dequantize(dtype, w, kNOut * n_in);
+    const TensorView weight{.dtype = dtype, .shape = Shape{kNOut, n_in}, .bytes = w};
+    for (const int64_t n_tokens : {1, 5}) {
+      SCOPED_TRACE(testing::Message() << DTypeName(dtype) << " n_tokens=" << n_tokens);
+      const std::vector<float> x = RandomFloats(n_tokens * n_in, ++seed, 0.5f);
+      const std::vector<float> x_deq =
+          Dequantize(ops->vec_dot_type, Quantize(ops->vec_dot_type, x, n_in), n_tokens * n_in);
+      std::vector<float> want(static_cast<size_t>(n_tokens * kNOut), -1.0f);
+      ASSERT_TRUE(dsinfer::MatMul(weight, x, n_tokens, want, nullptr).ok());
+      std::vector<float> got(want.size(), -2.0f);
+      ASSERT_TRUE(MatMul(weight, x, n_tokens, got, &pool, t).ok());
+      for (int64_t tok = 0; tok < n_tokens; ++tok) {
+        for (int64_t o = 0; o < kNOut; ++o) {
+          const size_t i = static_cast<size_t>(tok * kNOut + o);
+          if (inherited) {
+            ASSERT_EQ(got[i], want[i]) << "t=" << tok << " o=" << o;
+          } else {
+            const double magnitude = Magnitude(w_deq, x_deq, static_cast<size_t>(o * n_in),
+                                               static_cast<size_t>(tok * n_in), n_in);
+            ASSERT_NEAR(got[i], want[i], kDotTol * magnitude) << "t=" << tok << " o=" << o;
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_P(SimdTest, FastMatMulRejectsWhatTheReferenceRejects) {
+  const std::vector<std::byte> w(static_cast<size_t>(*RowBytes(DType::kQ8_0, 64) * 3));
+  const TensorView weight{.dtype = DType::kQ8_0, .shape = Shape{3, 64}, .bytes = w};
+  std::vector<float> x(128);  // 2 tokens x 64
+  std::vector<float> y(6);    // 2 tokens x 3
+  EXPECT_TRUE(MatMul(weight, x, 2, y, nullptr, table()).ok());
+  EXPECT_FALSE(MatMul(weight, x, 3, y, nullptr, table()).ok());  // x too short
+  std::vector<float> y_short(5);
+  EXPECT_FALSE(MatMul(weight, x, 2, y_short, nullptr, table()).ok());
+  const TensorView act{.dtype = DType::kQ8_K,
+                       .shape = Shape{1, 256},
+                       .bytes = std::span<const std::byte>(w).first(292)};
+  std::vector<float> x256(256);
+  std::vector<float> y1(1);
+  EXPECT_EQ(MatMul(act, x256, 1, y1, nullptr, table()).code(), StatusCode::kUnimplemented);
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryLevelOfThisCpu, SimdTest, ::testing::ValuesIn(MachineLevels()),
+                         LevelName);
+
+TEST(IsaSelection, DsinferIsaForcesALevelUpToTheBestOne) {
+  CpuFeatures avx2;
+  avx2.avx2 = avx2.fma = avx2.f16c = true;
+  EXPECT_EQ(*ResolveIsa(avx2, ""), Isa::kAvx2);
+  EXPECT_EQ(*ResolveIsa(avx2, "scalar"), Isa::kScalar);
+  EXPECT_EQ(*ResolveIsa(avx2, "avx2"), Isa::kAvx2);
+  EXPECT_EQ(ResolveIsa(avx2, "avx512").status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ResolveIsa(avx2, "avx-512").status().code(), StatusCode::kInvalidArgument);
+
+  CpuFeatures avx512 = avx2;
+  avx512.avx512f = avx512.avx512bw = avx512.avx512vl = avx512.avx512dq = true;
+  EXPECT_EQ(*ResolveIsa(avx512, ""), Isa::kAvx2) << "no VNNI: not the avx512 level";
+  avx512.avx512_vnni = true;
+  EXPECT_EQ(*ResolveIsa(avx512, ""), Isa::kAvx512);
+  EXPECT_EQ(*ResolveIsa(avx512, "avx2"), Isa::kAvx2);
+  EXPECT_EQ(ResolveIsa(avx512, "amx").status().code(), StatusCode::kFailedPrecondition);
+}
+
+TEST(IsaSelection, KernelsIsTheTableOfTheSelectedLevel) {
+  const StatusOr<Isa> selected = SelectedIsa();
+  const Isa want = selected.ok() ? *selected : BestIsa(GetCpuFeatures());
+  EXPECT_EQ(Kernels().isa, want);
+  EXPECT_EQ(&Kernels(), &KernelsFor(want));
+}
+
+}  // namespace
+}  // namespace dsinfer::kernels
