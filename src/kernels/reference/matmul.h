@@ -16,7 +16,8 @@
 // the same weight rows every call); the activation rows are converted in parallel first. The
 // result does not depend on the pool or its size: every output is one vec_dot call.
 // Cost: one allocation per call for the converted activations (n_tokens rows of
-// RowBytes(vec_dot_type, n_in) bytes).
+// RowBytes(vec_dot_type, n_in) bytes). The loop itself is kernels::MatMul's run with the
+// scalar table (KernelsFor(Isa::kScalar)), whose entries are exactly the reference formats.
 //
 // Thread safety: pure functions over caller-owned memory; `pool` must not be in use by
 // another ParallelFor (ThreadPool's own contract).
