@@ -43,6 +43,9 @@ KernelTable Avx2Table(const KernelTable& below) {
   SetQuantizeRow(t, DType::kQ8_0, avx2::QuantizeQ8_0);
   SetVecDot(t, DType::kQ8_0, avx2::DotQ8_0);
   SetVecDot(t, DType::kQ4_0, avx2::DotQ4_0);
+  SetQuantizeRow(t, DType::kQ8_K, avx2::QuantizeQ8_K);
+  SetVecDot(t, DType::kQ4_K, avx2::DotQ4_K);
+  SetVecDot(t, DType::kQ6_K, avx2::DotQ6_K);
 #endif
   return t;
 }
@@ -54,6 +57,8 @@ KernelTable Avx512Table(const KernelTable& below) {
   SetQuantizeRow(t, DType::kQ8_0, avx512::QuantizeQ8_0);
   SetVecDot(t, DType::kQ8_0, avx512::DotQ8_0);
   SetVecDot(t, DType::kQ4_0, avx512::DotQ4_0);
+  SetVecDot(t, DType::kQ4_K, avx512::DotQ4_K);
+  SetVecDot(t, DType::kQ6_K, avx512::DotQ6_K);
 #endif
   return t;
 }

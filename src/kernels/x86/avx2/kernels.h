@@ -15,6 +15,12 @@ void QuantizeQ8_0(const float* x, void* blocks, int64_t n);
 float DotQ8_0(int64_t n, const void* w, const void* q8_0);
 float DotQ4_0(int64_t n, const void* w, const void* q8_0);
 
+// k_quants.cc
+// Same bytes as quant_ref::QuantizeQ8_K (NearestInt's ties-to-even emulated exactly).
+void QuantizeQ8_K(const float* x, void* blocks, int64_t n);
+float DotQ4_K(int64_t n, const void* w, const void* q8_k);
+float DotQ6_K(int64_t n, const void* w, const void* q8_k);
+
 }  // namespace dsinfer::kernels::avx2
 
 #endif  // DSINFER_KERNELS_X86_AVX2_KERNELS_H_

@@ -17,6 +17,10 @@ void QuantizeQ8_0(const float* x, void* blocks, int64_t n);
 float DotQ8_0(int64_t n, const void* w, const void* q8_0);
 float DotQ4_0(int64_t n, const void* w, const void* q8_0);
 
+// k_quants.cc (the Q8_K quantiser stays avx2's)
+float DotQ4_K(int64_t n, const void* w, const void* q8_k);
+float DotQ6_K(int64_t n, const void* w, const void* q8_k);
+
 }  // namespace dsinfer::kernels::avx512
 
 #endif  // DSINFER_KERNELS_X86_AVX512_KERNELS_H_
