@@ -57,7 +57,7 @@ constexpr int kMaxThreads = 2;
 // The buffer every benchmark reads: mapped once, backed by huge pages where the kernel allows
 // (so the figures measure memory, not TLB misses), and written through before any timing.
 std::span<std::byte> WorkingSet() {
-  static const std::span<std::byte> buffer = [] {
+  static const std::span<std::byte> kBuffer = [] {
     void* p = ::mmap(nullptr, kWorkingSetBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
                      -1, 0);
     if (p == MAP_FAILED) {
@@ -68,7 +68,7 @@ std::span<std::byte> WorkingSet() {
     std::memset(p, 0x5a, kWorkingSetBytes);  // fault every page in now, not while timing
     return std::span<std::byte>(static_cast<std::byte*>(p), kWorkingSetBytes);
   }();
-  return buffer;
+  return kBuffer;
 }
 
 // ---- STREAM-like read bandwidth ----------------------------------------------------------
@@ -186,6 +186,11 @@ Fill& FillWorkingSet(DType dtype, const WeightShape& shape) {
               .matrix_bytes = matrix.size(),
               .stride = (matrix.size() + 4095) / 4096 * 4096};
   fill.copies = ws.size() / fill.stride;
+  if (fill.copies == 0) {
+    std::fprintf(stderr, "kernels_bench: a %zu-byte matrix does not fit the working set\n",
+                 matrix.size());
+    std::abort();
+  }
   for (size_t i = 0; i < fill.copies; ++i) {
     std::memcpy(ws.data() + i * fill.stride, matrix.data(), matrix.size());
   }
@@ -218,9 +223,10 @@ void BM_MatVec(benchmark::State& state, MatVecCase c) {
     }
     benchmark::DoNotOptimize(y.data());
     benchmark::ClobberMemory();
-    fill.cursor = (fill.cursor + 1) % fill.copies;
+    if (++fill.cursor >= fill.copies) fill.cursor = 0;  // copies >= 1 (FillWorkingSet)
   }
-  const double bytes = static_cast<double>(state.iterations()) * fill.matrix_bytes;
+  const double bytes =
+      static_cast<double>(state.iterations()) * static_cast<double>(fill.matrix_bytes);
   state.SetBytesProcessed(static_cast<int64_t>(bytes));
   state.counters["GB_s"] = benchmark::Counter(bytes / 1e9, benchmark::Counter::kIsRate);
   // bytes / stream_rate, divided by the time: the fraction of the measured bandwidth.
