@@ -14,6 +14,7 @@
 #define DSINFER_QUANT_K_SCALE_PACKING_H_
 
 #include <cstdint>
+#include <cstring>
 
 #include "quant/blocks.h"
 
@@ -48,6 +49,18 @@ inline void PackScaleMinK4(const uint8_t scales[kKSubBlocks], const uint8_t mins
     packed[j - 4] |= static_cast<uint8_t>((scales[j] >> 4) << 6);
     packed[j] |= static_cast<uint8_t>((mins[j] >> 4) << 6);
   }
+}
+
+// All eight pairs at once, four to a 32-bit word, for SIMD bodies: words[0] holds the scales
+// of sub-blocks 0..3 (one per byte), words[1] those of 4..7, words[2] and words[3] the mins.
+// Byte k of the result equals UnpackScaleMinK4 of the matching sub-block.
+inline void UnpackScalesMinsK4Words(const uint8_t* packed, uint32_t words[4]) {
+  uint32_t w[3];
+  std::memcpy(w, packed, sizeof(w));
+  words[0] = w[0] & 0x3f3f3f3fU;
+  words[1] = (w[2] & 0x0f0f0f0fU) | ((w[0] >> 2) & 0x30303030U);
+  words[2] = w[1] & 0x3f3f3f3fU;
+  words[3] = ((w[2] >> 4) & 0x0f0f0f0fU) | ((w[1] >> 2) & 0x30303030U);
 }
 
 }  // namespace dsinfer::quant_ref

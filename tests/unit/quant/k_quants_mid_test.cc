@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <ostream>
 #include <vector>
 
@@ -123,6 +124,15 @@ TEST(KScalePackingTest, EveryScaleMinPairRoundTripsAtEveryPosition) {
         const quant_ref::KScaleMin sm = quant_ref::UnpackScaleMinK4(j, packed);
         ASSERT_EQ(sm.scale, scales[j]) << "s=" << s << " m=" << m << " j=" << j;
         ASSERT_EQ(sm.min, mins[j]) << "s=" << s << " m=" << m << " j=" << j;
+      }
+      // The word-at-a-time unpacking the SIMD bodies use gives the same bytes.
+      uint32_t words[4];
+      quant_ref::UnpackScalesMinsK4Words(packed, words);
+      uint8_t unpacked[16];
+      std::memcpy(unpacked, words, sizeof(unpacked));
+      for (int j = 0; j < quant_ref::kKSubBlocks; ++j) {
+        ASSERT_EQ(unpacked[j], scales[j]) << "s=" << s << " m=" << m << " j=" << j;
+        ASSERT_EQ(unpacked[8 + j], mins[j]) << "s=" << s << " m=" << m << " j=" << j;
       }
     }
   }

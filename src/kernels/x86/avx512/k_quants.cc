@@ -15,6 +15,7 @@
 
 #include "kernels/x86/avx512/kernels.h"
 #include "quant/blocks.h"
+#include "quant/k_scale_packing.h"
 
 namespace dsinfer::kernels::avx512 {
 namespace {
@@ -40,14 +41,9 @@ __m512i GroupScaleIndex(int64_t first) {
 // The eight 6-bit scales (bytes 0..7) and mins (bytes 8..15) of a Q4_K scale field, as
 // quant_ref::UnpackScaleMinK4 reads them, one 32-bit word (four pairs) at a time.
 __m128i UnpackScalesMins(const uint8_t* packed) {
-  uint32_t w[3];
-  std::memcpy(w, packed, sizeof(w));
-  const uint32_t scales_lo = w[0] & 0x3f3f3f3fU;
-  const uint32_t mins_lo = w[1] & 0x3f3f3f3fU;
-  const uint32_t scales_hi = (w[2] & 0x0f0f0f0fU) | ((w[0] >> 2) & 0x30303030U);
-  const uint32_t mins_hi = ((w[2] >> 4) & 0x0f0f0f0fU) | ((w[1] >> 2) & 0x30303030U);
-  return _mm_setr_epi32(static_cast<int>(scales_lo), static_cast<int>(scales_hi),
-                        static_cast<int>(mins_lo), static_cast<int>(mins_hi));
+  uint32_t words[4];
+  quant_ref::UnpackScalesMinsK4Words(packed, words);
+  return _mm_loadu_si128(reinterpret_cast<const __m128i*>(words));
 }
 
 }  // namespace
