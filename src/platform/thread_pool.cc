@@ -3,11 +3,28 @@
 #include <algorithm>
 #include <utility>
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
 #include "base/check.h"
 
 namespace dsinfer {
 
 thread_local bool ThreadPool::inside_job_ = false;
+
+namespace {
+
+// A spin-wait hint: lets the sibling hyperthread run and saves power while spinning.
+void CpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  _mm_pause();
+#else
+  std::this_thread::yield();
+#endif
+}
+
+}  // namespace
 
 ThreadPool::ThreadPool(int num_threads) : num_threads_(std::max(1, num_threads)) {
   workers_.reserve(num_threads_ - 1);
@@ -17,7 +34,7 @@ ThreadPool::ThreadPool(int num_threads) : num_threads_(std::max(1, num_threads))
 ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    stop_ = true;
+    stop_.store(true, std::memory_order_release);
   }
   wake_.notify_all();
   for (auto& w : workers_) w.join();
@@ -47,16 +64,18 @@ void ThreadPool::Run(int64_t n, int64_t grain, JobFn fn, void* ctx) {
     fn(ctx, 0, n, 0);
     return;
   }
+  // Every worker finished the previous generation (Run waited for pending_ == 0), so none
+  // reads the job fields while they change.
+  job_fn_ = fn;
+  job_ctx_ = ctx;
+  job_n_ = n;
+  job_grain_ = grain;
+  pending_.store(num_threads_ - 1, std::memory_order_relaxed);
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    job_fn_ = fn;
-    job_ctx_ = ctx;
-    job_n_ = n;
-    job_grain_ = grain;
-    pending_ = num_threads_ - 1;
-    ++generation_;
+    generation_.fetch_add(1, std::memory_order_release);
   }
-  wake_.notify_all();
+  wake_.notify_all();  // no system call when every worker is still spinning
   std::exception_ptr error;
   inside_job_ = true;
   try {
@@ -65,8 +84,11 @@ void ThreadPool::Run(int64_t n, int64_t grain, JobFn fn, void* ctx) {
     error = std::current_exception();
   }
   inside_job_ = false;
+  for (int i = 0; i < kSpinIterations && pending_.load(std::memory_order_acquire) != 0; ++i) {
+    CpuRelax();
+  }
   std::unique_lock<std::mutex> lock(mutex_);
-  done_.wait(lock, [this] { return pending_ == 0; });
+  done_.wait(lock, [this] { return pending_.load(std::memory_order_acquire) == 0; });
   if (!error) error = std::exchange(error_, nullptr);
   error_ = nullptr;
   if (error) std::rethrow_exception(error);
@@ -75,26 +97,31 @@ void ThreadPool::Run(int64_t n, int64_t grain, JobFn fn, void* ctx) {
 void ThreadPool::WorkerLoop(int thread) {
   uint64_t seen = 0;
   inside_job_ = true;
+  const auto has_news = [&] {
+    return stop_.load(std::memory_order_acquire) ||
+           generation_.load(std::memory_order_acquire) != seen;
+  };
   for (;;) {
-    {
+    bool news = false;
+    for (int i = 0; i < kSpinIterations && !(news = has_news()); ++i) CpuRelax();
+    if (!news) {
       std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
-      if (stop_) return;
-      seen = generation_;
+      wake_.wait(lock, has_news);
     }
-    std::exception_ptr error;
+    if (stop_.load(std::memory_order_acquire)) return;
+    seen = generation_.load(std::memory_order_acquire);
     try {
       RunChunk(thread);
     } catch (...) {
-      error = std::current_exception();
-    }
-    bool last = false;
-    {
       std::lock_guard<std::mutex> lock(mutex_);
-      if (error && !error_) error_ = error;
-      last = --pending_ == 0;
+      if (!error_) error_ = std::current_exception();
     }
-    if (last) done_.notify_one();
+    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      // Under the mutex, so that the caller cannot check pending_ and then start waiting
+      // between the decrement and this notification.
+      std::lock_guard<std::mutex> lock(mutex_);
+      done_.notify_one();
+    }
   }
 }
 

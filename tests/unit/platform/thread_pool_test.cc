@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <set>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 namespace dsinfer {
@@ -100,6 +102,30 @@ TEST(ThreadPoolTest, ExceptionIsRethrownAfterEveryWorkerFinished) {
   std::atomic<int> calls{0};
   pool.ParallelFor(300, [&](int64_t, int64_t, int) { ++calls; });
   EXPECT_EQ(calls.load(), 3);
+}
+
+}  // namespace
+}  // namespace dsinfer
+
+namespace dsinfer {
+namespace {
+
+// Back-to-back jobs meet workers that are still spinning; jobs after a pause longer than
+// the spin meet sleeping workers. Both must run every index exactly once, with no job's
+// writes lost or seen late by the caller.
+TEST(ThreadPoolTest, BackToBackAndAfterSleepJobsSeeEveryWrite) {
+  ThreadPool pool(3);
+  std::vector<int64_t> out(1000);
+  for (int round = 0; round < 2000; ++round) {
+    const auto n = static_cast<int64_t>(1 + round % 997);
+    pool.ParallelFor(n, [&](int64_t begin, int64_t end, int /*thread*/) {
+      for (int64_t i = begin; i < end; ++i) out[static_cast<size_t>(i)] = round * 1000 + i;
+    });
+    for (int64_t i = 0; i < n; ++i) {
+      ASSERT_EQ(out[static_cast<size_t>(i)], round * 1000 + i) << "round " << round;
+    }
+    if (round % 500 == 499) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
 }
 
 }  // namespace
