@@ -13,8 +13,11 @@ packages=(
   libspdlog-dev libfmt-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libssl-dev                          # SHA-256 in tests now; TLS, AES-GCM and JWT later
+  libpcre2-dev                        # tokenizer pre-split regexes (UTF mode, JIT)
   # test helpers: independent reference writers/readers in Debian's own python3
   python3 python3-numpy
+  python3-jinja2                      # reference renderer for the chat-template tests
+  nodejs                              # @lenml/tokenizers: reference tokenizer for the tests
 )
 
 missing=()
