@@ -4,28 +4,14 @@
 #include <cstddef>
 #include <limits>
 
-#include <fmt/format.h>
+#include "kernels/reference/op_checks.h"
 
 namespace dsinfer {
-namespace {
-
-Status SameSize(const char* op, size_t a, size_t b, size_t out) {
-  if (a == b && b == out) return Status::Ok();
-  return InvalidArgumentError(
-      fmt::format("{}: inputs of {} and {} floats with an output of {}", op, a, b, out));
-}
-
-}  // namespace
 
 Status RmsNorm(std::span<const float> x, std::span<const float> weight, float eps,
                std::span<float> out) {
   const size_t dim = weight.size();
-  if (dim == 0 || x.size() % dim != 0 || out.size() != x.size()) {
-    return InvalidArgumentError(fmt::format(
-        "rms_norm: x of {} floats, weight of {}, out of {}: want x = out = rows x weight", x.size(),
-        dim, out.size()));
-  }
-  if (!(eps > 0.0f)) return InvalidArgumentError(fmt::format("rms_norm: eps {} <= 0", eps));
+  DSI_RETURN_IF_ERROR(CheckRmsNormArgs(x.size(), dim, eps, out.size()));
   for (size_t row = 0; row < x.size(); row += dim) {
     const float* xr = x.data() + row;
     float* yr = out.data() + row;
@@ -40,19 +26,14 @@ Status RmsNorm(std::span<const float> x, std::span<const float> weight, float ep
 }
 
 Status Softmax(std::span<const float> x, int64_t n_cols, std::span<float> out) {
-  if (n_cols <= 0 || x.size() % static_cast<size_t>(n_cols) != 0 || out.size() != x.size()) {
-    return InvalidArgumentError(fmt::format("softmax: x of {} floats, out of {}, rows of {}",
-                                            x.size(), out.size(), n_cols));
-  }
+  DSI_RETURN_IF_ERROR(CheckSoftmaxArgs(x.size(), n_cols, out.size()));
   const auto cols = static_cast<size_t>(n_cols);
   for (size_t row = 0; row < x.size(); row += cols) {
     const float* xr = x.data() + row;
     float* yr = out.data() + row;
     float max = -std::numeric_limits<float>::infinity();
     for (size_t j = 0; j < cols; ++j) max = std::fmax(max, xr[j]);
-    if (!std::isfinite(max)) {
-      return InvalidArgumentError(fmt::format("softmax: row {} has maximum {}", row / cols, max));
-    }
+    if (!std::isfinite(max)) return SoftmaxRowMaxError(row / cols, max);
     double sum = 0.0;
     for (size_t j = 0; j < cols; ++j) {
       yr[j] = std::exp(xr[j] - max);
@@ -66,7 +47,7 @@ Status Softmax(std::span<const float> x, int64_t n_cols, std::span<float> out) {
 }
 
 Status SiluMul(std::span<const float> gate, std::span<const float> up, std::span<float> out) {
-  DSI_RETURN_IF_ERROR(SameSize("silu_mul", gate.size(), up.size(), out.size()));
+  DSI_RETURN_IF_ERROR(CheckSameSizes("silu_mul", gate.size(), up.size(), out.size()));
   for (size_t i = 0; i < out.size(); ++i) {
     const float z = gate[i];
     out[i] = z / (1.0f + std::exp(-z)) * up[i];
@@ -75,13 +56,13 @@ Status SiluMul(std::span<const float> gate, std::span<const float> up, std::span
 }
 
 Status Add(std::span<const float> a, std::span<const float> b, std::span<float> out) {
-  DSI_RETURN_IF_ERROR(SameSize("add", a.size(), b.size(), out.size()));
+  DSI_RETURN_IF_ERROR(CheckSameSizes("add", a.size(), b.size(), out.size()));
   for (size_t i = 0; i < out.size(); ++i) out[i] = a[i] + b[i];
   return Status::Ok();
 }
 
 Status Scale(std::span<const float> x, float scale, std::span<float> out) {
-  DSI_RETURN_IF_ERROR(SameSize("scale", x.size(), out.size(), out.size()));
+  DSI_RETURN_IF_ERROR(CheckSameSizes("scale", x.size(), out.size(), out.size()));
   for (size_t i = 0; i < out.size(); ++i) out[i] = x[i] * scale;
   return Status::Ok();
 }

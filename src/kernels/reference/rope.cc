@@ -6,7 +6,7 @@
 #include <cmath>
 #include <numbers>
 
-#include "base/check.h"
+#include "kernels/reference/op_checks.h"
 
 namespace dsinfer {
 namespace {
@@ -154,8 +154,7 @@ double MlaSoftmaxScale(int qk_head_dim, double factor, double mscale_all_dim) {
 
 void ApplyRope(RopePairing pairing, std::span<const float> inv_freq, int64_t position, float* x,
                int dims, double attention_factor) {
-  DSI_CHECK_MSG(static_cast<size_t>(dims) == 2 * inv_freq.size(),
-                "ApplyRope: dims %d != 2 * %zu frequencies", dims, inv_freq.size());
+  CheckRopeArgs(inv_freq.size(), dims);
   std::vector<double> cos_a(inv_freq.size());
   std::vector<double> sin_a(inv_freq.size());
   CosSin(inv_freq, position, attention_factor, cos_a, sin_a);
@@ -165,17 +164,8 @@ void ApplyRope(RopePairing pairing, std::span<const float> inv_freq, int64_t pos
 void ApplyRopeBatch(RopePairing pairing, std::span<const float> inv_freq,
                     std::span<const int64_t> positions, const RopeBatchLayout& layout,
                     std::span<float> x, double attention_factor) {
-  const int64_t rope_dims = 2 * static_cast<int64_t>(inv_freq.size());
-  DSI_CHECK_MSG(layout.n_heads >= 0 && layout.rope_offset >= 0 &&
-                    layout.rope_offset + rope_dims <= layout.head_dim,
-                "ApplyRopeBatch: rope range [%lld, +%lld) outside head_dim %lld",
-                static_cast<long long>(layout.rope_offset), static_cast<long long>(rope_dims),
-                static_cast<long long>(layout.head_dim));
+  CheckRopeBatchArgs(inv_freq.size(), positions.size(), layout, x.size());
   const int64_t token_stride = layout.n_heads * layout.head_dim;
-  DSI_CHECK_MSG(
-      static_cast<int64_t>(x.size()) == static_cast<int64_t>(positions.size()) * token_stride,
-      "ApplyRopeBatch: x has %zu values, expected %zu tokens x %lld", x.size(), positions.size(),
-      static_cast<long long>(token_stride));
   // cos/sin once per token, shared by its heads.
   std::vector<double> cos_a(inv_freq.size());
   std::vector<double> sin_a(inv_freq.size());

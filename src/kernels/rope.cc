@@ -1,0 +1,197 @@
+#include "kernels/rope.h"
+
+#include <cmath>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "base/check.h"
+#include "kernels/kernel_table.h"
+#include "kernels/reference/op_checks.h"
+
+#if DSINFER_KERNELS_X86
+#include "kernels/x86/avx2/rope_simd.h"
+#include "kernels/x86/avx512/rope_simd.h"
+#endif
+
+namespace dsinfer::kernels {
+namespace {
+
+// ---- the scalar level: libm cos/sin in double, rotation in double ------------------------
+
+void CosSinScalar(const float* inv_freq, int64_t n, int64_t position, double attention_factor,
+                  float* cos_out, float* sin_out) {
+  for (int64_t i = 0; i < n; ++i) {
+    const double angle = static_cast<double>(position) * static_cast<double>(inv_freq[i]);
+    cos_out[i] = static_cast<float>(std::cos(angle) * attention_factor);
+    sin_out[i] = static_cast<float>(std::sin(angle) * attention_factor);
+  }
+}
+
+void RotateHalfSplitScalar(const float* cos_a, const float* sin_a, int64_t half, float* x) {
+  for (int64_t i = 0; i < half; ++i) {
+    const double u = x[i];
+    const double w = x[i + half];
+    x[i] = static_cast<float>(u * cos_a[i] - w * sin_a[i]);
+    x[i + half] = static_cast<float>(w * cos_a[i] + u * sin_a[i]);
+  }
+}
+
+void RotateInterleavedScalar(const float* cos2, const float* sin2, int64_t dims, float* x) {
+  for (int64_t j = 0; j < dims; j += 2) {
+    const double u = x[j];
+    const double w = x[j + 1];
+    x[j] = static_cast<float>(u * cos2[j] + w * sin2[j]);
+    x[j + 1] = static_cast<float>(w * cos2[j + 1] + u * sin2[j + 1]);
+  }
+}
+
+RopeTable ScalarTable() {
+  return RopeTable{.isa = Isa::kScalar,
+                   .cos_sin = CosSinScalar,
+                   .rotate_half_split = RotateHalfSplitScalar,
+                   .rotate_interleaved = RotateInterleavedScalar};
+}
+
+RopeTable Avx2Table(const RopeTable& below) {
+  RopeTable t = below;
+  t.isa = Isa::kAvx2;
+#if DSINFER_KERNELS_X86
+  t.cos_sin = avx2::RopeCosSin;
+  t.rotate_half_split = avx2::RopeRotateHalfSplit;
+  t.rotate_interleaved = avx2::RopeRotateInterleaved;
+#endif
+  return t;
+}
+
+RopeTable Avx512Table(const RopeTable& below) {
+  RopeTable t = below;
+  t.isa = Isa::kAvx512;
+#if DSINFER_KERNELS_X86
+  t.cos_sin = avx512::RopeCosSin;
+  t.rotate_half_split = avx512::RopeRotateHalfSplit;
+  t.rotate_interleaved = avx512::RopeRotateInterleaved;
+#endif
+  return t;
+}
+
+struct AllTables {
+  RopeTable levels[4];
+};
+
+const AllTables& Tables() {
+  static const AllTables kTables = [] {
+    AllTables all;
+    all.levels[0] = ScalarTable();
+    all.levels[1] = Avx2Table(all.levels[0]);
+    all.levels[2] = Avx512Table(all.levels[1]);
+    all.levels[3] = all.levels[2];  // no AMX bodies: RoPE is not a matrix product
+    all.levels[3].isa = Isa::kAmx;
+    return all;
+  }();
+  return kTables;
+}
+
+// The cos/sin table of one position, in the layout of `pairing`'s rotation, reused for every
+// head at that position.
+class RopeAngles {
+ public:
+  RopeAngles(RopePairing pairing, std::span<const float> inv_freq, double attention_factor,
+             const RopeTable& table)
+      : pairing_(pairing),
+        inv_freq_(inv_freq),
+        attention_factor_(attention_factor),
+        table_(table),
+        cos_(inv_freq.size()),
+        sin_(inv_freq.size()) {
+    if (pairing == RopePairing::kInterleaved) {
+      cos2_.resize(2 * inv_freq.size());
+      sin2_.resize(2 * inv_freq.size());
+    }
+  }
+
+  void SetPosition(int64_t position) {
+    if (has_position_ && position == position_) return;
+    const auto half = static_cast<int64_t>(inv_freq_.size());
+    table_.cos_sin(inv_freq_.data(), half, position, attention_factor_, cos_.data(), sin_.data());
+    if (pairing_ == RopePairing::kInterleaved) {
+      for (size_t i = 0; i < cos_.size(); ++i) {
+        cos2_[2 * i] = cos_[i];
+        cos2_[2 * i + 1] = cos_[i];
+        sin2_[2 * i] = -sin_[i];
+        sin2_[2 * i + 1] = sin_[i];
+      }
+    }
+    position_ = position;
+    has_position_ = true;
+  }
+
+  // Rotates the 2 * inv_freq.size() values at x.
+  void Rotate(float* x) const {
+    const auto half = static_cast<int64_t>(cos_.size());
+    if (pairing_ == RopePairing::kInterleaved) {
+      table_.rotate_interleaved(cos2_.data(), sin2_.data(), 2 * half, x);
+    } else {
+      table_.rotate_half_split(cos_.data(), sin_.data(), half, x);
+    }
+  }
+
+ private:
+  const RopePairing pairing_;
+  const std::span<const float> inv_freq_;
+  const double attention_factor_;
+  const RopeTable& table_;
+  std::vector<float> cos_, sin_;    // [half]
+  std::vector<float> cos2_, sin2_;  // [2 * half], interleaved only
+  int64_t position_ = 0;
+  bool has_position_ = false;
+};
+
+}  // namespace
+
+const RopeTable& RopeKernelsFor(Isa isa) {
+  const Isa best = BestIsa(GetCpuFeatures());
+  DSI_CHECK_MSG(static_cast<int>(isa) <= static_cast<int>(best),
+                "rope level %s requested but this CPU supports at most %s",
+                std::string(IsaName(isa)).c_str(), std::string(IsaName(best)).c_str());
+  return Tables().levels[static_cast<int>(isa)];
+}
+
+const RopeTable& RopeKernels() {
+  static const RopeTable& selected = RopeKernelsFor(Kernels().isa);
+  return selected;
+}
+
+void ApplyRope(RopePairing pairing, std::span<const float> inv_freq, int64_t position, float* x,
+               int dims, double attention_factor, const RopeTable& table) {
+  CheckRopeArgs(inv_freq.size(), dims);
+  RopeAngles angles(pairing, inv_freq, attention_factor, table);
+  angles.SetPosition(position);
+  angles.Rotate(x);
+}
+
+void ApplyRopeBatch(RopePairing pairing, std::span<const float> inv_freq,
+                    std::span<const int64_t> positions, const RopeBatchLayout& layout,
+                    std::span<float> x, double attention_factor, ThreadPool* pool,
+                    const RopeTable& table) {
+  CheckRopeBatchArgs(inv_freq.size(), positions.size(), layout, x.size());
+  // Rows are (token, head); a chunk walks its rows in order, so the table changes at most once
+  // per token it touches.
+  const int64_t rows = static_cast<int64_t>(positions.size()) * layout.n_heads;
+  const auto rotate_rows = [&](int64_t begin, int64_t end) {
+    RopeAngles angles(pairing, inv_freq, attention_factor, table);
+    for (int64_t r = begin; r < end; ++r) {
+      angles.SetPosition(positions[static_cast<size_t>(r / layout.n_heads)]);
+      angles.Rotate(x.data() + r * layout.head_dim + layout.rope_offset);
+    }
+  };
+  if (rows == 0) return;
+  if (pool == nullptr || pool->num_threads() <= 1) {
+    rotate_rows(0, rows);
+    return;
+  }
+  pool->ParallelFor(rows,
+                    [&](int64_t begin, int64_t end, int /*thread*/) { rotate_rows(begin, end); });
+}
+
+}  // namespace dsinfer::kernels
