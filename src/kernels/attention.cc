@@ -1,0 +1,366 @@
+#include "kernels/attention.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "quant/half.h"
+
+#if DSINFER_KERNELS_X86
+#include "kernels/x86/avx2/attention_simd.h"
+#include "kernels/x86/avx512/attention_simd.h"
+#endif
+
+namespace dsinfer::kernels {
+namespace {
+
+// Query rows per unit: 16 rows of q (MLA: 576 floats each) and their acc stay in L1/L2 while
+// the unit streams a block of keys and values past them.
+constexpr int64_t kMaxTileRows = 16;
+
+// The inner loops of one Isa; contracts in x86/avx2/attention_simd.h.
+struct AttentionBodies {
+  void (*scores_f32)(const float* q, int64_t n_rows, int64_t dim, const float* k, int64_t k_stride,
+                     int64_t n_k, float* s, int64_t s_stride);
+  void (*scores_f16)(const float* q, int64_t n_rows, int64_t dim, const uint16_t* k,
+                     int64_t k_stride, int64_t n_k, float* s, int64_t s_stride);
+  void (*accumulate_f32)(const float* p, int64_t p_stride, int64_t n_rows, const float* v,
+                         int64_t v_stride, int64_t n_v, int64_t dim, float* acc);
+  void (*accumulate_f16)(const float* p, int64_t p_stride, int64_t n_rows, const uint16_t* v,
+                         int64_t v_stride, int64_t n_v, int64_t dim, float* acc);
+  float (*exp_sub_sum)(float* x, int64_t n, float max);
+};
+
+float Widen(float x) { return x; }
+float Widen(uint16_t x) { return Fp16ToFp32(x); }
+
+template <typename T>
+void ScalarScores(const float* q, int64_t n_rows, int64_t dim, const T* k, int64_t k_stride,
+                  int64_t n_k, float* s, int64_t s_stride) {
+  for (int64_t r = 0; r < n_rows; ++r) {
+    for (int64_t t = 0; t < n_k; ++t) {
+      float dot = 0.0f;
+      for (int64_t e = 0; e < dim; ++e) dot += q[r * dim + e] * Widen(k[t * k_stride + e]);
+      s[r * s_stride + t] = dot;
+    }
+  }
+}
+
+template <typename T>
+void ScalarAccumulate(const float* p, int64_t p_stride, int64_t n_rows, const T* v,
+                      int64_t v_stride, int64_t n_v, int64_t dim, float* acc) {
+  for (int64_t r = 0; r < n_rows; ++r) {
+    for (int64_t t = 0; t < n_v; ++t) {
+      const float pr = p[r * p_stride + t];
+      for (int64_t e = 0; e < dim; ++e) acc[r * dim + e] += pr * Widen(v[t * v_stride + e]);
+    }
+  }
+}
+
+float ScalarExpSubSum(float* x, int64_t n, float max) {
+  float sum = 0.0f;
+  for (int64_t i = 0; i < n; ++i) {
+    x[i] = std::exp(x[i] - max);
+    sum += x[i];
+  }
+  return sum;
+}
+
+const AttentionBodies& BodiesFor(Isa isa) {
+  static constexpr AttentionBodies kScalar = {ScalarScores<float>, ScalarScores<uint16_t>,
+                                              ScalarAccumulate<float>, ScalarAccumulate<uint16_t>,
+                                              ScalarExpSubSum};
+#if DSINFER_KERNELS_X86
+  static constexpr AttentionBodies kAvx2 = {avx2::AttentionScoresF32, avx2::AttentionScoresF16,
+                                            avx2::AttentionAccumulateF32,
+                                            avx2::AttentionAccumulateF16, avx2::AttentionExpSubSum};
+  static constexpr AttentionBodies kAvx512 = {
+      avx512::AttentionScoresF32, avx512::AttentionScoresF16, avx512::AttentionAccumulateF32,
+      avx512::AttentionAccumulateF16, avx512::AttentionExpSubSum};
+  if (isa >= Isa::kAvx512) return kAvx512;  // kAmx: no AMX attention bodies
+  if (isa == Isa::kAvx2) return kAvx2;
+#endif
+  (void)isa;
+  return kScalar;
+}
+
+void Scores(const AttentionBodies& b, const float* q, int64_t n_rows, int64_t dim, const float* k,
+            int64_t k_stride, int64_t n_k, float* s, int64_t s_stride) {
+  b.scores_f32(q, n_rows, dim, k, k_stride, n_k, s, s_stride);
+}
+void Scores(const AttentionBodies& b, const float* q, int64_t n_rows, int64_t dim,
+            const uint16_t* k, int64_t k_stride, int64_t n_k, float* s, int64_t s_stride) {
+  b.scores_f16(q, n_rows, dim, k, k_stride, n_k, s, s_stride);
+}
+void Accumulate(const AttentionBodies& b, const float* p, int64_t p_stride, int64_t n_rows,
+                const float* v, int64_t v_stride, int64_t n_v, int64_t dim, float* acc) {
+  b.accumulate_f32(p, p_stride, n_rows, v, v_stride, n_v, dim, acc);
+}
+void Accumulate(const AttentionBodies& b, const float* p, int64_t p_stride, int64_t n_rows,
+                const uint16_t* v, int64_t v_stride, int64_t n_v, int64_t dim, float* acc) {
+  b.accumulate_f16(p, p_stride, n_rows, v, v_stride, n_v, dim, acc);
+}
+
+// One call's geometry, shared by the GQA and MLA fronts (MLA: one KV head whose key row is
+// the whole latent row and whose value row is its c_kv prefix).
+struct Problem {
+  int64_t n_tokens = 0;
+  int64_t n_heads = 0;
+  int64_t n_past = 0;
+  int64_t n_kv_heads = 1;
+  int64_t group = 1;  // query heads per KV head
+  float scale = 1.0f;
+  // Query row (token, head) = [q_a row ; q_b row], dim_a + dim_b == dim_k.
+  const float* q_a = nullptr;  // [n_tokens, n_heads, dim_a]
+  int64_t dim_a = 0;
+  const float* q_b = nullptr;  // [n_tokens, n_heads, dim_b], or null with dim_b 0
+  int64_t dim_b = 0;
+  int64_t dim_k = 0;
+  int64_t dim_v = 0;
+  const std::byte* k_pool = nullptr;
+  const std::byte* v_pool = nullptr;
+  int64_t k_slot_stride = 0;  // elements per token slot
+  int64_t v_slot_stride = 0;
+  int64_t k_head_stride = 0;  // elements between KV heads of a slot
+  int64_t v_head_stride = 0;
+  int64_t block_size = 1;
+  std::span<const int32_t> table;
+  float* out = nullptr;  // [n_tokens, n_heads, dim_v]
+};
+
+struct Tiling {
+  int64_t head_tile = 1;   // query heads of one KV group per unit
+  int64_t token_tile = 1;  // query tokens per unit
+  int64_t n_head_tiles = 1;
+  int64_t n_token_tiles = 1;
+  int64_t units() const { return n_token_tiles * n_head_tiles; }  // per KV head
+};
+
+int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// Big tiles read each KV block fewer times; enough units keep every thread busy (decode), and
+// ~4 units per thread let round-robin even out the causal triangle (prefill).
+Tiling ChooseTiling(const Problem& pb, int64_t threads) {
+  Tiling t;
+  const int64_t pairs = pb.n_tokens * pb.n_kv_heads;
+  t.head_tile =
+      std::clamp(CeilDiv(pb.group * pairs, threads), int64_t{1}, std::min(pb.group, kMaxTileRows));
+  t.n_head_tiles = CeilDiv(pb.group, t.head_tile);
+  const int64_t for_balance = pb.n_tokens * pb.n_kv_heads * t.n_head_tiles / (4 * threads);
+  t.token_tile =
+      std::clamp(std::min(kMaxTileRows / t.head_tile, for_balance), int64_t{1}, pb.n_tokens);
+  t.n_token_tiles = CeilDiv(pb.n_tokens, t.token_tile);
+  return t;
+}
+
+// Per-thread buffers, allocated once per call.
+struct Scratch {
+  Scratch(int64_t rows, const Problem& pb)
+      : q(static_cast<size_t>(rows * pb.dim_k)),
+        s(static_cast<size_t>(rows * pb.block_size)),
+        acc(static_cast<size_t>(rows * pb.dim_v)),
+        max(static_cast<size_t>(rows)),
+        sum(static_cast<size_t>(rows)) {}
+  std::vector<float> q;    // [rows, dim_k], pre-scaled
+  std::vector<float> s;    // [rows, block_size]: scores, then weights
+  std::vector<float> acc;  // [rows, dim_v], unnormalised
+  std::vector<float> max;  // [rows] running max
+  std::vector<float> sum;  // [rows] running sum of exp(s - max)
+};
+
+// Asks for the next block's rows while this one is computed: the blocks of a sequence are
+// scattered over the pool, and with several KV heads a slot's head row is a short run at a page
+// stride, so the hardware prefetchers do not see the next block coming.
+template <typename T>
+void Prefetch(const T* rows, int64_t stride, int64_t n_rows, int64_t dim) {
+  constexpr int64_t kLine = 64 / static_cast<int64_t>(sizeof(T));
+  for (int64_t t = 0; t < n_rows; ++t) {
+    for (int64_t e = 0; e < dim; e += kLine) __builtin_prefetch(rows + t * stride + e);
+  }
+}
+
+// Online softmax of one unit's query rows over every block they can see.
+template <typename T>
+void RunUnit(const Problem& pb, const AttentionBodies& bodies, const Tiling& tiling, int64_t unit,
+             Scratch& sc) {
+  const int64_t per_token_tile = pb.n_kv_heads * tiling.n_head_tiles;
+  const int64_t t0 = unit / per_token_tile * tiling.token_tile;
+  const int64_t t1 = std::min(pb.n_tokens, t0 + tiling.token_tile);
+  const int64_t kv_head = unit % per_token_tile / tiling.n_head_tiles;
+  const int64_t h0 = kv_head * pb.group + unit % tiling.n_head_tiles * tiling.head_tile;
+  const int64_t h1 = std::min((kv_head + 1) * pb.group, h0 + tiling.head_tile);
+  const int64_t nh = h1 - h0;
+  const int64_t rows = (t1 - t0) * nh;  // row r: token t0 + r / nh, head h0 + r % nh
+
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t qi = (t0 + r / nh) * pb.n_heads + h0 + r % nh;
+    float* qr = sc.q.data() + r * pb.dim_k;
+    for (int64_t e = 0; e < pb.dim_a; ++e) qr[e] = pb.scale * pb.q_a[qi * pb.dim_a + e];
+    for (int64_t e = 0; e < pb.dim_b; ++e) qr[pb.dim_a + e] = pb.scale * pb.q_b[qi * pb.dim_b + e];
+  }
+  std::fill_n(sc.acc.begin(), rows * pb.dim_v, 0.0f);
+  std::fill_n(sc.max.begin(), rows, -std::numeric_limits<float>::infinity());
+  std::fill_n(sc.sum.begin(), rows, 0.0f);
+
+  const T* k_base = reinterpret_cast<const T*>(pb.k_pool) + kv_head * pb.k_head_stride;
+  const T* v_base = reinterpret_cast<const T*>(pb.v_pool) + kv_head * pb.v_head_stride;
+  const int64_t bs = pb.block_size;
+  const int64_t length = pb.n_past + t1;  // what the unit's last token sees
+  for (int64_t start = 0; start < length; start += bs) {
+    const int64_t n_k = std::min(bs, length - start);
+    const int64_t slot0 = int64_t{pb.table[static_cast<size_t>(start / bs)]} * bs;
+    if (start + bs < length) {
+      const int64_t next0 = int64_t{pb.table[static_cast<size_t>(start / bs + 1)]} * bs;
+      const int64_t next_n = std::min(bs, length - start - bs);
+      Prefetch(k_base + next0 * pb.k_slot_stride, pb.k_slot_stride, next_n, pb.dim_k);
+      Prefetch(v_base + next0 * pb.v_slot_stride, pb.v_slot_stride, next_n, pb.dim_v);
+    }
+    Scores(bodies, sc.q.data(), rows, pb.dim_k, k_base + slot0 * pb.k_slot_stride, pb.k_slot_stride,
+           n_k, sc.s.data(), bs);
+    for (int64_t r = 0; r < rows; ++r) {
+      float* sr = sc.s.data() + r * bs;
+      const int64_t visible = pb.n_past + t0 + r / nh + 1 - start;  // causal limit in block
+      const int64_t valid = std::clamp(visible, int64_t{0}, n_k);
+      if (valid > 0) {
+        const float block_max = *std::max_element(sr, sr + valid);
+        float& m = sc.max[static_cast<size_t>(r)];
+        if (block_max > m) {
+          if (m != -std::numeric_limits<float>::infinity()) {  // rescale what is summed so far
+            const float f = std::exp(m - block_max);
+            sc.sum[static_cast<size_t>(r)] *= f;
+            float* ar = sc.acc.data() + r * pb.dim_v;
+            for (int64_t e = 0; e < pb.dim_v; ++e) ar[e] *= f;
+          }
+          m = block_max;
+        }
+        sc.sum[static_cast<size_t>(r)] += bodies.exp_sub_sum(sr, valid, m);
+      }
+      std::fill(sr + valid, sr + n_k, 0.0f);  // masked: weight exactly 0
+    }
+    Accumulate(bodies, sc.s.data(), bs, rows, v_base + slot0 * pb.v_slot_stride, pb.v_slot_stride,
+               n_k, pb.dim_v, sc.acc.data());
+  }
+
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t qi = (t0 + r / nh) * pb.n_heads + h0 + r % nh;
+    const float l = sc.sum[static_cast<size_t>(r)];  // >= 1: the max contributes exp(0)
+    const float* ar = sc.acc.data() + r * pb.dim_v;
+    float* o = pb.out + qi * pb.dim_v;
+    for (int64_t e = 0; e < pb.dim_v; ++e) o[e] = ar[e] / l;
+  }
+}
+
+template <typename T>
+void Run(const Problem& pb, const AttentionBodies& bodies, ThreadPool* pool) {
+  const int64_t threads = pool != nullptr ? pool->num_threads() : 1;
+  const Tiling tiling = ChooseTiling(pb, threads);
+  const int64_t n_units = pb.n_kv_heads * tiling.units();
+  const int64_t rows = tiling.token_tile * tiling.head_tile;
+  // Lane i runs units i, i + threads, ...: neighbouring units cost about the same.
+  auto lanes = [&](int64_t begin, int64_t end, int /*thread*/) {
+    if (begin >= n_units) return;
+    Scratch scratch(rows, pb);
+    for (int64_t lane = begin; lane < end; ++lane) {
+      for (int64_t u = lane; u < n_units; u += threads) RunUnit<T>(pb, bodies, tiling, u, scratch);
+    }
+  };
+  if (pool != nullptr) {
+    pool->ParallelFor(threads, lanes);
+  } else {
+    lanes(0, 1, 0);
+  }
+}
+
+Status CheckRunnable(const char* op, Isa isa, std::span<const std::byte> pool, DType dtype) {
+  const Isa best = BestIsa(GetCpuFeatures());
+  if (isa > best) {
+    return InvalidArgumentError(fmt::format("{}: isa {} is above this CPU's best level {}", op,
+                                            IsaName(isa), IsaName(best)));
+  }
+  const size_t align = dtype == DType::kF16 ? alignof(uint16_t) : alignof(float);
+  if (reinterpret_cast<uintptr_t>(pool.data()) % align != 0) {
+    return InvalidArgumentError(
+        fmt::format("{}: cache pool is not aligned to {} bytes", op, align));
+  }
+  return Status::Ok();
+}
+
+void Dispatch(const Problem& pb, DType dtype, Isa isa, ThreadPool* pool) {
+  if (pb.n_tokens == 0) return;
+  const AttentionBodies& bodies = BodiesFor(isa);
+  if (dtype == DType::kF16) {
+    Run<uint16_t>(pb, bodies, pool);
+  } else {
+    Run<float>(pb, bodies, pool);
+  }
+}
+
+}  // namespace
+
+Status AttentionPaged(std::span<const float> q, const PagedKvCache& kv,
+                      std::span<const int32_t> block_table, const AttentionParams& params,
+                      std::span<float> out, ThreadPool* pool, Isa isa) {
+  DSI_RETURN_IF_ERROR(CheckAttentionArgs(q.size(), kv, block_table, params, out.size()));
+  DSI_RETURN_IF_ERROR(CheckRunnable("attention", isa, kv.k_pool, kv.dtype));
+  DSI_RETURN_IF_ERROR(CheckRunnable("attention", isa, kv.v_pool, kv.dtype));
+  Problem pb;
+  pb.n_tokens = params.n_tokens;
+  pb.n_heads = params.n_heads;
+  pb.n_past = params.n_past;
+  pb.n_kv_heads = kv.n_kv_heads;
+  pb.group = params.n_heads / kv.n_kv_heads;
+  pb.scale = params.scale;
+  pb.q_a = q.data();
+  pb.dim_a = kv.head_dim_k;
+  pb.dim_k = kv.head_dim_k;
+  pb.dim_v = kv.head_dim_v;
+  pb.k_pool = kv.k_pool.data();
+  pb.v_pool = kv.v_pool.data();
+  pb.k_slot_stride = kv.n_kv_heads * kv.head_dim_k;
+  pb.v_slot_stride = kv.n_kv_heads * kv.head_dim_v;
+  pb.k_head_stride = kv.head_dim_k;
+  pb.v_head_stride = kv.head_dim_v;
+  pb.block_size = kv.block_size;
+  pb.table = block_table;
+  pb.out = out.data();
+  Dispatch(pb, kv.dtype, isa, pool);
+  return Status::Ok();
+}
+
+Status MlaAttentionAbsorbed(std::span<const float> q_absorbed, std::span<const float> q_pe,
+                            const PagedLatentCache& latent, std::span<const int32_t> block_table,
+                            const AttentionParams& params, std::span<float> out_latent,
+                            ThreadPool* pool, Isa isa) {
+  DSI_RETURN_IF_ERROR(
+      CheckMlaArgs(q_absorbed.size(), q_pe.size(), latent, block_table, params, out_latent.size()));
+  DSI_RETURN_IF_ERROR(CheckRunnable("mla_attention", isa, latent.pool, latent.dtype));
+  const int64_t row = latent.kv_lora_rank + latent.qk_rope_head_dim;  // [c_kv ; k_pe]
+  Problem pb;
+  pb.n_tokens = params.n_tokens;
+  pb.n_heads = params.n_heads;
+  pb.n_past = params.n_past;
+  pb.n_kv_heads = 1;
+  pb.group = params.n_heads;
+  pb.scale = params.scale;
+  pb.q_a = q_absorbed.data();
+  pb.dim_a = latent.kv_lora_rank;
+  pb.q_b = q_pe.data();
+  pb.dim_b = latent.qk_rope_head_dim;
+  pb.dim_k = row;
+  pb.dim_v = latent.kv_lora_rank;
+  pb.k_pool = latent.pool.data();
+  pb.v_pool = latent.pool.data();
+  pb.k_slot_stride = row;
+  pb.v_slot_stride = row;
+  pb.block_size = latent.block_size;
+  pb.table = block_table;
+  pb.out = out_latent.data();
+  Dispatch(pb, latent.dtype, isa, pool);
+  return Status::Ok();
+}
+
+}  // namespace dsinfer::kernels

@@ -1,0 +1,217 @@
+// AVX2 + FMA + F16C inner loops of paged attention; contracts in attention_simd.h.
+//
+// Register blocking: a score kernel walks each key row once per group of up to 8 query rows
+// (one accumulator per row, so a score's summation order does not depend on the group size);
+// the value kernel keeps 2 x 8 output lanes of up to 4 rows in registers while it walks the
+// value rows. Partial vectors (dims not a multiple of 8) go through a zero-padded stack buffer.
+#include "kernels/x86/avx2/attention_simd.h"
+
+#include <immintrin.h>
+
+#include <cstring>
+
+namespace dsinfer::kernels::avx2 {
+namespace {
+
+constexpr int64_t kLanes = 8;
+
+float HorizontalSum(__m256 v) {
+  const __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  const __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+  const __m128 s1 = _mm_add_ss(s2, _mm_movehdup_ps(s2));
+  return _mm_cvtss_f32(s1);
+}
+
+__m256 LoadPartialF32(const float* p, int64_t n) {  // n in [1, 8): the rest is zero
+  alignas(32) float buf[kLanes] = {};
+  std::memcpy(buf, p, static_cast<size_t>(n) * sizeof(float));
+  return _mm256_load_ps(buf);
+}
+
+// Loads of 8 cache elements widened to float, by storage type.
+struct F32Elems {
+  using T = float;
+  static __m256 Load(const float* p) { return _mm256_loadu_ps(p); }
+  static __m256 LoadPartial(const float* p, int64_t n) { return LoadPartialF32(p, n); }
+};
+
+struct F16Elems {
+  using T = uint16_t;
+  static __m256 Load(const uint16_t* p) {
+    return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  }
+  static __m256 LoadPartial(const uint16_t* p, int64_t n) {
+    alignas(16) uint16_t buf[kLanes] = {};
+    std::memcpy(buf, p, static_cast<size_t>(n) * sizeof(uint16_t));
+    return _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(buf)));
+  }
+};
+
+template <class E, int kRows>
+void ScoreRows(const float* q, int64_t dim, const typename E::T* k, int64_t k_stride, int64_t n_k,
+               float* s, int64_t s_stride) {
+  for (int64_t t = 0; t < n_k; ++t) {
+    const typename E::T* kt = k + t * k_stride;
+    __m256 acc[kRows];
+    for (int r = 0; r < kRows; ++r) acc[r] = _mm256_setzero_ps();
+    int64_t e = 0;
+    for (; e + kLanes <= dim; e += kLanes) {
+      const __m256 kv = E::Load(kt + e);
+      for (int r = 0; r < kRows; ++r) {
+        acc[r] = _mm256_fmadd_ps(_mm256_loadu_ps(q + r * dim + e), kv, acc[r]);
+      }
+    }
+    if (e < dim) {
+      const __m256 kv = E::LoadPartial(kt + e, dim - e);
+      for (int r = 0; r < kRows; ++r) {
+        acc[r] = _mm256_fmadd_ps(LoadPartialF32(q + r * dim + e, dim - e), kv, acc[r]);
+      }
+    }
+    for (int r = 0; r < kRows; ++r) s[r * s_stride + t] = HorizontalSum(acc[r]);
+  }
+}
+
+template <class E>
+void Scores(const float* q, int64_t n_rows, int64_t dim, const typename E::T* k, int64_t k_stride,
+            int64_t n_k, float* s, int64_t s_stride) {
+  int64_t r = 0;
+  for (; r + 8 <= n_rows; r += 8) {
+    ScoreRows<E, 8>(q + r * dim, dim, k, k_stride, n_k, s + r * s_stride, s_stride);
+  }
+  if (r + 4 <= n_rows) {
+    ScoreRows<E, 4>(q + r * dim, dim, k, k_stride, n_k, s + r * s_stride, s_stride);
+    r += 4;
+  }
+  if (r + 2 <= n_rows) {
+    ScoreRows<E, 2>(q + r * dim, dim, k, k_stride, n_k, s + r * s_stride, s_stride);
+    r += 2;
+  }
+  if (r < n_rows) ScoreRows<E, 1>(q + r * dim, dim, k, k_stride, n_k, s + r * s_stride, s_stride);
+}
+
+// acc rows [0, kRows) over output lanes [e, e + kVecs * 8), all full vectors.
+template <class E, int kRows, int kVecs>
+void AccumulateLanes(const float* p, int64_t p_stride, const typename E::T* v, int64_t v_stride,
+                     int64_t n_v, int64_t dim, int64_t e, float* acc) {
+  __m256 a[kRows][kVecs];
+  for (int r = 0; r < kRows; ++r) {
+    for (int j = 0; j < kVecs; ++j) a[r][j] = _mm256_loadu_ps(acc + r * dim + e + j * kLanes);
+  }
+  for (int64_t t = 0; t < n_v; ++t) {
+    __m256 vv[kVecs];
+    for (int j = 0; j < kVecs; ++j) vv[j] = E::Load(v + t * v_stride + e + j * kLanes);
+    for (int r = 0; r < kRows; ++r) {
+      const __m256 pr = _mm256_broadcast_ss(p + r * p_stride + t);
+      for (int j = 0; j < kVecs; ++j) a[r][j] = _mm256_fmadd_ps(pr, vv[j], a[r][j]);
+    }
+  }
+  for (int r = 0; r < kRows; ++r) {
+    for (int j = 0; j < kVecs; ++j) _mm256_storeu_ps(acc + r * dim + e + j * kLanes, a[r][j]);
+  }
+}
+
+template <class E, int kRows>
+void AccumulateRows(const float* p, int64_t p_stride, const typename E::T* v, int64_t v_stride,
+                    int64_t n_v, int64_t dim, float* acc) {
+  int64_t e = 0;
+  for (; e + 2 * kLanes <= dim; e += 2 * kLanes) {
+    AccumulateLanes<E, kRows, 2>(p, p_stride, v, v_stride, n_v, dim, e, acc);
+  }
+  if (e + kLanes <= dim) {
+    AccumulateLanes<E, kRows, 1>(p, p_stride, v, v_stride, n_v, dim, e, acc);
+    e += kLanes;
+  }
+  if (e == dim) return;
+  const int64_t tail = dim - e;
+  for (int r = 0; r < kRows; ++r) {
+    __m256 a = LoadPartialF32(acc + r * dim + e, tail);
+    for (int64_t t = 0; t < n_v; ++t) {
+      a = _mm256_fmadd_ps(_mm256_broadcast_ss(p + r * p_stride + t),
+                          E::LoadPartial(v + t * v_stride + e, tail), a);
+    }
+    alignas(32) float buf[kLanes];
+    _mm256_store_ps(buf, a);
+    std::memcpy(acc + r * dim + e, buf, static_cast<size_t>(tail) * sizeof(float));
+  }
+}
+
+template <class E>
+void Accumulate(const float* p, int64_t p_stride, int64_t n_rows, const typename E::T* v,
+                int64_t v_stride, int64_t n_v, int64_t dim, float* acc) {
+  int64_t r = 0;
+  for (; r + 4 <= n_rows; r += 4) {
+    AccumulateRows<E, 4>(p + r * p_stride, p_stride, v, v_stride, n_v, dim, acc + r * dim);
+  }
+  if (r + 2 <= n_rows) {
+    AccumulateRows<E, 2>(p + r * p_stride, p_stride, v, v_stride, n_v, dim, acc + r * dim);
+    r += 2;
+  }
+  if (r < n_rows) {
+    AccumulateRows<E, 1>(p + r * p_stride, p_stride, v, v_stride, n_v, dim, acc + r * dim);
+  }
+}
+
+// exp(x) for x <= 0 (Cephes expf): x = n ln2 + r with |r| <= ln2 / 2, exp(r) by a degree-6
+// polynomial, times 2^n built in the exponent field. The clamps keep n in [-126, 0] (a normal
+// 2^n) even for the zero padding of a partial vector.
+__m256 ExpNonPositive(__m256 x) {
+  x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.3f)), _mm256_setzero_ps());
+  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+  __m256 y = _mm256_set1_ps(1.9875691500e-4f);
+  y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.3981999507e-3f));
+  y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(8.3334519073e-3f));
+  y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(4.1665795894e-2f));
+  y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.6666665459e-1f));
+  y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(5.0000001201e-1f));
+  y = _mm256_add_ps(_mm256_fmadd_ps(y, _mm256_mul_ps(r, r), r), _mm256_set1_ps(1.0f));
+  const __m256i bias = _mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127));
+  return _mm256_mul_ps(y, _mm256_castsi256_ps(_mm256_slli_epi32(bias, 23)));
+}
+
+}  // namespace
+
+void AttentionScoresF32(const float* q, int64_t n_rows, int64_t dim, const float* k,
+                        int64_t k_stride, int64_t n_k, float* s, int64_t s_stride) {
+  Scores<F32Elems>(q, n_rows, dim, k, k_stride, n_k, s, s_stride);
+}
+
+void AttentionScoresF16(const float* q, int64_t n_rows, int64_t dim, const uint16_t* k,
+                        int64_t k_stride, int64_t n_k, float* s, int64_t s_stride) {
+  Scores<F16Elems>(q, n_rows, dim, k, k_stride, n_k, s, s_stride);
+}
+
+void AttentionAccumulateF32(const float* p, int64_t p_stride, int64_t n_rows, const float* v,
+                            int64_t v_stride, int64_t n_v, int64_t dim, float* acc) {
+  Accumulate<F32Elems>(p, p_stride, n_rows, v, v_stride, n_v, dim, acc);
+}
+
+void AttentionAccumulateF16(const float* p, int64_t p_stride, int64_t n_rows, const uint16_t* v,
+                            int64_t v_stride, int64_t n_v, int64_t dim, float* acc) {
+  Accumulate<F16Elems>(p, p_stride, n_rows, v, v_stride, n_v, dim, acc);
+}
+
+float AttentionExpSubSum(float* x, int64_t n, float max) {
+  const __m256 m = _mm256_set1_ps(max);
+  __m256 sum8 = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    const __m256 y = ExpNonPositive(_mm256_sub_ps(_mm256_loadu_ps(x + i), m));
+    _mm256_storeu_ps(x + i, y);
+    sum8 = _mm256_add_ps(sum8, y);
+  }
+  float sum = HorizontalSum(sum8);
+  if (i < n) {
+    alignas(32) float buf[kLanes];
+    _mm256_store_ps(buf, ExpNonPositive(_mm256_sub_ps(LoadPartialF32(x + i, n - i), m)));
+    for (int64_t j = 0; j < n - i; ++j) {
+      x[i + j] = buf[j];
+      sum += buf[j];
+    }
+  }
+  return sum;
+}
+
+}  // namespace dsinfer::kernels::avx2

@@ -1,0 +1,193 @@
+// AVX-512 (F, BW, VL) inner loops of paged attention; contracts in attention_simd.h.
+//
+// Register blocking: a score kernel walks each key row once per group of up to 8 query rows
+// (one accumulator per row, so a score's summation order does not depend on the group size);
+// the value kernel keeps 2 x 16 output lanes of up to 4 rows in registers while it walks the
+// value rows (four rows at most: GCC moves 2 x 8 zmm accumulators through the stack on every
+// key). Partial vectors (dims not a multiple of 32 / 16) use masked loads and stores.
+#include "kernels/x86/avx512/attention_simd.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+
+namespace dsinfer::kernels::avx512 {
+namespace {
+
+constexpr int64_t kLanes = 16;
+
+__mmask16 FirstLanes(int64_t n) {  // n in [0, 16]
+  return static_cast<__mmask16>((1U << static_cast<unsigned>(n)) - 1U);
+}
+
+// Loads of 16 cache elements widened to float, by storage type; masked-off lanes are zero.
+struct F32Elems {
+  using T = float;
+  static __m512 Load(const float* p) { return _mm512_loadu_ps(p); }
+  static __m512 LoadPartial(const float* p, __mmask16 m) { return _mm512_maskz_loadu_ps(m, p); }
+};
+
+struct F16Elems {
+  using T = uint16_t;
+  static __m512 Load(const uint16_t* p) {
+    return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+  }
+  static __m512 LoadPartial(const uint16_t* p, __mmask16 m) {
+    return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, p));
+  }
+};
+
+template <class E, int kRows>
+void ScoreRows(const float* q, int64_t dim, const typename E::T* k, int64_t k_stride, int64_t n_k,
+               float* s, int64_t s_stride) {
+  const __mmask16 tail = FirstLanes(dim % kLanes);
+  for (int64_t t = 0; t < n_k; ++t) {
+    const typename E::T* kt = k + t * k_stride;
+    __m512 acc[kRows];
+    for (int r = 0; r < kRows; ++r) acc[r] = _mm512_setzero_ps();
+    int64_t e = 0;
+    for (; e + kLanes <= dim; e += kLanes) {
+      const __m512 kv = E::Load(kt + e);
+      for (int r = 0; r < kRows; ++r) {
+        acc[r] = _mm512_fmadd_ps(_mm512_loadu_ps(q + r * dim + e), kv, acc[r]);
+      }
+    }
+    if (e < dim) {
+      const __m512 kv = E::LoadPartial(kt + e, tail);
+      for (int r = 0; r < kRows; ++r) {
+        acc[r] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, q + r * dim + e), kv, acc[r]);
+      }
+    }
+    for (int r = 0; r < kRows; ++r) s[r * s_stride + t] = _mm512_reduce_add_ps(acc[r]);
+  }
+}
+
+template <class E>
+void Scores(const float* q, int64_t n_rows, int64_t dim, const typename E::T* k, int64_t k_stride,
+            int64_t n_k, float* s, int64_t s_stride) {
+  int64_t r = 0;
+  for (; r + 8 <= n_rows; r += 8) {
+    ScoreRows<E, 8>(q + r * dim, dim, k, k_stride, n_k, s + r * s_stride, s_stride);
+  }
+  if (r + 4 <= n_rows) {
+    ScoreRows<E, 4>(q + r * dim, dim, k, k_stride, n_k, s + r * s_stride, s_stride);
+    r += 4;
+  }
+  if (r + 2 <= n_rows) {
+    ScoreRows<E, 2>(q + r * dim, dim, k, k_stride, n_k, s + r * s_stride, s_stride);
+    r += 2;
+  }
+  if (r < n_rows) ScoreRows<E, 1>(q + r * dim, dim, k, k_stride, n_k, s + r * s_stride, s_stride);
+}
+
+// acc rows [0, kRows) over output lanes [e, e + 32), all full vectors.
+template <class E, int kRows>
+void AccumulateLanes(const float* p, int64_t p_stride, const typename E::T* v, int64_t v_stride,
+                     int64_t n_v, int64_t dim, int64_t e, float* acc) {
+  __m512 a[kRows][2];
+  for (int r = 0; r < kRows; ++r) {
+    for (int j = 0; j < 2; ++j) a[r][j] = _mm512_loadu_ps(acc + r * dim + e + j * kLanes);
+  }
+  for (int64_t t = 0; t < n_v; ++t) {
+    const __m512 v0 = E::Load(v + t * v_stride + e);
+    const __m512 v1 = E::Load(v + t * v_stride + e + kLanes);
+    for (int r = 0; r < kRows; ++r) {
+      const __m512 pr = _mm512_set1_ps(p[r * p_stride + t]);
+      a[r][0] = _mm512_fmadd_ps(pr, v0, a[r][0]);
+      a[r][1] = _mm512_fmadd_ps(pr, v1, a[r][1]);
+    }
+  }
+  for (int r = 0; r < kRows; ++r) {
+    for (int j = 0; j < 2; ++j) _mm512_storeu_ps(acc + r * dim + e + j * kLanes, a[r][j]);
+  }
+}
+
+template <class E, int kRows>
+void AccumulateRows(const float* p, int64_t p_stride, const typename E::T* v, int64_t v_stride,
+                    int64_t n_v, int64_t dim, float* acc) {
+  int64_t e = 0;
+  for (; e + 2 * kLanes <= dim; e += 2 * kLanes) {
+    AccumulateLanes<E, kRows>(p, p_stride, v, v_stride, n_v, dim, e, acc);
+  }
+  for (; e < dim; e += kLanes) {  // at most two masked vectors, one row at a time
+    const __mmask16 lanes = FirstLanes(std::min(dim - e, kLanes));
+    for (int r = 0; r < kRows; ++r) {
+      __m512 a = _mm512_maskz_loadu_ps(lanes, acc + r * dim + e);
+      for (int64_t t = 0; t < n_v; ++t) {
+        a = _mm512_fmadd_ps(_mm512_set1_ps(p[r * p_stride + t]),
+                            E::LoadPartial(v + t * v_stride + e, lanes), a);
+      }
+      _mm512_mask_storeu_ps(acc + r * dim + e, lanes, a);
+    }
+  }
+}
+
+template <class E>
+void Accumulate(const float* p, int64_t p_stride, int64_t n_rows, const typename E::T* v,
+                int64_t v_stride, int64_t n_v, int64_t dim, float* acc) {
+  int64_t r = 0;
+  for (; r + 4 <= n_rows; r += 4) {
+    AccumulateRows<E, 4>(p + r * p_stride, p_stride, v, v_stride, n_v, dim, acc + r * dim);
+  }
+  if (r + 2 <= n_rows) {
+    AccumulateRows<E, 2>(p + r * p_stride, p_stride, v, v_stride, n_v, dim, acc + r * dim);
+    r += 2;
+  }
+  if (r < n_rows) {
+    AccumulateRows<E, 1>(p + r * p_stride, p_stride, v, v_stride, n_v, dim, acc + r * dim);
+  }
+}
+
+// exp(x) for x <= 0 (Cephes expf): x = n ln2 + r with |r| <= ln2 / 2, exp(r) by a degree-6
+// polynomial, times 2^n with vscalefps. Clamped to [-87.3, 0] as the avx2 body is.
+__m512 ExpNonPositive(__m512 x) {
+  x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.3f)), _mm512_setzero_ps());
+  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+  __m512 y = _mm512_set1_ps(1.9875691500e-4f);
+  y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.3981999507e-3f));
+  y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(8.3334519073e-3f));
+  y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(4.1665795894e-2f));
+  y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.6666665459e-1f));
+  y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(5.0000001201e-1f));
+  y = _mm512_add_ps(_mm512_fmadd_ps(y, _mm512_mul_ps(r, r), r), _mm512_set1_ps(1.0f));
+  return _mm512_scalef_ps(y, n);
+}
+
+}  // namespace
+
+void AttentionScoresF32(const float* q, int64_t n_rows, int64_t dim, const float* k,
+                        int64_t k_stride, int64_t n_k, float* s, int64_t s_stride) {
+  Scores<F32Elems>(q, n_rows, dim, k, k_stride, n_k, s, s_stride);
+}
+
+void AttentionScoresF16(const float* q, int64_t n_rows, int64_t dim, const uint16_t* k,
+                        int64_t k_stride, int64_t n_k, float* s, int64_t s_stride) {
+  Scores<F16Elems>(q, n_rows, dim, k, k_stride, n_k, s, s_stride);
+}
+
+void AttentionAccumulateF32(const float* p, int64_t p_stride, int64_t n_rows, const float* v,
+                            int64_t v_stride, int64_t n_v, int64_t dim, float* acc) {
+  Accumulate<F32Elems>(p, p_stride, n_rows, v, v_stride, n_v, dim, acc);
+}
+
+void AttentionAccumulateF16(const float* p, int64_t p_stride, int64_t n_rows, const uint16_t* v,
+                            int64_t v_stride, int64_t n_v, int64_t dim, float* acc) {
+  Accumulate<F16Elems>(p, p_stride, n_rows, v, v_stride, n_v, dim, acc);
+}
+
+float AttentionExpSubSum(float* x, int64_t n, float max) {
+  const __m512 m = _mm512_set1_ps(max);
+  __m512 sum16 = _mm512_setzero_ps();
+  for (int64_t i = 0; i < n; i += kLanes) {
+    const __mmask16 lanes = FirstLanes(n - i < kLanes ? n - i : kLanes);
+    const __m512 y = ExpNonPositive(_mm512_sub_ps(_mm512_maskz_loadu_ps(lanes, x + i), m));
+    _mm512_mask_storeu_ps(x + i, lanes, y);
+    sum16 = _mm512_add_ps(sum16, _mm512_maskz_mov_ps(lanes, y));
+  }
+  return _mm512_reduce_add_ps(sum16);
+}
+
+}  // namespace dsinfer::kernels::avx512
