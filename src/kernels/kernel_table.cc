@@ -46,6 +46,15 @@ KernelTable Avx2Table(const KernelTable& below) {
   SetQuantizeRow(t, DType::kQ8_K, avx2::QuantizeQ8_K);
   SetVecDot(t, DType::kQ4_K, avx2::DotQ4_K);
   SetVecDot(t, DType::kQ6_K, avx2::DotQ6_K);
+  SetVecDot(t, DType::kQ4_1, avx2::DotQ4_1);
+  SetVecDot(t, DType::kQ5_0, avx2::DotQ5_0);
+  SetVecDot(t, DType::kQ5_1, avx2::DotQ5_1);
+  SetVecDot(t, DType::kIQ4_NL, avx2::DotIQ4_NL);
+  SetVecDot(t, DType::kQ2_K, avx2::DotQ2_K);
+  SetVecDot(t, DType::kQ3_K, avx2::DotQ3_K);
+  SetVecDot(t, DType::kQ5_K, avx2::DotQ5_K);
+  SetVecDot(t, DType::kF16, avx2::DotF16);
+  SetVecDot(t, DType::kBF16, avx2::DotBF16);
 #endif
   return t;
 }
@@ -59,6 +68,15 @@ KernelTable Avx512Table(const KernelTable& below) {
   SetVecDot(t, DType::kQ4_0, avx512::DotQ4_0);
   SetVecDot(t, DType::kQ4_K, avx512::DotQ4_K);
   SetVecDot(t, DType::kQ6_K, avx512::DotQ6_K);
+  SetVecDot(t, DType::kQ4_1, avx512::DotQ4_1);
+  SetVecDot(t, DType::kQ5_0, avx512::DotQ5_0);
+  SetVecDot(t, DType::kQ5_1, avx512::DotQ5_1);
+  SetVecDot(t, DType::kIQ4_NL, avx512::DotIQ4_NL);
+  SetVecDot(t, DType::kQ2_K, avx512::DotQ2_K);
+  SetVecDot(t, DType::kQ3_K, avx512::DotQ3_K);
+  SetVecDot(t, DType::kQ5_K, avx512::DotQ5_K);
+  SetVecDot(t, DType::kF16, avx512::DotF16);
+  SetVecDot(t, DType::kBF16, avx512::DotBF16);
 #endif
   return t;
 }

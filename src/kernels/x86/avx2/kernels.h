@@ -21,6 +21,21 @@ void QuantizeQ8_K(const float* x, void* blocks, int64_t n);
 float DotQ4_K(int64_t n, const void* w, const void* q8_k);
 float DotQ6_K(int64_t n, const void* w, const void* q8_k);
 
+// legacy_quants_more.cc
+float DotQ4_1(int64_t n, const void* w, const void* q8_1);
+float DotQ5_0(int64_t n, const void* w, const void* q8_0);
+float DotQ5_1(int64_t n, const void* w, const void* q8_1);
+float DotIQ4_NL(int64_t n, const void* w, const void* q8_0);
+
+// k_quants_more.cc
+float DotQ2_K(int64_t n, const void* w, const void* q8_k);
+float DotQ3_K(int64_t n, const void* w, const void* q8_k);
+float DotQ5_K(int64_t n, const void* w, const void* q8_k);
+
+// float_dots.cc: F16 / BF16 weights with activations of the same type, summed in float
+float DotF16(int64_t n, const void* w, const void* x_f16);
+float DotBF16(int64_t n, const void* w, const void* x_bf16);
+
 }  // namespace dsinfer::kernels::avx2
 
 #endif  // DSINFER_KERNELS_X86_AVX2_KERNELS_H_

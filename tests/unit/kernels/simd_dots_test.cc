@@ -1,0 +1,304 @@
+// Edge values for the SIMD vec_dot bodies, beyond simd_test.cc's quantised random rows (which
+// never reach some bit patterns: a Q5 block whose high bits are all set, IQ4_NL's extreme code
+// book entries, K-quant scales at their maxima, F16 / BF16 values whose low mantissa bits or
+// exponent extremes matter). Every level this CPU has runs against the scalar reference.
+//
+// Quantised types: the blocks here are raw bytes (every bit pattern a file may hold, with
+// finite scale halves), so the integer sums are exact on both sides and only the float order
+// differs: |simd - reference| <= kDotTol * sum_i |w_i * a_i|, as in simd_test.cc. Activation
+// bytes stay in -127..127 for Q8_0 / Q8_1 (the sign trick's documented limit; no quantiser
+// writes -128) and reach -128 for Q8_K.
+//
+// F16 / BF16: products are exact in float, so the bodies differ from the reference (double
+// sums) only by their float summation, bounded in float_dots.cc by (n / 32 + 24) * 2^-24 *
+// sum_i |w_i * a_i|. Rows whose every partial sum is exact in float must match exactly.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kernels/kernel_table.h"
+#include "platform/cpu_features.h"
+#include "quant/blocks.h"
+#include "quant/half.h"
+#include "quant/quant_ops.h"
+
+namespace dsinfer::kernels {
+namespace {
+
+constexpr double kDotTol = 1e-6;
+
+std::vector<Isa> MachineLevels() {
+  std::vector<Isa> levels;
+  const int best = static_cast<int>(BestIsa(GetCpuFeatures()));
+  for (int i = 0; i <= best; ++i) levels.push_back(static_cast<Isa>(i));
+  return levels;
+}
+
+std::string LevelName(const ::testing::TestParamInfo<Isa>& info) {
+  return std::string(IsaName(info.param));
+}
+
+// ---- Raw blocks -------------------------------------------------------------------------
+
+// Sets a block's scale halves (d, and m / dmin where the format has one).
+template <typename Block>
+void SetScales(Block& b, uint16_t d, uint16_t m) {
+  b.d = d;
+  if constexpr (requires { b.m; }) b.m = m;
+  if constexpr (requires { b.dmin; }) b.dmin = m;
+}
+
+// `n_blocks` weight blocks whose bytes come from `byte(rng)`, then sane scale halves.
+template <typename Block, typename ByteFn>
+std::vector<std::byte> RawWeights(int64_t n_blocks, std::mt19937& rng, ByteFn byte) {
+  std::vector<std::byte> out(static_cast<size_t>(n_blocks) * sizeof(Block));
+  for (std::byte& b : out) b = static_cast<std::byte>(byte(rng));
+  std::uniform_real_distribution<float> scale(1e-3f, 2e-2f);
+  for (int64_t i = 0; i < n_blocks; ++i) {
+    Block block;
+    std::memcpy(&block, out.data() + i * sizeof(Block), sizeof(Block));
+    SetScales(block, Fp32ToFp16(scale(rng)), Fp32ToFp16(-scale(rng)));
+    std::memcpy(out.data() + i * sizeof(Block), &block, sizeof(Block));
+  }
+  return out;
+}
+
+// Activation rows of n elements from `level(rng)` (int8 values), in Q8_0, Q8_1 or Q8_K.
+template <typename LevelFn>
+std::vector<std::byte> RawActivations(DType dtype, int64_t n, std::mt19937& rng, LevelFn level) {
+  std::uniform_real_distribution<float> scale(1e-3f, 2e-2f);
+  std::vector<std::byte> out(static_cast<size_t>(*RowBytes(dtype, n)));
+  if (dtype == DType::kQ8_K) {
+    auto* y = reinterpret_cast<BlockQ8_K*>(out.data());
+    for (int64_t i = 0; i < n / kQK_K; ++i) {
+      y[i].d = scale(rng);
+      for (int8_t& q : y[i].qs) q = static_cast<int8_t>(level(rng));
+      for (int g = 0; g < kQK_K / 16; ++g) {
+        int sum = 0;
+        for (int l = 0; l < 16; ++l) sum += y[i].qs[16 * g + l];
+        y[i].bsums[g] = static_cast<int16_t>(sum);
+      }
+    }
+  } else if (dtype == DType::kQ8_1) {
+    auto* y = reinterpret_cast<BlockQ8_1*>(out.data());
+    for (int64_t i = 0; i < n / kQK; ++i) {
+      const float d = scale(rng);
+      int sum = 0;
+      for (int8_t& q : y[i].qs) {
+        q = static_cast<int8_t>(level(rng));
+        sum += q;
+      }
+      y[i].d = Fp32ToFp16(d);
+      y[i].s = Fp32ToFp16(d * static_cast<float>(sum));
+    }
+  } else {
+    auto* y = reinterpret_cast<BlockQ8_0*>(out.data());
+    for (int64_t i = 0; i < n / kQK; ++i) {
+      y[i].d = Fp32ToFp16(scale(rng));
+      for (int8_t& q : y[i].qs) q = static_cast<int8_t>(level(rng));
+    }
+  }
+  return out;
+}
+
+double Magnitude(DType w_type, const std::vector<std::byte>& w, DType a_type,
+                 const std::vector<std::byte>& a, int64_t n) {
+  std::vector<float> wf(static_cast<size_t>(n));
+  std::vector<float> af(static_cast<size_t>(n));
+  FindQuantOps(w_type)->dequantize(w.data(), wf.data(), n);
+  FindQuantOps(a_type)->dequantize(a.data(), af.data(), n);
+  double m = 0.0;
+  for (size_t i = 0; i < wf.size(); ++i) m += std::fabs(static_cast<double>(wf[i]) * af[i]);
+  return m;
+}
+
+class SimdDotsTest : public ::testing::TestWithParam<Isa> {
+ protected:
+  const KernelTable& table() const { return KernelsFor(GetParam()); }
+
+  // Weights of type Block from `weight_byte`, activations from `act_level`, at several
+  // lengths (1, 2, 3, 5 and 17 blocks: both loop tails), against the reference.
+  template <typename Block, typename ByteFn, typename LevelFn>
+  void ExpectMatches(DType dtype, ByteFn weight_byte, LevelFn act_level, uint32_t seed) {
+    const QuantOps* ops = FindQuantOps(dtype);
+    const int64_t bs = GetDTypeInfo(dtype).block_size;
+    std::mt19937 rng(seed);
+    for (const int64_t blocks : {1, 2, 3, 5, 17}) {
+      const int64_t n = blocks * bs;
+      SCOPED_TRACE(testing::Message() << DTypeName(dtype) << " n=" << n);
+      const std::vector<std::byte> w = RawWeights<Block>(blocks, rng, weight_byte);
+      const std::vector<std::byte> a = RawActivations(ops->vec_dot_type, n, rng, act_level);
+      const float want = ops->vec_dot(n, w.data(), a.data());
+      const float got = table().VecDot(dtype)(n, w.data(), a.data());
+      const double magnitude = Magnitude(dtype, w, ops->vec_dot_type, a, n);
+      EXPECT_NEAR(got, want, kDotTol * magnitude) << "magnitude " << magnitude;
+    }
+  }
+
+  // Every bit pattern at random, then each weight byte fixed at 0x00, 0xFF, 0x55 and 0xAA
+  // (all levels, high bits and scales at their minimum or maximum, or alternating) against
+  // activations at +-127 (and -128 for Q8_K) or alternating in sign.
+  template <typename Block>
+  void ExpectMatchesOnEdgeBytes(DType dtype) {
+    const bool q8_k = FindQuantOps(dtype)->vec_dot_type == DType::kQ8_K;
+    const int lowest = q8_k ? -128 : -127;
+    const auto random_byte = [](std::mt19937& r) { return static_cast<uint8_t>(r()); };
+    const auto random_level = [lowest](std::mt19937& r) {
+      return std::uniform_int_distribution<int>(lowest, 127)(r);
+    };
+    ExpectMatches<Block>(dtype, random_byte, random_level, 1);
+    uint32_t seed = 10;
+    for (const uint8_t fill : {0x00, 0xFF, 0x55, 0xAA}) {
+      const auto fixed = [fill](std::mt19937&) { return fill; };
+      const auto top = [](std::mt19937&) { return 127; };
+      const auto bottom = [lowest](std::mt19937&) { return lowest; };
+      const auto alternating = [lowest, k = 0](std::mt19937&) mutable {
+        return (k++ % 2 == 0) ? 127 : lowest;
+      };
+      SCOPED_TRACE(testing::Message() << "weight bytes 0x" << std::hex << int{fill});
+      ExpectMatches<Block>(dtype, fixed, top, ++seed);
+      ExpectMatches<Block>(dtype, fixed, bottom, ++seed);
+      ExpectMatches<Block>(dtype, fixed, alternating, ++seed);
+      ExpectMatches<Block>(dtype, fixed, random_level, ++seed);
+    }
+  }
+};
+
+TEST_P(SimdDotsTest, Q4_1OnEdgeBytes) { ExpectMatchesOnEdgeBytes<BlockQ4_1>(DType::kQ4_1); }
+TEST_P(SimdDotsTest, Q5_0OnEdgeBytes) { ExpectMatchesOnEdgeBytes<BlockQ5_0>(DType::kQ5_0); }
+TEST_P(SimdDotsTest, Q5_1OnEdgeBytes) { ExpectMatchesOnEdgeBytes<BlockQ5_1>(DType::kQ5_1); }
+TEST_P(SimdDotsTest, IQ4_NLOnEdgeBytes) { ExpectMatchesOnEdgeBytes<BlockIQ4_NL>(DType::kIQ4_NL); }
+TEST_P(SimdDotsTest, Q2_KOnEdgeBytes) { ExpectMatchesOnEdgeBytes<BlockQ2_K>(DType::kQ2_K); }
+TEST_P(SimdDotsTest, Q3_KOnEdgeBytes) { ExpectMatchesOnEdgeBytes<BlockQ3_K>(DType::kQ3_K); }
+TEST_P(SimdDotsTest, Q5_KOnEdgeBytes) { ExpectMatchesOnEdgeBytes<BlockQ5_K>(DType::kQ5_K); }
+
+// ---- F16 / BF16 --------------------------------------------------------------------------
+
+// Lengths around every step and tail of both levels' loops (8, 16, 32 and 64 elements).
+constexpr int64_t kFloatLengths[] = {1,  2,  7,  8,  9,  15, 16,  17,  31,  32,  33,
+                                     47, 63, 64, 65, 95, 97, 127, 128, 129, 300, 1001};
+
+struct HalfType {
+  DType dtype;
+  uint16_t (*from_float)(float);
+  float (*to_float)(uint16_t);
+};
+constexpr HalfType kF16{DType::kF16, Fp32ToFp16, Fp16ToFp32};
+constexpr HalfType kBF16{DType::kBF16, Fp32ToBf16, Bf16ToFp32};
+
+std::vector<uint16_t> ToHalves(const HalfType& type, const std::vector<float>& x) {
+  std::vector<uint16_t> out(x.size());
+  for (size_t i = 0; i < x.size(); ++i) out[i] = type.from_float(x[i]);
+  return out;
+}
+
+// Fine values (every mantissa bit of the type in use: k * 2^-(bits - 1), |k| < 2^bits) times
+// powers of two within 2^-2..1: each product is a multiple of 2^-(bits + 1) below 2 in
+// magnitude, so for n <= 1001 every partial sum is a multiple of that unit below 2^11, which
+// float holds exactly (2^(12 + bits) <= 2^23 units): any summation order gives the same.
+void ExpectExactOnExactRows(const KernelTable& t, const HalfType& type, int mantissa_bits) {
+  std::mt19937 rng(7);
+  const int top = (1 << mantissa_bits) - 1;
+  std::uniform_int_distribution<int> fine(-top, top);
+  std::uniform_int_distribution<int> exponent(-2, 0);
+  for (const int64_t n : kFloatLengths) {
+    SCOPED_TRACE(testing::Message() << DTypeName(type.dtype) << " n=" << n);
+    std::vector<float> w(static_cast<size_t>(n));
+    std::vector<float> a(static_cast<size_t>(n));
+    for (size_t i = 0; i < w.size(); ++i) {
+      w[i] = std::ldexp(static_cast<float>(fine(rng)), 1 - mantissa_bits);
+      a[i] = std::ldexp(rng() % 2 == 0 ? 1.0f : -1.0f, exponent(rng));
+      if (i % 2 == 1) std::swap(w[i], a[i]);  // both operands carry the fine values
+    }
+    const std::vector<uint16_t> wh = ToHalves(type, w);
+    const std::vector<uint16_t> ah = ToHalves(type, a);
+    for (size_t i = 0; i < w.size(); ++i) ASSERT_EQ(type.to_float(wh[i]), w[i]) << "not exact";
+    const float want = FindQuantOps(type.dtype)->vec_dot(n, wh.data(), ah.data());
+    EXPECT_EQ(t.VecDot(type.dtype)(n, wh.data(), ah.data()), want);
+  }
+}
+
+// Values at the ends of the type's range mixed with ordinary ones, within the bound of
+// float_dots.cc. `pool` lists the extreme values; products must not overflow float.
+void ExpectWithinBoundOnExtremes(const KernelTable& t, const HalfType& type,
+                                 const std::vector<float>& w_pool,
+                                 const std::vector<float>& a_pool) {
+  std::mt19937 rng(9);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (const int64_t n : kFloatLengths) {
+    SCOPED_TRACE(testing::Message() << DTypeName(type.dtype) << " n=" << n);
+    std::vector<uint16_t> wh(static_cast<size_t>(n));
+    std::vector<uint16_t> ah(static_cast<size_t>(n));
+    double magnitude = 0.0;
+    for (size_t i = 0; i < wh.size(); ++i) {
+      const bool extreme = rng() % 3 != 0;
+      wh[i] = type.from_float(extreme ? w_pool[rng() % w_pool.size()] : normal(rng));
+      ah[i] = type.from_float(extreme ? a_pool[rng() % a_pool.size()] : normal(rng));
+      magnitude += std::fabs(static_cast<double>(type.to_float(wh[i])) * type.to_float(ah[i]));
+    }
+    const float want = FindQuantOps(type.dtype)->vec_dot(n, wh.data(), ah.data());
+    const float got = t.VecDot(type.dtype)(n, wh.data(), ah.data());
+    const double bound = (static_cast<double>(n) / 32 + 24) * std::ldexp(1.0, -24) * magnitude;
+    EXPECT_NEAR(got, want, bound) << "magnitude " << magnitude;
+  }
+}
+
+// An infinity anywhere in the row (main loop or tail) makes the dot that infinity, and an
+// infinity times zero makes it NaN, as in the reference.
+void ExpectNonFinitePropagates(const KernelTable& t, const HalfType& type) {
+  for (const int64_t n : kFloatLengths) {
+    for (const int64_t at : {int64_t{0}, n / 2, n - 1}) {
+      SCOPED_TRACE(testing::Message() << DTypeName(type.dtype) << " n=" << n << " at=" << at);
+      std::vector<uint16_t> w(static_cast<size_t>(n), type.from_float(0.5f));
+      std::vector<uint16_t> a(static_cast<size_t>(n), type.from_float(-1.5f));
+      w[static_cast<size_t>(at)] = type.from_float(-INFINITY);
+      const VecDotFn fast = t.VecDot(type.dtype);
+      const VecDotFn ref = FindQuantOps(type.dtype)->vec_dot;
+      EXPECT_EQ(fast(n, w.data(), a.data()), ref(n, w.data(), a.data()));
+      EXPECT_EQ(fast(n, w.data(), a.data()), INFINITY);
+      a[static_cast<size_t>(at)] = type.from_float(0.0f);
+      EXPECT_TRUE(std::isnan(fast(n, w.data(), a.data())));
+      EXPECT_TRUE(std::isnan(ref(n, w.data(), a.data())));
+    }
+  }
+}
+
+TEST_P(SimdDotsTest, F16IsExactWhereEveryPartialSumIs) {
+  ExpectExactOnExactRows(table(), kF16, 11);
+}
+
+TEST_P(SimdDotsTest, BF16IsExactWhereEveryPartialSumIs) {
+  ExpectExactOnExactRows(table(), kBF16, 8);
+}
+
+TEST_P(SimdDotsTest, F16ExtremesStayWithinTheSummationBound) {
+  // Largest finite, smallest subnormal, largest subnormal, 1 + the last mantissa bit.
+  const std::vector<float> pool = {65504.0f, -65504.0f, std::ldexp(1.0f, -24),
+                                   -std::ldexp(1023.0f, -24), 1.0f + std::ldexp(1.0f, -10)};
+  ExpectWithinBoundOnExtremes(table(), kF16, pool, pool);
+}
+
+TEST_P(SimdDotsTest, BF16ExtremesStayWithinTheSummationBound) {
+  // Huge weights meet activations small enough that no sum of 1001 products overflows; tiny
+  // products stay normal.
+  const std::vector<float> w_pool = {3.0e38f, -1.7e38f, 1.0e-30f, 1.0f + std::ldexp(1.0f, -7),
+                                     -(2.0f - std::ldexp(1.0f, -7))};
+  const std::vector<float> a_pool = {1.0e-3f / 3, -std::ldexp(1.0f, -11), 1.0e-7f,
+                                     std::ldexp(1.0f + std::ldexp(1.0f, -7), -10)};
+  ExpectWithinBoundOnExtremes(table(), kBF16, w_pool, a_pool);
+}
+
+TEST_P(SimdDotsTest, F16NonFinitePropagates) { ExpectNonFinitePropagates(table(), kF16); }
+TEST_P(SimdDotsTest, BF16NonFinitePropagates) { ExpectNonFinitePropagates(table(), kBF16); }
+
+INSTANTIATE_TEST_SUITE_P(EveryLevelOfThisCpu, SimdDotsTest, ::testing::ValuesIn(MachineLevels()),
+                         LevelName);
+
+}  // namespace
+}  // namespace dsinfer::kernels
