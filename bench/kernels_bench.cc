@@ -7,8 +7,9 @@
 //   StreamRead/threads:N   a STREAM-like sum over the whole buffer (N = 1, 2 pool threads);
 //                          the best of a few passes, taken once at start-up, is the bandwidth
 //                          every matvec is divided by (counter `of_stream`, same thread count)
-//   MatVec/<type>/<n_out>x<n_in>/<isa>/threads:N
-//                          kernels::MatMul with n_tokens = 1 on one weight of that shape;
+//   MatVec/<type>/<n_out>x<n_in>/<isa>[/packed]/threads:N
+//                          kernels::MatMul with n_tokens = 1 on one weight of that shape
+//                          (/packed: MatMulPacked on its x8 row-interleaved copy);
 //                          the buffer holds as many copies of the weight as fit and each
 //                          iteration reads the next copy, so no weight is cache-resident
 //                          (the L3 here may be ~480 MiB, whatever the CPU reports)
@@ -35,12 +36,14 @@
 #include <cstring>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "kernels/kernel_table.h"
 #include "kernels/matmul.h"
+#include "kernels/packed_matrix.h"
 #include "platform/cpu_features.h"
 #include "platform/thread_pool.h"
 #include "quant/quant_ops.h"
@@ -112,10 +115,13 @@ uint64_t ReadPass(ThreadPool& pool) {
 // before any benchmark runs.
 std::array<double, kMaxThreads + 1> g_stream_bytes_per_s{};
 
+// One untimed pass first: a fresh pool's worker starts cold (its first pass under-read the
+// 2-thread bandwidth by ~15 % against the StreamRead row).
 double MeasureStream(int threads) {
   ThreadPool pool(threads);
+  benchmark::DoNotOptimize(ReadPass(pool));
   double best = 0;
-  for (int pass = 0; pass < 4; ++pass) {
+  for (int pass = 0; pass < 6; ++pass) {
     const auto start = std::chrono::steady_clock::now();
     benchmark::DoNotOptimize(ReadPass(pool));
     const std::chrono::duration<double> s = std::chrono::steady_clock::now() - start;
@@ -147,8 +153,9 @@ constexpr WeightShape kShapes[] = {
     {7168, 2048, "V3 routed expert ffn_down"},  //
     {4096, 11008, "DeepSeek-LLM-7B ffn_down"},  // 11008 = 43 x 256
 };
-constexpr DType kTypes[] = {DType::kQ8_0, DType::kQ4_0, DType::kQ4_K,
-                            DType::kQ6_K, DType::kF16,  DType::kBF16};
+constexpr DType kTypes[] = {DType::kQ8_0,   DType::kQ4_0, DType::kQ4_1, DType::kQ5_0, DType::kQ5_1,
+                            DType::kIQ4_NL, DType::kQ2_K, DType::kQ3_K, DType::kQ4_K, DType::kQ5_K,
+                            DType::kQ6_K,   DType::kF16,  DType::kBF16};
 
 // The working set filled with copies of one quantised random matrix, each at a 4 KiB aligned
 // stride. Refilled only when the (type, shape) changes, so the thread counts and ISAs of one
@@ -156,13 +163,17 @@ constexpr DType kTypes[] = {DType::kQ8_0, DType::kQ4_0, DType::kQ4_K,
 // least recently read.
 struct Fill {
   DType dtype = DType::kF32;
+  bool packed = false;
   int64_t n_out = 0, n_in = 0;
   size_t matrix_bytes = 0, stride = 0, copies = 0, cursor = 0;
 };
 
-Fill& FillWorkingSet(DType dtype, const WeightShape& shape) {
+Fill& FillWorkingSet(DType dtype, const WeightShape& shape, bool packed) {
   static Fill fill;
-  if (fill.dtype == dtype && fill.n_out == shape.n_out && fill.n_in == shape.n_in) return fill;
+  if (fill.dtype == dtype && fill.packed == packed && fill.n_out == shape.n_out &&
+      fill.n_in == shape.n_in) {
+    return fill;
+  }
   const int64_t n = shape.n_out * shape.n_in;
   std::vector<float> values(static_cast<size_t>(n));
   uint64_t s = 0x9e3779b97f4a7c15ULL ^ static_cast<uint64_t>(n);
@@ -174,13 +185,21 @@ Fill& FillWorkingSet(DType dtype, const WeightShape& shape) {
   }
   const int64_t row_bytes = *RowBytes(dtype, shape.n_in);
   std::vector<std::byte> matrix(static_cast<size_t>(row_bytes * shape.n_out));
-  const Status status = QuantizeRows(dtype, values, shape.n_in, matrix);
+  Status status = QuantizeRows(dtype, values, shape.n_in, matrix);
+  if (status.ok() && packed) {
+    std::vector<std::byte> rows = std::move(matrix);
+    matrix.assign(static_cast<size_t>(*kernels::PackedMatrixBytes(dtype, shape.n_out, shape.n_in)),
+                  std::byte{0});
+    status = kernels::PackInto(
+        TensorView{.dtype = dtype, .shape = Shape{shape.n_out, shape.n_in}, .bytes = rows}, matrix);
+  }
   if (!status.ok()) {
     std::fprintf(stderr, "kernels_bench: %s\n", status.ToString().c_str());
     std::abort();
   }
   const std::span<std::byte> ws = WorkingSet();
   fill = Fill{.dtype = dtype,
+              .packed = packed,
               .n_out = shape.n_out,
               .n_in = shape.n_in,
               .matrix_bytes = matrix.size(),
@@ -202,10 +221,11 @@ struct MatVecCase {
   WeightShape shape;
   const kernels::KernelTable* table;
   int threads;
+  bool packed;
 };
 
 void BM_MatVec(benchmark::State& state, MatVecCase c) {
-  Fill& fill = FillWorkingSet(c.dtype, c.shape);
+  Fill& fill = FillWorkingSet(c.dtype, c.shape, c.packed);
   const std::byte* base = WorkingSet().data();
   ThreadPool pool(c.threads);
   std::vector<float> x(static_cast<size_t>(c.shape.n_in));
@@ -213,10 +233,13 @@ void BM_MatVec(benchmark::State& state, MatVecCase c) {
   std::vector<float> y(static_cast<size_t>(c.shape.n_out));
 
   for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores): benchmark idiom
-    const TensorView weight{.dtype = c.dtype,
-                            .shape = Shape{c.shape.n_out, c.shape.n_in},
-                            .bytes = {base + fill.cursor * fill.stride, fill.matrix_bytes}};
-    const Status status = kernels::MatMul(weight, x, /*n_tokens=*/1, y, &pool, *c.table);
+    const kernels::PackedMatrixView weight{
+        .dtype = c.dtype,
+        .n_out = c.shape.n_out,
+        .n_in = c.shape.n_in,
+        .packed = c.packed,
+        .bytes = {base + fill.cursor * fill.stride, fill.matrix_bytes}};
+    const Status status = kernels::MatMulPacked(weight, x, /*n_tokens=*/1, y, &pool, *c.table);
     if (!status.ok()) {
       state.SkipWithError(status.ToString().c_str());
       break;
@@ -258,15 +281,18 @@ void RegisterBenchmarks() {
         tables.push_back(&scalar);
       }
       for (const kernels::KernelTable* table : tables) {
-        for (int threads = 1; threads <= kMaxThreads; ++threads) {
-          const std::string name =
-              fmt::format("MatVec/{}/{}x{}/{}/threads:{}", DTypeName(dtype), shape.n_out,
-                          shape.n_in, IsaName(table->isa), threads);
-          benchmark::RegisterBenchmark(name.c_str(), BM_MatVec,
-                                       MatVecCase{dtype, shape, table, threads})
-              ->UseRealTime()
-              ->MinTime(0.5)
-              ->Unit(benchmark::kMicrosecond);
+        for (const bool packed : {true, false}) {
+          if (packed && table->PackedMatvec(dtype) == nullptr) continue;
+          for (int threads = 1; threads <= kMaxThreads; ++threads) {
+            const std::string name =
+                fmt::format("MatVec/{}/{}x{}/{}{}/threads:{}", DTypeName(dtype), shape.n_out,
+                            shape.n_in, IsaName(table->isa), packed ? "/packed" : "", threads);
+            benchmark::RegisterBenchmark(name.c_str(), BM_MatVec,
+                                         MatVecCase{dtype, shape, table, threads, packed})
+                ->UseRealTime()
+                ->MinTime(0.5)
+                ->Unit(benchmark::kMicrosecond);
+          }
         }
       }
     }

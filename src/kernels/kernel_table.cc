@@ -7,8 +7,13 @@
 #include "tensor/dtype.h"
 
 #if DSINFER_KERNELS_X86
+#include "kernels/x86/amx/gemm.h"
+#include "kernels/x86/avx2/gemm.h"
 #include "kernels/x86/avx2/kernels.h"
+#include "kernels/x86/avx2/packed_x8.h"
+#include "kernels/x86/avx512/gemm.h"
 #include "kernels/x86/avx512/kernels.h"
+#include "kernels/x86/avx512/packed_x8.h"
 #endif
 
 namespace dsinfer::kernels {
@@ -20,6 +25,12 @@ void SetVecDot(KernelTable& t, DType dtype, VecDotFn fn) {
 
 void SetQuantizeRow(KernelTable& t, DType dtype, QuantizeRowFn fn) {
   t.quantize_row[static_cast<int>(dtype)] = fn;
+}
+
+void SetGemm(KernelTable& t, DType dtype, RowsDotFn fn) { t.gemm[static_cast<int>(dtype)] = fn; }
+
+void SetPackedMatvec(KernelTable& t, DType dtype, PackedMatvecFn fn) {
+  t.packed_matvec[static_cast<int>(dtype)] = fn;
 }
 
 KernelTable ScalarTable() {
@@ -41,6 +52,11 @@ KernelTable Avx2Table(const KernelTable& below) {
   t.isa = Isa::kAvx2;
 #if DSINFER_KERNELS_X86
   SetQuantizeRow(t, DType::kQ8_0, avx2::QuantizeQ8_0);
+  SetGemm(t, DType::kQ8_0, avx2::GemmQ8_0);
+  SetGemm(t, DType::kQ4_0, avx2::GemmQ4_0);
+  SetGemm(t, DType::kBF16, avx2::GemmBF16);
+  SetGemm(t, DType::kQ4_K, avx2::GemmQ4_K);
+  SetGemm(t, DType::kQ6_K, avx2::GemmQ6_K);
   SetVecDot(t, DType::kQ8_0, avx2::DotQ8_0);
   SetVecDot(t, DType::kQ4_0, avx2::DotQ4_0);
   SetQuantizeRow(t, DType::kQ8_K, avx2::QuantizeQ8_K);
@@ -55,6 +71,8 @@ KernelTable Avx2Table(const KernelTable& below) {
   SetVecDot(t, DType::kQ5_K, avx2::DotQ5_K);
   SetVecDot(t, DType::kF16, avx2::DotF16);
   SetVecDot(t, DType::kBF16, avx2::DotBF16);
+  SetPackedMatvec(t, DType::kQ4_0, avx2::PackedMatvecQ4_0);
+  SetPackedMatvec(t, DType::kQ4_K, avx2::PackedMatvecQ4_K);
 #endif
   return t;
 }
@@ -64,6 +82,11 @@ KernelTable Avx512Table(const KernelTable& below) {
   t.isa = Isa::kAvx512;
 #if DSINFER_KERNELS_X86
   SetQuantizeRow(t, DType::kQ8_0, avx512::QuantizeQ8_0);
+  SetGemm(t, DType::kQ8_0, avx512::GemmQ8_0);
+  SetGemm(t, DType::kQ4_0, avx512::GemmQ4_0);
+  SetGemm(t, DType::kBF16, avx512::GemmBF16);
+  SetGemm(t, DType::kQ4_K, avx512::GemmQ4_K);
+  SetGemm(t, DType::kQ6_K, avx512::GemmQ6_K);
   SetVecDot(t, DType::kQ8_0, avx512::DotQ8_0);
   SetVecDot(t, DType::kQ4_0, avx512::DotQ4_0);
   SetVecDot(t, DType::kQ4_K, avx512::DotQ4_K);
@@ -77,13 +100,20 @@ KernelTable Avx512Table(const KernelTable& below) {
   SetVecDot(t, DType::kQ5_K, avx512::DotQ5_K);
   SetVecDot(t, DType::kF16, avx512::DotF16);
   SetVecDot(t, DType::kBF16, avx512::DotBF16);
+  SetPackedMatvec(t, DType::kQ4_0, avx512::PackedMatvecQ4_0);
+  SetPackedMatvec(t, DType::kQ8_0, avx512::PackedMatvecQ8_0);
+  SetPackedMatvec(t, DType::kQ4_K, avx512::PackedMatvecQ4_K);
 #endif
   return t;
 }
 
 KernelTable AmxTable(const KernelTable& below) {
-  KernelTable t = below;  // no AMX bodies yet: the vec_dot ops are matrix-vector anyway
+  KernelTable t = below;  // vec_dot and matvec stay avx512's: tiles need many tokens
   t.isa = Isa::kAmx;
+#if DSINFER_KERNELS_X86
+  SetGemm(t, DType::kQ8_0, amx::GemmQ8_0);
+  SetGemm(t, DType::kBF16, amx::GemmBF16);
+#endif
   return t;
 }
 

@@ -11,6 +11,14 @@
 //   KernelTable::vec_dot[dtype]       weight dtype x activation row already in its vec_dot_type
 //   KernelTable::quantize_row[dtype]  float row -> dtype: the activation quantisers (Q8_0, Q8_K,
 //                                     ...) that MatMul uses; reference for types without SIMD
+//   KernelTable::matvec[dtype]        several weight rows x one activation row (decode): reads
+//                                     each activation block once for a group of rows
+//   KernelTable::gemm[dtype]          weight rows x many activation rows (prefill, MoE expert
+//                                     batches): register/tile-blocked over rows and tokens
+//   KernelTable::packed_matvec[dtype] the matvec over a row-interleaved copy of the weight
+//                                     (packed_layout.h, packed_matrix.h)
+//   matvec, gemm and packed_matvec are optional (null: MatMul loops over vec_dot); each output is
+//   still the dot of one weight row with one activation row, so they obey vec_dot's numerics.
 //
 // Numerics: a SIMD quantiser writes the same bytes as the reference; a SIMD vec_dot differs
 // from the reference only in float summation order (the integer block sums are exact).
@@ -21,6 +29,8 @@
 #define DSINFER_KERNELS_KERNEL_TABLE_H_
 
 #include <array>
+#include <cstddef>
+#include <cstdint>
 
 #include "platform/cpu_features.h"
 #include "quant/quant_ops.h"
@@ -30,6 +40,18 @@ namespace dsinfer::kernels {
 
 inline constexpr int kNumDTypes = static_cast<int>(DType::kMXFP4) + 1;
 
+// y[t * ldy + r] = dot(weight row r, activation row t) for r < n_rows, t < n_tokens. Weight
+// rows are w_row_bytes apart, activation rows (already in the weight's vec_dot_type)
+// act_row_bytes apart; n_in is a multiple of the weight's block size. A matvec is called
+// with n_tokens == 1.
+using RowsDotFn = void (*)(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_rows,
+                           const std::byte* act, int64_t act_row_bytes, int64_t n_tokens, float* y,
+                           int64_t ldy);
+
+// y[8g + r] = dot(row r of packed group g, act) for g < n_groups (packed_layout.h).
+using PackedMatvecFn = void (*)(int64_t n_in, const std::byte* groups, int64_t n_groups,
+                                const std::byte* act, float* y);
+
 struct KernelTable {
   Isa isa = Isa::kScalar;
   // Indexed by DType; null where quant/ has no vec_dot for the type.
@@ -37,8 +59,16 @@ struct KernelTable {
   // Indexed by DType; null where quant/ has no quantiser for the type.
   std::array<QuantizeRowFn, kNumDTypes> quantize_row{};
 
+  // Indexed by DType; null where the level has no blocked body for the type.
+  std::array<RowsDotFn, kNumDTypes> matvec{};
+  std::array<RowsDotFn, kNumDTypes> gemm{};
+  std::array<PackedMatvecFn, kNumDTypes> packed_matvec{};
+
   VecDotFn VecDot(DType dtype) const { return vec_dot[static_cast<int>(dtype)]; }
   QuantizeRowFn QuantizeRow(DType dtype) const { return quantize_row[static_cast<int>(dtype)]; }
+  RowsDotFn Matvec(DType dtype) const { return matvec[static_cast<int>(dtype)]; }
+  RowsDotFn Gemm(DType dtype) const { return gemm[static_cast<int>(dtype)]; }
+  PackedMatvecFn PackedMatvec(DType dtype) const { return packed_matvec[static_cast<int>(dtype)]; }
 };
 
 // The table of SelectedIsa(), computed on first use. A DSINFER_ISA that fails to resolve

@@ -1,44 +1,24 @@
 #include "kernels/matmul.h"
 
 #include <cstddef>
-#include <vector>
 
 #include <fmt/format.h>
 
-#include "base/check.h"
+#include "kernels/activations.h"
 #include "quant/quant_ops.h"
 
 namespace dsinfer::kernels {
 namespace {
 
-// Runs fn(begin, end) over [0, n), split over `pool` when there is one.
-template <typename Fn>
-void ForRange(ThreadPool* pool, int64_t n, Fn&& fn) {
-  if (pool == nullptr || pool->num_threads() <= 1) {
-    fn(int64_t{0}, n);
-    return;
-  }
-  pool->ParallelFor(n, [&fn](int64_t begin, int64_t end, int /*thread*/) { fn(begin, end); });
-}
+// Weight rows are split over threads in multiples of this, so that blocked matvec/gemm bodies
+// get whole row groups (they handle a ragged tail themselves).
+constexpr int64_t kRowGrain = 16;
 
 // The checks of the reference MatMulRows, same messages.
 Status CheckArgs(const TensorView& weight, int64_t row_begin, int64_t row_count, int64_t x_size,
                  int64_t n_tokens, int64_t y_size) {
-  if (weight.shape.rank() < 2) {
-    return InvalidArgumentError(fmt::format("matmul weight: shape {} needs at least 2 dimensions",
-                                            weight.shape.ToString()));
-  }
-  DSI_ASSIGN_OR_RETURN(const int64_t bytes, weight.shape.NumBytes(weight.dtype));
-  if (bytes != static_cast<int64_t>(weight.bytes.size())) {
-    return InvalidArgumentError(fmt::format("matmul weight: {} {} needs {} bytes, the view has {}",
-                                            DTypeName(weight.dtype), weight.shape.ToString(), bytes,
-                                            weight.bytes.size()));
-  }
+  DSI_RETURN_IF_ERROR(CheckMatMulWeight(weight));
   const int64_t n_in = weight.shape.inner();
-  if (n_in <= 0) {
-    return InvalidArgumentError(
-        fmt::format("matmul weight: empty rows in {}", weight.shape.ToString()));
-  }
   const int64_t n_rows = weight.num_rows();
   if (row_begin < 0 || row_count < 0 || row_begin > n_rows || row_count > n_rows - row_begin) {
     return InvalidArgumentError(fmt::format("matmul: rows [{}, {}+{}) outside the weight's {} rows",
@@ -59,6 +39,24 @@ Status CheckArgs(const TensorView& weight, int64_t row_begin, int64_t row_count,
 
 }  // namespace
 
+Status CheckMatMulWeight(const TensorView& weight) {
+  if (weight.shape.rank() < 2) {
+    return InvalidArgumentError(fmt::format("matmul weight: shape {} needs at least 2 dimensions",
+                                            weight.shape.ToString()));
+  }
+  DSI_ASSIGN_OR_RETURN(const int64_t bytes, weight.shape.NumBytes(weight.dtype));
+  if (bytes != static_cast<int64_t>(weight.bytes.size())) {
+    return InvalidArgumentError(fmt::format("matmul weight: {} {} needs {} bytes, the view has {}",
+                                            DTypeName(weight.dtype), weight.shape.ToString(), bytes,
+                                            weight.bytes.size()));
+  }
+  if (weight.shape.inner() <= 0) {
+    return InvalidArgumentError(
+        fmt::format("matmul weight: empty rows in {}", weight.shape.ToString()));
+  }
+  return Status::Ok();
+}
+
 Status MatMulRows(const TensorView& weight, int64_t row_begin, int64_t row_count,
                   std::span<const float> x, int64_t n_tokens, std::span<float> y, ThreadPool* pool,
                   const KernelTable& table) {
@@ -77,28 +75,32 @@ Status MatMulRows(const TensorView& weight, int64_t row_begin, int64_t row_count
   if (n_tokens == 0 || row_count == 0) return Status::Ok();
   const int64_t n_in = weight.shape.inner();
 
-  // Activations in the weight's vec_dot_type, one row per token.
-  const QuantizeRowFn quantize = table.QuantizeRow(ops->vec_dot_type);
-  DSI_CHECK(quantize != nullptr);
-  DSI_ASSIGN_OR_RETURN(const int64_t act_row_bytes, RowBytes(ops->vec_dot_type, n_in));
-  std::vector<std::byte> act(static_cast<size_t>(n_tokens * act_row_bytes));
-  ForRange(pool, n_tokens, [&](int64_t begin, int64_t end) {
-    for (int64_t t = begin; t < end; ++t) {
-      quantize(x.data() + t * n_in, act.data() + t * act_row_bytes, n_in);
-    }
-  });
+  DSI_ASSIGN_OR_RETURN(
+      const QuantizedActivations activations,
+      QuantizeActivations(table, ops->vec_dot_type, x.data(), n_tokens, n_in, pool));
+  const std::byte* act = activations.data;
+  const int64_t act_row_bytes = activations.row_bytes;
 
   const int64_t w_row_bytes = weight.row_bytes();
   const std::byte* w = weight.bytes.data() + row_begin * w_row_bytes;
-  ForRange(pool, row_count, [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) {
-      const std::byte* w_row = w + r * w_row_bytes;
-      for (int64_t t = 0; t < n_tokens; ++t) {
-        y[static_cast<size_t>(t * row_count + r)] =
-            vec_dot(n_in, w_row, act.data() + t * act_row_bytes);
-      }
-    }
-  });
+  const RowsDotFn rows_dot = n_tokens == 1 ? table.Matvec(weight.dtype) : table.Gemm(weight.dtype);
+  ForRange(
+      pool, row_count,
+      [&](int64_t begin, int64_t end) {
+        if (rows_dot != nullptr) {
+          rows_dot(n_in, w + begin * w_row_bytes, w_row_bytes, end - begin, act, act_row_bytes,
+                   n_tokens, y.data() + begin, row_count);
+          return;
+        }
+        for (int64_t r = begin; r < end; ++r) {
+          const std::byte* w_row = w + r * w_row_bytes;
+          for (int64_t t = 0; t < n_tokens; ++t) {
+            y[static_cast<size_t>(t * row_count + r)] =
+                vec_dot(n_in, w_row, act + t * act_row_bytes);
+          }
+        }
+      },
+      kRowGrain);
   return Status::Ok();
 }
 

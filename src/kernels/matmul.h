@@ -10,7 +10,8 @@
 // Numerics: the quantised activations are byte-identical to the reference's; each output
 // differs from the reference MatMul only by the float summation order inside the SIMD vec_dot
 // (tests bound it relative to the sum of |products|).
-// Cost: one allocation per call for the converted activations, as the reference.
+// Cost: the converted activations live in a per-thread buffer that grows to the largest call
+// (n_tokens x the activation row bytes) and is kept for the thread's life.
 // Thread safety: pure over caller-owned memory; `pool` must not be in use by another ParallelFor.
 #ifndef DSINFER_KERNELS_MATMUL_H_
 #define DSINFER_KERNELS_MATMUL_H_
@@ -24,6 +25,10 @@
 #include "tensor/tensor_view.h"
 
 namespace dsinfer::kernels {
+
+// OK if `weight` is a view MatMul can read: rank >= 2, non-empty rows, exactly the bytes its
+// dtype and shape need; InvalidArgument naming the mismatch otherwise.
+Status CheckMatMulWeight(const TensorView& weight);
 
 // y = x * weight^T for a rank-2 weight [n_out, n_in]. `pool` may be null (runs inline).
 // InvalidArgument if the sizes disagree, Unimplemented for a dtype without a vec_dot.

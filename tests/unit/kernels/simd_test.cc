@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "kernel_test_util.h"
 #include "kernels/kernel_table.h"
 #include "kernels/matmul.h"
 #include "kernels/reference/matmul.h"
@@ -28,44 +29,6 @@ namespace dsinfer::kernels {
 namespace {
 
 constexpr double kDotTol = 1e-6;
-
-std::vector<Isa> MachineLevels() {
-  std::vector<Isa> levels;
-  const int best = static_cast<int>(BestIsa(GetCpuFeatures()));
-  for (int i = 0; i <= best; ++i) levels.push_back(static_cast<Isa>(i));
-  return levels;
-}
-
-std::vector<float> RandomFloats(int64_t n, uint32_t seed, float scale = 1.0f) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal(0.0f, scale);
-  std::vector<float> v(static_cast<size_t>(n));
-  for (float& x : v) x = normal(rng);
-  return v;
-}
-
-std::vector<std::byte> Quantize(DType dtype, const std::vector<float>& x, int64_t n_per_row) {
-  std::vector<std::byte> out(static_cast<size_t>(static_cast<int64_t>(x.size()) / n_per_row *
-                                                 *RowBytes(dtype, n_per_row)));
-  EXPECT_TRUE(QuantizeRows(dtype, x, n_per_row, out).ok()) << DTypeName(dtype);
-  return out;
-}
-
-std::vector<float> Dequantize(DType dtype, const std::vector<std::byte>& q, int64_t n) {
-  std::vector<float> y(static_cast<size_t>(n));
-  EXPECT_TRUE(DequantizeRows(dtype, q, n, y).ok()) << DTypeName(dtype);
-  return y;
-}
-
-double Magnitude(const std::vector<float>& a, const std::vector<float>& b, size_t offset_a,
-                 size_t offset_b, int64_t n) {
-  double m = 0.0;
-  for (int64_t i = 0; i < n; ++i) {
-    m += std::fabs(static_cast<double>(a[offset_a + static_cast<size_t>(i)]) *
-                   b[offset_b + static_cast<size_t>(i)]);
-  }
-  return m;
-}
 
 // Row lengths for a type: one block, three blocks (odd: exercises the 2-block loops' tails),
 // and 4096 + one block.

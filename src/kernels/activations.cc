@@ -1,0 +1,32 @@
+#include "kernels/activations.h"
+
+#include <vector>
+
+#include <fmt/format.h>
+
+namespace dsinfer::kernels {
+
+StatusOr<QuantizedActivations> QuantizeActivations(const KernelTable& table, DType vec_dot_type,
+                                                   const float* x, int64_t n_tokens, int64_t n_in,
+                                                   ThreadPool* pool) {
+  const QuantizeRowFn quantize = table.QuantizeRow(vec_dot_type);
+  if (quantize == nullptr) {
+    return InternalError(
+        fmt::format("no quantiser for activation type {}", DTypeName(vec_dot_type)));
+  }
+  DSI_ASSIGN_OR_RETURN(const int64_t row_bytes, RowBytes(vec_dot_type, n_in));
+  thread_local std::vector<std::byte> buffer;
+  const auto needed = static_cast<size_t>(n_tokens * row_bytes);
+  if (buffer.size() < needed) buffer.resize(needed);
+  std::byte* out = buffer.data();
+  if (n_tokens == 1) {
+    quantize(x, out, n_in);  // one row: waking the pool costs more than it saves
+  } else {
+    ForRange(pool, n_tokens, [&](int64_t begin, int64_t end) {
+      for (int64_t t = begin; t < end; ++t) quantize(x + t * n_in, out + t * row_bytes, n_in);
+    });
+  }
+  return QuantizedActivations{.data = out, .row_bytes = row_bytes};
+}
+
+}  // namespace dsinfer::kernels

@@ -1,0 +1,43 @@
+// The activation rows of a matmul converted to the weight type's vec_dot_type (Q8_0, Q8_K,
+// F16, ...), in a buffer owned by the calling thread: decode calls a matmul hundreds of times
+// per token, and a fresh allocation each time showed up as page faults on the large layers.
+//
+// The pointer returned stays valid until the calling thread's next call; rows are
+// `row_bytes` apart. Rows are converted in parallel over `pool` when there is more than one.
+// Thread safety: one buffer per thread; callers must not hold a previous result across calls.
+#ifndef DSINFER_KERNELS_ACTIVATIONS_H_
+#define DSINFER_KERNELS_ACTIVATIONS_H_
+
+#include <cstddef>
+#include <cstdint>
+
+#include "base/status.h"
+#include "kernels/kernel_table.h"
+#include "platform/thread_pool.h"
+
+namespace dsinfer::kernels {
+
+struct QuantizedActivations {
+  const std::byte* data = nullptr;
+  int64_t row_bytes = 0;
+};
+
+StatusOr<QuantizedActivations> QuantizeActivations(const KernelTable& table, DType vec_dot_type,
+                                                   const float* x, int64_t n_tokens, int64_t n_in,
+                                                   ThreadPool* pool);
+
+// Runs fn(begin, end) over [0, n), split over `pool` (chunk starts multiples of `grain`)
+// when there is one.
+template <typename Fn>
+void ForRange(ThreadPool* pool, int64_t n, Fn&& fn, int64_t grain = 1) {
+  if (pool == nullptr || pool->num_threads() <= 1) {
+    fn(int64_t{0}, n);
+    return;
+  }
+  pool->ParallelFor(
+      n, [&fn](int64_t begin, int64_t end, int /*thread*/) { fn(begin, end); }, grain);
+}
+
+}  // namespace dsinfer::kernels
+
+#endif  // DSINFER_KERNELS_ACTIVATIONS_H_

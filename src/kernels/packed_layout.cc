@@ -1,0 +1,121 @@
+#include "kernels/packed_layout.h"
+
+#include <cstring>
+
+#include "base/check.h"
+#include "quant/k_scale_packing.h"
+
+namespace dsinfer::kernels {
+namespace {
+
+template <typename Block>
+const Block* RowBlocks(const std::byte* rows, int64_t row_bytes, int r) {
+  return reinterpret_cast<const Block*>(rows + r * row_bytes);
+}
+
+}  // namespace
+
+bool HasPackedLayout(DType dtype) {
+  return dtype == DType::kQ4_0 || dtype == DType::kQ8_0 || dtype == DType::kQ4_K;
+}
+
+int64_t PackedGroupBytes(DType dtype, int64_t n_in) {
+  switch (dtype) {
+    case DType::kQ4_0: return n_in / kQK * static_cast<int64_t>(sizeof(BlockQ4_0x8));
+    case DType::kQ8_0: return n_in / kQK * static_cast<int64_t>(sizeof(BlockQ8_0x8));
+    case DType::kQ4_K: return n_in / kQK_K * static_cast<int64_t>(sizeof(BlockQ4_Kx8));
+    default: DSI_CHECK_MSG(false, "no packed layout for %d", static_cast<int>(dtype)); return 0;
+  }
+}
+
+void PackGroup(DType dtype, int64_t n_in, const std::byte* rows, int64_t row_bytes,
+               std::byte* group) {
+  switch (dtype) {
+    case DType::kQ4_0: {
+      auto* out = reinterpret_cast<BlockQ4_0x8*>(group);
+      for (int64_t b = 0; b < n_in / kQK; ++b) {
+        for (int r = 0; r < kPackRows; ++r) {
+          const BlockQ4_0& in = RowBlocks<BlockQ4_0>(rows, row_bytes, r)[b];
+          out[b].d[r] = in.d;
+          for (int j = 0; j < 4; ++j) std::memcpy(out[b].qs[j][r], in.qs + 4 * j, 4);
+        }
+      }
+      return;
+    }
+    case DType::kQ8_0: {
+      auto* out = reinterpret_cast<BlockQ8_0x8*>(group);
+      for (int64_t b = 0; b < n_in / kQK; ++b) {
+        for (int r = 0; r < kPackRows; ++r) {
+          const BlockQ8_0& in = RowBlocks<BlockQ8_0>(rows, row_bytes, r)[b];
+          out[b].d[r] = in.d;
+          for (int j = 0; j < 8; ++j) std::memcpy(out[b].qs[j][r], in.qs + 4 * j, 4);
+        }
+      }
+      return;
+    }
+    case DType::kQ4_K: {
+      auto* out = reinterpret_cast<BlockQ4_Kx8*>(group);
+      for (int64_t b = 0; b < n_in / kQK_K; ++b) {
+        for (int r = 0; r < kPackRows; ++r) {
+          const BlockQ4_K& in = RowBlocks<BlockQ4_K>(rows, row_bytes, r)[b];
+          out[b].d[r] = in.d;
+          out[b].dmin[r] = in.dmin;
+          for (int sub = 0; sub < 8; ++sub) {
+            const quant_ref::KScaleMin pair = quant_ref::UnpackScaleMinK4(sub, in.scales);
+            out[b].scales[sub][r] = pair.scale;
+            out[b].mins[sub][r] = pair.min;
+          }
+          for (int c = 0; c < 4; ++c) {
+            for (int j = 0; j < 8; ++j) std::memcpy(out[b].qs[c][j][r], in.qs + 32 * c + 4 * j, 4);
+          }
+        }
+      }
+      return;
+    }
+    default: DSI_CHECK_MSG(false, "no packed layout for %d", static_cast<int>(dtype));
+  }
+}
+
+void UnpackGroupRow(DType dtype, int64_t n_in, const std::byte* group, int r, std::byte* row) {
+  switch (dtype) {
+    case DType::kQ4_0: {
+      const auto* in = reinterpret_cast<const BlockQ4_0x8*>(group);
+      auto* out = reinterpret_cast<BlockQ4_0*>(row);
+      for (int64_t b = 0; b < n_in / kQK; ++b) {
+        out[b].d = in[b].d[r];
+        for (int j = 0; j < 4; ++j) std::memcpy(out[b].qs + 4 * j, in[b].qs[j][r], 4);
+      }
+      return;
+    }
+    case DType::kQ8_0: {
+      const auto* in = reinterpret_cast<const BlockQ8_0x8*>(group);
+      auto* out = reinterpret_cast<BlockQ8_0*>(row);
+      for (int64_t b = 0; b < n_in / kQK; ++b) {
+        out[b].d = in[b].d[r];
+        for (int j = 0; j < 8; ++j) std::memcpy(out[b].qs + 4 * j, in[b].qs[j][r], 4);
+      }
+      return;
+    }
+    case DType::kQ4_K: {
+      const auto* in = reinterpret_cast<const BlockQ4_Kx8*>(group);
+      auto* out = reinterpret_cast<BlockQ4_K*>(row);
+      for (int64_t b = 0; b < n_in / kQK_K; ++b) {
+        out[b].d = in[b].d[r];
+        out[b].dmin = in[b].dmin[r];
+        uint8_t scales[8], mins[8];
+        for (int sub = 0; sub < 8; ++sub) {
+          scales[sub] = in[b].scales[sub][r];
+          mins[sub] = in[b].mins[sub][r];
+        }
+        quant_ref::PackScaleMinK4(scales, mins, out[b].scales);
+        for (int c = 0; c < 4; ++c) {
+          for (int j = 0; j < 8; ++j) std::memcpy(out[b].qs + 32 * c + 4 * j, in[b].qs[c][j][r], 4);
+        }
+      }
+      return;
+    }
+    default: DSI_CHECK_MSG(false, "no packed layout for %d", static_cast<int>(dtype));
+  }
+}
+
+}  // namespace dsinfer::kernels

@@ -1,0 +1,72 @@
+// Row-interleaved ("x8") layouts of quantised weights for the decode matvec: eight consecutive
+// rows stored block by block, so that one vector load holds the same 4 elements of 8 rows
+// and one integer dot instruction advances 8 rows against a broadcast activation word, and
+// the 8 rows' block scales are one contiguous load. In ggml's row-major layout the same work
+// needs a horizontal reduction and a scalar half->float per row and block, which made Q4_0
+// and Q4_K compute-bound at ~0.4-0.5 of the memory bandwidth (bench/README.md).
+//
+// Group g holds rows 8g..8g+7; within a group, one packed block per weight block index:
+//
+//   Q4_0x8 (144 B = 8 x 18):  d[8] (f16) | qs[4][8][4]: for k-group j (0..3), row r, the
+//       row's qs bytes 4j..4j+3 unchanged (low nibbles: elements 4j.., high: 16+4j..)
+//   Q8_0x8 (272 B = 8 x 34):  d[8] (f16) | qs[8][8][4]: k-group j (0..7), row r, elements
+//       4j..4j+3
+//   Q4_Kx8 (1184 B = 8 x 144 + 32):  d[8], dmin[8] (f16) | scales[8 sub][8 rows] |
+//       mins[8 sub][8 rows] (the 6-bit fields unpacked to bytes) | qs[4][8][8][4]: chunk c
+//       (64 elements), k-group j (0..7), row r, the row's qs bytes 32c+4j..+3 (low nibbles:
+//       sub-block 2c, high: 2c+1)
+//
+// Memory: Q4_0x8 and Q8_0x8 are the same size as the rows they replace; Q4_Kx8 adds 32 bytes
+// per 8 super-blocks (+2.8 %) for the unpacked scales. Rows past the last full group stay in
+// ggml's layout (PackedMatrix keeps them as a tail).
+//
+// Pure byte transforms: no SIMD here, the bodies that read these layouts are in x86/.
+#ifndef DSINFER_KERNELS_PACKED_LAYOUT_H_
+#define DSINFER_KERNELS_PACKED_LAYOUT_H_
+
+#include <cstddef>
+#include <cstdint>
+
+#include "quant/blocks.h"
+#include "tensor/dtype.h"
+
+namespace dsinfer::kernels {
+
+inline constexpr int kPackRows = 8;
+
+struct BlockQ4_0x8 {
+  uint16_t d[kPackRows];
+  uint8_t qs[4][kPackRows][4];
+};
+struct BlockQ8_0x8 {
+  uint16_t d[kPackRows];
+  int8_t qs[8][kPackRows][4];
+};
+struct BlockQ4_Kx8 {
+  uint16_t d[kPackRows];
+  uint16_t dmin[kPackRows];
+  uint8_t scales[8][kPackRows];
+  uint8_t mins[8][kPackRows];
+  uint8_t qs[4][8][kPackRows][4];
+};
+static_assert(sizeof(BlockQ4_0x8) == 8 * sizeof(BlockQ4_0));
+static_assert(sizeof(BlockQ8_0x8) == 8 * sizeof(BlockQ8_0));
+static_assert(sizeof(BlockQ4_Kx8) == 8 * sizeof(BlockQ4_K) + 32);
+
+// Whether `dtype` has an x8 layout.
+bool HasPackedLayout(DType dtype);
+
+// Bytes of one packed group of 8 rows of n_in elements (n_in a multiple of the block size).
+int64_t PackedGroupBytes(DType dtype, int64_t n_in);
+
+// Interleaves 8 rows (each `row_bytes` apart, starting at `rows`) into one group at `group`
+// (PackedGroupBytes bytes). `dtype` must have a packed layout.
+void PackGroup(DType dtype, int64_t n_in, const std::byte* rows, int64_t row_bytes,
+               std::byte* group);
+
+// The inverse: row r (0..7) of a group in ggml's layout, for tests.
+void UnpackGroupRow(DType dtype, int64_t n_in, const std::byte* group, int r, std::byte* row);
+
+}  // namespace dsinfer::kernels
+
+#endif  // DSINFER_KERNELS_PACKED_LAYOUT_H_

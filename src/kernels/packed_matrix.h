@@ -1,0 +1,68 @@
+// A weight matrix repacked at load for the decode matvec (packed_layout.h): rows in groups of
+// 8 interleaved block by block, then the n_out % 8 tail rows in ggml's layout.
+//
+//   PackedMatrix::Pack(weight)  copies a weight into that layout if the kernel level has a
+//                               packed body for its dtype (Q4_0, Q4_K; Q8_0 at avx512)
+//   MatMulPacked(view, x, ...)  y = x * weight^T, the contract of kernels::MatMul
+//
+// Memory: the packed copy is the size of the weight (+2.8 % for Q4_K); once it exists the
+// source bytes are no longer read (an mmapped file's pages become reclaimable). A dtype
+// without a packed body is not copied: the PackedMatrix keeps the caller's view, which must
+// then outlive it, and MatMulPacked runs kernels::MatMul on it.
+// Numerics: as kernels::MatMul (same activation bytes; each output one block-exact dot).
+// Thread safety: immutable after Pack; MatMulPacked as MatMul.
+#ifndef DSINFER_KERNELS_PACKED_MATRIX_H_
+#define DSINFER_KERNELS_PACKED_MATRIX_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "base/aligned_buffer.h"
+#include "base/status.h"
+#include "kernels/kernel_table.h"
+#include "platform/thread_pool.h"
+#include "tensor/tensor_view.h"
+
+namespace dsinfer::kernels {
+
+// The bytes of a packed weight, wherever they live (a PackedMatrix, an arena, a benchmark's
+// buffer). When `packed` is false, `bytes` is the weight in ggml's row-major layout.
+struct PackedMatrixView {
+  DType dtype = DType::kF32;
+  int64_t n_out = 0;
+  int64_t n_in = 0;
+  bool packed = false;
+  std::span<const std::byte> bytes;
+};
+
+// Bytes that a packed [n_out, n_in] weight of `dtype` occupies (groups + tail rows).
+StatusOr<int64_t> PackedMatrixBytes(DType dtype, int64_t n_out, int64_t n_in);
+
+class PackedMatrix {
+ public:
+  // Packs a rank-2 `weight` for `table`'s level. InvalidArgument for a bad view (as MatMul).
+  static StatusOr<PackedMatrix> Pack(const TensorView& weight,
+                                     const KernelTable& table = Kernels());
+
+  PackedMatrixView view() const { return view_; }
+  // Bytes this object owns (0 when it only keeps the caller's view).
+  size_t owned_bytes() const { return storage_.size(); }
+
+ private:
+  AlignedBuffer storage_;
+  PackedMatrixView view_;
+};
+
+// Writes the packed form of `weight` into `out` (PackedMatrixBytes bytes), splitting the
+// groups over `pool` when there is one; for tests, benchmarks and loaders with own arenas.
+Status PackInto(const TensorView& weight, std::span<std::byte> out, ThreadPool* pool = nullptr);
+
+// y = x * weight^T: x [n_tokens, n_in] F32, y [n_tokens, n_out]. `table` must be the level
+// the matrix was packed for (or any level with the same packed body). `pool` may be null.
+Status MatMulPacked(const PackedMatrixView& weight, std::span<const float> x, int64_t n_tokens,
+                    std::span<float> y, ThreadPool* pool, const KernelTable& table = Kernels());
+
+}  // namespace dsinfer::kernels
+
+#endif  // DSINFER_KERNELS_PACKED_MATRIX_H_

@@ -1,0 +1,29 @@
+// AVX2 bodies over the x8 layouts: the shared loops of x86/packed_x8_body.inc with the
+// unsigned x signed byte dot done by vpmaddubsw (exact: 4-bit levels) and vpmaddwd.
+#include "kernels/x86/avx2/packed_x8.h"
+
+#include <immintrin.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "kernels/packed_layout.h"
+#include "quant/blocks.h"
+
+namespace dsinfer::kernels::avx2 {
+namespace {
+
+inline __m256i DotAccU8S8(__m256i acc, __m256i u8, __m256i s8) {
+  return _mm256_add_epi32(acc,
+                          _mm256_madd_epi16(_mm256_maddubs_epi16(u8, s8), _mm256_set1_epi16(1)));
+}
+
+constexpr bool kDotTakesFullBytes = false;
+
+}  // namespace
+
+#include "kernels/x86/packed_x8_body.inc"
+
+}  // namespace dsinfer::kernels::avx2

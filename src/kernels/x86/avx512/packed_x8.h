@@ -1,0 +1,27 @@
+// The matvec bodies over the x8 row-interleaved layouts (kernels/packed_layout.h) at the
+// avx512 level (AVX512-VNNI on 256-bit vectors). Declarations only, for kernel_table.cc;
+// call through a table of this level or higher.
+//
+// PackedMatvec*(n_in, groups, n_groups, act, y): y[8g + r] = dot(row r of group g, act) for
+// g < n_groups; `groups` points at n_groups consecutive packed groups of PackedGroupBytes
+// each, `act` at one activation row in the weight type's vec_dot_type (Q8_0, Q8_K).
+#ifndef DSINFER_KERNELS_X86_AVX512_PACKED_X8_H_
+#define DSINFER_KERNELS_X86_AVX512_PACKED_X8_H_
+
+#include <cstddef>
+#include <cstdint>
+
+namespace dsinfer::kernels::avx512 {
+
+void PackedMatvecQ4_0(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
+                      float* y);
+// Levels are biased by +128 in the register (xor 0x80) so that vpdpbusd's unsigned operand
+// holds them; the offset is taken back per activation block as for Q4_0.
+void PackedMatvecQ8_0(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
+                      float* y);
+void PackedMatvecQ4_K(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
+                      float* y);
+
+}  // namespace dsinfer::kernels::avx512
+
+#endif  // DSINFER_KERNELS_X86_AVX512_PACKED_X8_H_

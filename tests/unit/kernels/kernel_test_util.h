@@ -1,0 +1,63 @@
+// Shared helpers of the kernels tests: the ISA levels this CPU can run, seeded random data,
+// quantise/dequantise round trips and the magnitude a dot-product tolerance scales with.
+#ifndef DSINFER_TESTS_UNIT_KERNELS_KERNEL_TEST_UTIL_H_
+#define DSINFER_TESTS_UNIT_KERNELS_KERNEL_TEST_UTIL_H_
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "platform/cpu_features.h"
+#include "quant/quant_ops.h"
+#include "tensor/dtype.h"
+
+namespace dsinfer::kernels {
+
+// Every level up to BestIsa: scalar, then avx2, avx512, amx as far as the CPU goes.
+inline std::vector<Isa> MachineLevels() {
+  std::vector<Isa> levels;
+  const int best = static_cast<int>(BestIsa(GetCpuFeatures()));
+  for (int i = 0; i <= best; ++i) levels.push_back(static_cast<Isa>(i));
+  return levels;
+}
+
+inline std::vector<float> RandomFloats(int64_t n, uint32_t seed, float scale = 1.0f) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal(0.0f, scale);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& x : v) x = normal(rng);
+  return v;
+}
+
+inline std::vector<std::byte> Quantize(DType dtype, const std::vector<float>& x,
+                                       int64_t n_per_row) {
+  std::vector<std::byte> out(static_cast<size_t>(static_cast<int64_t>(x.size()) / n_per_row *
+                                                 *RowBytes(dtype, n_per_row)));
+  EXPECT_TRUE(QuantizeRows(dtype, x, n_per_row, out).ok()) << DTypeName(dtype);
+  return out;
+}
+
+inline std::vector<float> Dequantize(DType dtype, const std::vector<std::byte>& q, int64_t n) {
+  std::vector<float> y(static_cast<size_t>(n));
+  EXPECT_TRUE(DequantizeRows(dtype, q, n, y).ok()) << DTypeName(dtype);
+  return y;
+}
+
+// sum_i |a[offset_a + i] * b[offset_b + i]|, the scale of a dot product's rounding error.
+inline double Magnitude(const std::vector<float>& a, const std::vector<float>& b, size_t offset_a,
+                        size_t offset_b, int64_t n) {
+  double m = 0.0;
+  for (int64_t i = 0; i < n; ++i) {
+    m += std::fabs(static_cast<double>(a[offset_a + static_cast<size_t>(i)]) *
+                   b[offset_b + static_cast<size_t>(i)]);
+  }
+  return m;
+}
+
+}  // namespace dsinfer::kernels
+
+#endif  // DSINFER_TESTS_UNIT_KERNELS_KERNEL_TEST_UTIL_H_

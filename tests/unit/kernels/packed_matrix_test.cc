@@ -1,0 +1,133 @@
+// The row-interleaved (x8) weights of packed_layout.h / packed_matrix.h: packing is a lossless
+// byte permutation (every row unpacks to its original bytes), and MatMulPacked on every
+// level of this CPU equals the reference MatMul on the unpacked weight, for row counts that
+// leave a tail of unpacked rows, several tokens, and 1 or 2 threads.
+//
+// Tolerance: as simd_test.cc, |got - want| <= 1e-6 * sum |w_i a_i| of the dequantised
+// operands: the block integer sums are exact and only the float order differs (Q4_0 and
+// Q8_0 add their level offset as a separate per-block term).
+#include <gtest/gtest.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "kernel_test_util.h"
+#include "kernels/kernel_table.h"
+#include "kernels/packed_layout.h"
+#include "kernels/packed_matrix.h"
+#include "kernels/reference/matmul.h"
+#include "platform/thread_pool.h"
+#include "quant/quant_ops.h"
+
+namespace dsinfer::kernels {
+namespace {
+
+constexpr double kDotTol = 1e-6;
+constexpr DType kPackedTypes[] = {DType::kQ4_0, DType::kQ8_0, DType::kQ4_K};
+
+TEST(PackedLayout, EveryRowUnpacksToItsOriginalBytes) {
+  uint32_t seed = 7;
+  for (const DType dtype : kPackedTypes) {
+    const int64_t n_in = 5 * GetDTypeInfo(dtype).block_size;
+    const int64_t row_bytes = *RowBytes(dtype, n_in);
+    const std::vector<std::byte> rows =
+        Quantize(dtype, RandomFloats(kPackRows * n_in, ++seed), n_in);
+    std::vector<std::byte> group(static_cast<size_t>(PackedGroupBytes(dtype, n_in)));
+    PackGroup(dtype, n_in, rows.data(), row_bytes, group.data());
+    for (int r = 0; r < kPackRows; ++r) {
+      std::vector<std::byte> row(static_cast<size_t>(row_bytes), std::byte{0xEE});
+      UnpackGroupRow(dtype, n_in, group.data(), r, row.data());
+      ASSERT_TRUE(std::equal(row.begin(), row.end(), rows.begin() + r * row_bytes))
+          << DTypeName(dtype) << " row " << r;
+    }
+  }
+}
+
+TEST(PackedLayout, SizesAreTheRowsPlusTheUnpackedQ4KScales) {
+  EXPECT_EQ(*PackedMatrixBytes(DType::kQ4_0, 16, 64), 16 * 2 * 18);
+  EXPECT_EQ(*PackedMatrixBytes(DType::kQ8_0, 11, 32), 11 * 34);
+  // Q4_K: one group of 8 rows (8 * 144 + 32) and 3 tail rows of 144.
+  EXPECT_EQ(*PackedMatrixBytes(DType::kQ4_K, 11, 256), 8 * 144 + 32 + 3 * 144);
+  EXPECT_EQ(*PackedMatrixBytes(DType::kQ6_K, 11, 256), 11 * 210);  // no packed layout
+}
+
+std::string LevelName(const ::testing::TestParamInfo<Isa>& info) {
+  return std::string(IsaName(info.param));
+}
+
+class PackedMatMulTest : public ::testing::TestWithParam<Isa> {
+ protected:
+  const KernelTable& table() const { return KernelsFor(GetParam()); }
+};
+
+TEST_P(PackedMatMulTest, MatchesTheReferenceMatMul) {
+  const KernelTable& t = table();
+  ThreadPool pool(2);
+  uint32_t seed = 100;
+  for (const DType dtype : kPackedTypes) {
+    const QuantOps* ops = FindQuantOps(dtype);
+    const int64_t bs = GetDTypeInfo(dtype).block_size;
+    for (const int64_t n_out : {8, 13, 67}) {
+      for (const int64_t n_in : {bs, 3 * bs, 4096 + bs}) {
+        const std::vector<std::byte> w = Quantize(dtype, RandomFloats(n_out * n_in, ++seed), n_in);
+        const std::vector<float> w_deq = Dequantize(dtype, w, n_out * n_in);
+        const TensorView weight{.dtype = dtype, .shape = Shape{n_out, n_in}, .bytes = w};
+        const StatusOr<PackedMatrix> packed = PackedMatrix::Pack(weight, t);
+        ASSERT_TRUE(packed.ok()) << packed.status().ToString();
+        const bool expect_packed = t.PackedMatvec(dtype) != nullptr;
+        EXPECT_EQ(packed->view().packed, expect_packed);
+        EXPECT_EQ(packed->owned_bytes(),
+                  expect_packed ? static_cast<size_t>(*PackedMatrixBytes(dtype, n_out, n_in)) : 0);
+        for (const int64_t n_tokens : {1, 3}) {
+          SCOPED_TRACE(testing::Message() << DTypeName(dtype) << " " << n_out << "x" << n_in
+                                          << " tokens=" << n_tokens);
+          const std::vector<float> x = RandomFloats(n_tokens * n_in, ++seed, 0.5f);
+          const std::vector<float> x_deq =
+              Dequantize(ops->vec_dot_type, Quantize(ops->vec_dot_type, x, n_in), n_tokens * n_in);
+          std::vector<float> want(static_cast<size_t>(n_tokens * n_out));
+          ASSERT_TRUE(dsinfer::MatMul(weight, x, n_tokens, want, nullptr).ok());
+          for (ThreadPool* p : {static_cast<ThreadPool*>(nullptr), &pool}) {
+            std::vector<float> got(want.size(), -7.0f);
+            const Status s = MatMulPacked(packed->view(), x, n_tokens, got, p, t);
+            ASSERT_TRUE(s.ok()) << s.ToString();
+            for (int64_t tok = 0; tok < n_tokens; ++tok) {
+              for (int64_t o = 0; o < n_out; ++o) {
+                const size_t i = static_cast<size_t>(tok * n_out + o);
+                const double magnitude = Magnitude(w_deq, x_deq, static_cast<size_t>(o * n_in),
+                                                   static_cast<size_t>(tok * n_in), n_in);
+                ASSERT_NEAR(got[i], want[i], kDotTol * magnitude) << "t=" << tok << " o=" << o;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_P(PackedMatMulTest, RejectsWrongSizes) {
+  const KernelTable& t = table();
+  const int64_t n_in = 256;
+  const std::vector<std::byte> w = Quantize(DType::kQ4_K, RandomFloats(16 * n_in, 3), n_in);
+  const TensorView weight{.dtype = DType::kQ4_K, .shape = Shape{16, n_in}, .bytes = w};
+  const StatusOr<PackedMatrix> packed = PackedMatrix::Pack(weight, t);
+  ASSERT_TRUE(packed.ok());
+  std::vector<float> x(n_in), y(16);
+  EXPECT_TRUE(MatMulPacked(packed->view(), x, 1, y, nullptr, t).ok());
+  std::vector<float> short_y(15);
+  EXPECT_EQ(MatMulPacked(packed->view(), x, 1, short_y, nullptr, t).code(),
+            StatusCode::kInvalidArgument);
+  PackedMatrixView truncated = packed->view();
+  truncated.bytes = truncated.bytes.first(truncated.bytes.size() - 1);
+  EXPECT_EQ(MatMulPacked(truncated, x, 1, y, nullptr, t).code(), StatusCode::kInvalidArgument);
+  const TensorView three_d{.dtype = DType::kQ4_K, .shape = Shape{2, 8, n_in}, .bytes = w};
+  EXPECT_EQ(PackedMatrix::Pack(three_d, t).status().code(), StatusCode::kInvalidArgument);
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryLevelOfThisCpu, PackedMatMulTest,
+                         ::testing::ValuesIn(MachineLevels()), LevelName);
+
+}  // namespace
+}  // namespace dsinfer::kernels
