@@ -3,6 +3,8 @@
 // and products of one row that fills the 16 ymm registers). Each weight super-block is
 // unpacked (nibbles, 6-bit scales, Q6_K's high bits) once per tile and serves 4 tokens; each
 // activation super-block serves 2 rows. (Measured: 1 x 8 and 2 x 8 tiles are slower.)
+// The entry points are the shared x86/gemm_k_quants_body.inc, the scale unpacking
+// x86/k_scales_body.inc.
 //
 // Integer part, per (row, token, super-block), as the dots of k_quants.cc: unsigned levels
 // times signed activation bytes by vpmaddubsw (a pair is at most 2 * 63 * 128, never
@@ -29,6 +31,9 @@
 #include "quant/k_scale_packing.h"
 
 namespace dsinfer::kernels::avx2 {
+
+#include "kernels/x86/k_scales_body.inc"
+
 namespace {
 
 // Tokens per Reduce4 group; a tile of T tokens has Groups(T) groups, the last one padded
@@ -96,13 +101,6 @@ __m256 ActScales(const BlockQ8_K* const (&ar)[T], int64_t b, int g) {
   for (int t = kGroup * g; t < T && t < kGroup * (g + 1); ++t) da[t - kGroup * g] = ar[t][b].d;
   const __m128 v = _mm_loadu_ps(da);
   return _mm256_set_m128(v, v);
-}
-
-// The eight 6-bit scales (bytes 0..7) and mins (bytes 8..15) of a Q4_K scale field.
-__m128i UnpackScalesMins(const uint8_t* packed) {
-  uint32_t words[4];
-  quant_ref::UnpackScalesMinsK4Words(packed, words);
-  return _mm_loadu_si128(reinterpret_cast<const __m128i*>(words));
 }
 
 // vpshufb control that broadcasts word `word` (0..7) of each 128-bit lane.
@@ -316,32 +314,8 @@ struct Q6_KTiles : TileOperands<BlockQ6_K> {
   }
 };
 
-template <typename Tiles>
-void Gemm(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_rows,
-          const std::byte* act, int64_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy) {
-  Tiles tiles;
-  tiles.n_blocks = n_in / kQK_K;
-  tiles.w = w;
-  tiles.w_row_bytes = w_row_bytes;
-  tiles.act = act;
-  tiles.act_row_bytes = act_row_bytes;
-  tiles.y = y;
-  tiles.ldy = ldy;
-  x86::ForEachTile<kTileRows, kTileTokens>(tiles, n_rows, n_tokens, act_row_bytes);
-}
-
 }  // namespace
 
-void GemmQ4_K(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_rows,
-              const std::byte* act, int64_t act_row_bytes, int64_t n_tokens, float* y,
-              int64_t ldy) {
-  Gemm<Q4_KTiles>(n_in, w, w_row_bytes, n_rows, act, act_row_bytes, n_tokens, y, ldy);
-}
-
-void GemmQ6_K(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_rows,
-              const std::byte* act, int64_t act_row_bytes, int64_t n_tokens, float* y,
-              int64_t ldy) {
-  Gemm<Q6_KTiles>(n_in, w, w_row_bytes, n_rows, act, act_row_bytes, n_tokens, y, ldy);
-}
+#include "kernels/x86/gemm_k_quants_body.inc"
 
 }  // namespace dsinfer::kernels::avx2

@@ -1,5 +1,6 @@
 // AVX2 bodies of the K-quant decode path: the Q8_K activation quantiser and the Q4_K / Q6_K
 // dots with Q8_K activations (the types of a Q4_K_M file's big matrices).
+// The scale fields are unpacked by the shared x86/k_scales_body.inc.
 //
 // Dots: the weight levels are unsigned bytes (Q4_K 0..15, Q6_K 0..63 before its -32 offset),
 // so vpmaddubsw multiplies them with the signed activation bytes directly; a pair sum is at
@@ -121,17 +122,7 @@ void QuantizeQ8_K(const float* x, void* blocks, int64_t n) {
   }
 }
 
-namespace {
-
-// The eight 6-bit scales (bytes 0..7) and mins (bytes 8..15) of a Q4_K scale field, as
-// quant_ref::UnpackScaleMinK4 reads them, one 32-bit word (four pairs) at a time.
-__m128i UnpackScalesMins(const uint8_t* packed) {
-  uint32_t words[4];
-  quant_ref::UnpackScalesMinsK4Words(packed, words);
-  return _mm_loadu_si128(reinterpret_cast<const __m128i*>(words));
-}
-
-}  // namespace
+#include "kernels/x86/k_scales_body.inc"
 
 float DotQ4_K(int64_t n, const void* w, const void* q8_k) {
   const auto* x = static_cast<const BlockQ4_K*>(w);

@@ -1,4 +1,6 @@
 // AVX-512 (F, BW, VL) inner loops of paged attention; contracts in attention_simd.h.
+// The row kernels are here; their row-block dispatch and the entry points are the shared
+// ones of x86/attention_rows_body.inc.
 //
 // Register blocking: a score kernel walks each key row once per group of up to 8 query rows
 // (one accumulator per row, so a score's summation order does not depend on the group size);
@@ -62,24 +64,6 @@ void ScoreRows(const float* q, int64_t dim, const typename E::T* k, int64_t k_st
   }
 }
 
-template <class E>
-void Scores(const float* q, int64_t n_rows, int64_t dim, const typename E::T* k, int64_t k_stride,
-            int64_t n_k, float* s, int64_t s_stride) {
-  int64_t r = 0;
-  for (; r + 8 <= n_rows; r += 8) {
-    ScoreRows<E, 8>(q + r * dim, dim, k, k_stride, n_k, s + r * s_stride, s_stride);
-  }
-  if (r + 4 <= n_rows) {
-    ScoreRows<E, 4>(q + r * dim, dim, k, k_stride, n_k, s + r * s_stride, s_stride);
-    r += 4;
-  }
-  if (r + 2 <= n_rows) {
-    ScoreRows<E, 2>(q + r * dim, dim, k, k_stride, n_k, s + r * s_stride, s_stride);
-    r += 2;
-  }
-  if (r < n_rows) ScoreRows<E, 1>(q + r * dim, dim, k, k_stride, n_k, s + r * s_stride, s_stride);
-}
-
 // acc rows [0, kRows) over output lanes [e, e + 32), all full vectors.
 template <class E, int kRows>
 void AccumulateLanes(const float* p, int64_t p_stride, const typename E::T* v, int64_t v_stride,
@@ -122,22 +106,6 @@ void AccumulateRows(const float* p, int64_t p_stride, const typename E::T* v, in
   }
 }
 
-template <class E>
-void Accumulate(const float* p, int64_t p_stride, int64_t n_rows, const typename E::T* v,
-                int64_t v_stride, int64_t n_v, int64_t dim, float* acc) {
-  int64_t r = 0;
-  for (; r + 4 <= n_rows; r += 4) {
-    AccumulateRows<E, 4>(p + r * p_stride, p_stride, v, v_stride, n_v, dim, acc + r * dim);
-  }
-  if (r + 2 <= n_rows) {
-    AccumulateRows<E, 2>(p + r * p_stride, p_stride, v, v_stride, n_v, dim, acc + r * dim);
-    r += 2;
-  }
-  if (r < n_rows) {
-    AccumulateRows<E, 1>(p + r * p_stride, p_stride, v, v_stride, n_v, dim, acc + r * dim);
-  }
-}
-
 // exp(x) for x <= 0 (Cephes expf): x = n ln2 + r with |r| <= ln2 / 2, exp(r) by a degree-6
 // polynomial, times 2^n with vscalefps. Clamped to [-87.3, 0] as the avx2 body is.
 __m512 ExpNonPositive(__m512 x) {
@@ -158,25 +126,7 @@ __m512 ExpNonPositive(__m512 x) {
 
 }  // namespace
 
-void AttentionScoresF32(const float* q, int64_t n_rows, int64_t dim, const float* k,
-                        int64_t k_stride, int64_t n_k, float* s, int64_t s_stride) {
-  Scores<F32Elems>(q, n_rows, dim, k, k_stride, n_k, s, s_stride);
-}
-
-void AttentionScoresF16(const float* q, int64_t n_rows, int64_t dim, const uint16_t* k,
-                        int64_t k_stride, int64_t n_k, float* s, int64_t s_stride) {
-  Scores<F16Elems>(q, n_rows, dim, k, k_stride, n_k, s, s_stride);
-}
-
-void AttentionAccumulateF32(const float* p, int64_t p_stride, int64_t n_rows, const float* v,
-                            int64_t v_stride, int64_t n_v, int64_t dim, float* acc) {
-  Accumulate<F32Elems>(p, p_stride, n_rows, v, v_stride, n_v, dim, acc);
-}
-
-void AttentionAccumulateF16(const float* p, int64_t p_stride, int64_t n_rows, const uint16_t* v,
-                            int64_t v_stride, int64_t n_v, int64_t dim, float* acc) {
-  Accumulate<F16Elems>(p, p_stride, n_rows, v, v_stride, n_v, dim, acc);
-}
+#include "kernels/x86/attention_rows_body.inc"
 
 float AttentionExpSubSum(float* x, int64_t n, float max) {
   const __m512 m = _mm512_set1_ps(max);

@@ -4,6 +4,8 @@
 // tokens from registers; each activation super-block serves 2 rows. (4 x 4 tiles measured the
 // same; the cost is per (row, token) pair, the two multiplies per 64 products, at ~65% of
 // their peak rate.)
+// The entry points are the shared x86/gemm_k_quants_body.inc, the scale unpacking
+// x86/k_scales_body.inc.
 //
 // Integer part, per (row, token, super-block), as the dots of k_quants.cc: unsigned levels
 // times signed activation bytes by vpmaddubsw (a pair is at most 2 * 63 * 128, never
@@ -30,6 +32,9 @@
 #include "quant/k_scale_packing.h"
 
 namespace dsinfer::kernels::avx512 {
+
+#include "kernels/x86/k_scales_body.inc"
+
 namespace {
 
 // Tokens per Reduce4 group; a tile of T tokens has Groups(T) groups, the last one padded
@@ -199,13 +204,6 @@ struct Q4_KTiles : TileOperands<BlockQ4_K> {
     }
     Store<R, T>(r0, t0, acc);
   }
-
-  // The eight 6-bit scales (bytes 0..7) and mins (bytes 8..15) of a Q4_K scale field.
-  static __m128i UnpackScalesMins(const uint8_t* packed) {
-    uint32_t words[4];
-    quant_ref::UnpackScalesMinsK4Words(packed, words);
-    return _mm_loadu_si128(reinterpret_cast<const __m128i*>(words));
-  }
 };
 
 struct Q6_KTiles : TileOperands<BlockQ6_K> {
@@ -289,32 +287,8 @@ struct Q6_KTiles : TileOperands<BlockQ6_K> {
   }
 };
 
-template <typename Tiles>
-void Gemm(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_rows,
-          const std::byte* act, int64_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy) {
-  Tiles tiles;
-  tiles.n_blocks = n_in / kQK_K;
-  tiles.w = w;
-  tiles.w_row_bytes = w_row_bytes;
-  tiles.act = act;
-  tiles.act_row_bytes = act_row_bytes;
-  tiles.y = y;
-  tiles.ldy = ldy;
-  x86::ForEachTile<kTileRows, kTileTokens>(tiles, n_rows, n_tokens, act_row_bytes);
-}
-
 }  // namespace
 
-void GemmQ4_K(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_rows,
-              const std::byte* act, int64_t act_row_bytes, int64_t n_tokens, float* y,
-              int64_t ldy) {
-  Gemm<Q4_KTiles>(n_in, w, w_row_bytes, n_rows, act, act_row_bytes, n_tokens, y, ldy);
-}
-
-void GemmQ6_K(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_rows,
-              const std::byte* act, int64_t act_row_bytes, int64_t n_tokens, float* y,
-              int64_t ldy) {
-  Gemm<Q6_KTiles>(n_in, w, w_row_bytes, n_rows, act, act_row_bytes, n_tokens, y, ldy);
-}
+#include "kernels/x86/gemm_k_quants_body.inc"
 
 }  // namespace dsinfer::kernels::avx512

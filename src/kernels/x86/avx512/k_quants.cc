@@ -1,5 +1,6 @@
 // AVX-512 (BW + VNNI) bodies of the K-quant dots with Q8_K activations: Q4_K and Q6_K. The
 // Q8_K quantiser is the avx2 one, inherited by this level's table.
+// The scale fields are unpacked by the shared x86/k_scales_body.inc.
 //
 // As in x86/avx2/k_quants.cc: unsigned weight levels times signed activation bytes by
 // vpmaddubsw (a pair is at most 2 * 63 * 128, never saturated), then the 16-bit sub-block
@@ -38,15 +39,9 @@ __m512i GroupScaleIndex(int64_t first) {
           _mm256_setr_epi16(2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3), 1));
 }
 
-// The eight 6-bit scales (bytes 0..7) and mins (bytes 8..15) of a Q4_K scale field, as
-// quant_ref::UnpackScaleMinK4 reads them, one 32-bit word (four pairs) at a time.
-__m128i UnpackScalesMins(const uint8_t* packed) {
-  uint32_t words[4];
-  quant_ref::UnpackScalesMinsK4Words(packed, words);
-  return _mm_loadu_si128(reinterpret_cast<const __m128i*>(words));
-}
-
 }  // namespace
+
+#include "kernels/x86/k_scales_body.inc"
 
 float DotQ4_K(int64_t n, const void* w, const void* q8_k) {
   const auto* x = static_cast<const BlockQ4_K*>(w);

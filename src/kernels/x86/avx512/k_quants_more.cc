@@ -1,5 +1,6 @@
 // AVX-512 (BW + VNNI) bodies of the remaining K-quant dots with Q8_K activations: Q2_K, Q3_K
 // and Q5_K (Q4_K and Q6_K are in k_quants.cc, whose scheme these follow).
+// The scale fields are unpacked by the shared x86/k_scales_body.inc.
 //
 // The weight levels are built as unsigned bytes (Q2_K 0..3, Q3_K 0..7 before its -4 offset,
 // Q5_K 0..31), 64 consecutive elements to a 512-bit register, and multiplied with the signed
@@ -80,6 +81,8 @@ void TwoBitQuarters(__m256i packed, __m512i* q01, __m512i* q23) {
 
 }  // namespace
 
+#include "kernels/x86/k_scales_body.inc"
+
 float DotQ2_K(int64_t n, const void* w, const void* q8_k) {
   const auto* x = static_cast<const BlockQ2_K*>(w);
   const auto* y = static_cast<const BlockQ8_K*>(q8_k);
@@ -109,29 +112,6 @@ float DotQ2_K(int64_t n, const void* w, const void* q8_k) {
   return _mm512_reduce_add_ps(acc) - HorizontalSum(mins4);
 }
 
-namespace {
-
-// Q3_K's 16 signed 6-bit scales as int8 -32..31 (quant_ref's Q3Scale for k = 0..15): the low
-// nibbles are bytes 0..7 (scales 0..7 low, 8..15 high), the top two bits bytes 8..11 (scale k
-// at bit 2 * (k / 4) of byte 8 + k % 4). Built in registers: assembling them in memory and
-// loading them back stalls on store forwarding and made this dot twice as slow. The 12
-// bytes are read as 8 + 4, since a 16-byte load could run past the row's end.
-__m128i Q3Scales(const uint8_t* packed) {
-  uint32_t top_bits = 0;
-  std::memcpy(&top_bits, packed + 8, sizeof(top_bits));
-  const __m128i low_nibble = _mm_set1_epi8(0x0F);
-  const __m128i nibbles = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(packed));
-  const __m128i low4 = _mm_unpacklo_epi64(_mm_and_si128(nibbles, low_nibble),
-                                          _mm_and_si128(_mm_srli_epi16(nibbles, 4), low_nibble));
-  // Dword j holds scales 4j..4j+3, whose top bits sit at bit 2j of bytes 8..11.
-  const __m128i high2 = _mm_and_si128(
-      _mm_srlv_epi32(_mm_set1_epi32(static_cast<int>(top_bits)), _mm_setr_epi32(0, 2, 4, 6)),
-      _mm_set1_epi8(3));
-  return _mm_sub_epi8(_mm_or_si128(low4, _mm_slli_epi16(high2, 4)), _mm_set1_epi8(32));
-}
-
-}  // namespace
-
 float DotQ3_K(int64_t n, const void* w, const void* q8_k) {
   const auto* x = static_cast<const BlockQ3_K*>(w);
   const auto* y = static_cast<const BlockQ8_K*>(q8_k);
@@ -160,19 +140,6 @@ float DotQ3_K(int64_t n, const void* w, const void* q8_k) {
   }
   return _mm512_reduce_add_ps(acc);
 }
-
-namespace {
-
-// The eight 6-bit scales (bytes 0..7) and mins (bytes 8..15) of a Q5_K scale field, as
-// quant_ref::UnpackScaleMinK4 reads them. (Built through memory, unlike Q3Scales: measured, the
-// store-forwarding stall costs this dot nothing.)
-__m128i UnpackScalesMins(const uint8_t* packed) {
-  uint32_t words[4];
-  quant_ref::UnpackScalesMinsK4Words(packed, words);
-  return _mm_loadu_si128(reinterpret_cast<const __m128i*>(words));
-}
-
-}  // namespace
 
 float DotQ5_K(int64_t n, const void* w, const void* q8_k) {
   const auto* x = static_cast<const BlockQ5_K*>(w);
