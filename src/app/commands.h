@@ -13,8 +13,11 @@ namespace dsinfer {
 
 using CommandFn = std::function<int()>;
 
+void RegisterChatTemplateCommand(CLI::App& app, CommandFn* run);
 void RegisterInspectCommand(CLI::App& app, CommandFn* run);
 void RegisterSystemInfoCommand(CLI::App& app, CommandFn* run);
+// `tokenize` and `detokenize`.
+void RegisterTokenizeCommands(CLI::App& app, CommandFn* run);
 
 // Prints "dsinfer <command>: error: <message>" to stderr and returns 1.
 int ReportError(const char* command, std::string_view message);

@@ -18,8 +18,10 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("dsinfer 0.1.0"));
 
   dsinfer::CommandFn run;
+  dsinfer::RegisterChatTemplateCommand(app, &run);
   dsinfer::RegisterInspectCommand(app, &run);
   dsinfer::RegisterSystemInfoCommand(app, &run);
+  dsinfer::RegisterTokenizeCommands(app, &run);
 
   try {
     app.parse(argc, argv);
