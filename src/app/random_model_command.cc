@@ -1,0 +1,94 @@
+// `dsinfer random-model --arch A [--like NAME] [--layers N] [--type T] [--seed S]
+// [--legacy-kv-b] --format gguf -o OUT`: a model with random weights in the exact layout,
+// tensor names and metadata of a real checkpoint (model/random_model.h).
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "app/commands.h"
+#include "model/model_presets.h"
+#include "model/random_model.h"
+
+namespace dsinfer {
+
+namespace {
+
+struct RandomModelArgs {
+  std::string arch;
+  std::string like;
+  int64_t layers = 0;  // 0: the preset's
+  std::string type = "f32";
+  uint64_t seed = 0;
+  bool legacy_kv_b = false;
+  std::string format = "gguf";
+  std::string output;
+};
+
+StatusOr<RandomModelSummary> RunRandomModel(const RandomModelArgs& args) {
+  const std::optional<ModelArch> arch = ModelArchFromName(args.arch);
+  if (!arch) {
+    return InvalidArgumentError(
+        fmt::format("--arch '{}' is not one of llama, qwen2, deepseek, deepseek2", args.arch));
+  }
+  const std::string like = args.like.empty() ? std::string(DefaultPresetFor(*arch)) : args.like;
+  DSI_ASSIGN_OR_RETURN(ModelConfig config, ModelPreset(like));
+  if (config.arch != *arch) {
+    return InvalidArgumentError(
+        fmt::format("--like {} is arch {}, not {}", like, ModelArchName(config.arch), args.arch));
+  }
+  if (args.layers != 0) {
+    DSI_ASSIGN_OR_RETURN(config, WithLayers(config, args.layers));
+  }
+  const std::optional<DType> dtype = DTypeFromName(args.type);
+  if (!dtype)
+    return InvalidArgumentError(fmt::format("--type '{}' is not a known type", args.type));
+  if (args.format != "gguf") {
+    return UnimplementedError(
+        fmt::format("--format {} is not written yet (only gguf)", args.format));
+  }
+  const RandomModelOptions options{
+      .dtype = *dtype,
+      .seed = args.seed,
+      .layout = {.kv_b_form = args.legacy_kv_b ? MlaKvBForm::kFused : MlaKvBForm::kSplit},
+      .name = fmt::format("random {}", like)};
+  return WriteRandomGguf(config, options, args.output);
+}
+
+}  // namespace
+
+void RegisterRandomModelCommand(CLI::App& app, CommandFn* run) {
+  auto args = std::make_shared<RandomModelArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "random-model", "Write a model with random weights in the exact layout of a real one");
+  cmd->add_option("--arch", args->arch, "llama|qwen2|deepseek|deepseek2")->required();
+  cmd->add_option("--like", args->like,
+                  "shape preset (default tiny-<arch>): deepseek-llm-7b, deepseek-coder-6.7b, "
+                  "r1-distill-llama-8b, r1-distill-qwen-1.5b, r1-distill-qwen-7b, "
+                  "deepseek-moe-16b, v2-lite, v2, v3, r1, tiny-llama, tiny-qwen2, "
+                  "tiny-deepseek, tiny-deepseek2, tiny-v2-lite, tiny-v2");
+  cmd->add_option("--layers", args->layers, "keep only the first N decoder layers");
+  cmd->add_option("--type", args->type,
+                  "weight type: f32|f16|bf16|q8_0|q4_0|q4_k|q6_k (norms stay f32; rows a "
+                  "type cannot hold fall back as llama.cpp does)");
+  cmd->add_option("--seed", args->seed, "random seed (same seed, same file)");
+  cmd->add_flag("--legacy-kv-b", args->legacy_kv_b,
+                "MLA: one attn_kv_b per layer (pre-2025 llama.cpp files) instead of "
+                "attn_k_b + attn_v_b");
+  cmd->add_option("--format", args->format, "gguf (hf: not yet)");
+  cmd->add_option("-o,--output", args->output, "output file")->required();
+  cmd->callback([run, args] {
+    *run = [args] {
+      const StatusOr<RandomModelSummary> summary = RunRandomModel(*args);
+      if (!summary.ok()) return ReportError("dsinfer random-model", summary.status().message());
+      std::printf("wrote %s: %lld tensors, %lld parameters, %llu bytes\n", args->output.c_str(),
+                  static_cast<long long>(summary->tensors),
+                  static_cast<long long>(summary->parameters),
+                  static_cast<unsigned long long>(summary->file_bytes));
+      return 0;
+    };
+  });
+}
+
+}  // namespace dsinfer

@@ -1,0 +1,249 @@
+#include "model/random_model.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <numbers>
+#include <string_view>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "formats/gguf_names.h"
+#include "formats/gguf_writer.h"
+#include "model/gguf_metadata.h"
+#include "model/tensor_storage_type.h"
+#include "quant/quant_ops.h"
+
+namespace dsinfer {
+
+namespace {
+
+constexpr double kInitStd = 0.02;            // HF initializer_range
+constexpr int64_t kChunkElements = 1 << 22;  // 16 MiB of floats per generated chunk
+constexpr uint32_t kQuantizationVersion = 2;
+
+uint64_t SplitMix64(uint64_t x) {
+  x += 0x9E3779B97F4A7C15ULL;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+  return x ^ (x >> 31);
+}
+
+uint64_t TensorKey(uint64_t seed, std::string_view name) {
+  uint64_t h = 0xCBF29CE484222325ULL;  // FNV-1a
+  for (char ch : name) h = (h ^ static_cast<unsigned char>(ch)) * 0x100000001B3ULL;
+  return SplitMix64(seed ^ SplitMix64(h));
+}
+
+// Sum of four 16-bit uniforms (Irwin-Hall), centred and scaled to unit variance: close
+// enough to a normal for weights, and cheap enough for billions of elements.
+float UnitNoise(uint64_t key, int64_t index) {
+  const uint64_t bits = SplitMix64(key + static_cast<uint64_t>(index));
+  const double sum = static_cast<double>((bits & 0xFFFF) + ((bits >> 16) & 0xFFFF) +
+                                         ((bits >> 32) & 0xFFFF) + (bits >> 48));
+  constexpr double kMean = 4 * 65535.0 / 2;
+  constexpr double kStd = 37837.22723720648;  // sqrt(4 * (65536^2 - 1) / 12)
+  return static_cast<float>((sum - kMean) / kStd);
+}
+
+// llama.cpp's converter (LlamaModel.generate_extra_tensors): the divisor of each frequency.
+float Llama3RopeDivisor(const RopeConfig& rope, int64_t head_dim, int64_t i) {
+  const double inv_freq =
+      std::pow(rope.theta, -2.0 * static_cast<double>(i) / static_cast<double>(head_dim));
+  const double wavelen = 2 * std::numbers::pi / inv_freq;
+  const double old_ctx = static_cast<double>(rope.original_max_position_embeddings);
+  const double low_wavelen = old_ctx / rope.low_freq_factor;
+  const double high_wavelen = old_ctx / rope.high_freq_factor;
+  if (wavelen < high_wavelen) return 1.0F;
+  if (wavelen > low_wavelen) return static_cast<float>(rope.factor);
+  const double smooth =
+      (old_ctx / wavelen - rope.low_freq_factor) / (rope.high_freq_factor - rope.low_freq_factor);
+  return static_cast<float>(1.0 / ((1 - smooth) / rope.factor + smooth));
+}
+
+int LlamaFileType(DType dtype) {
+  switch (dtype) {
+    case DType::kF32: return 0;
+    case DType::kF16: return 1;
+    case DType::kQ4_0: return 2;
+    case DType::kQ4_1: return 3;
+    case DType::kQ8_0: return 7;
+    case DType::kQ5_0: return 8;
+    case DType::kQ5_1: return 9;
+    case DType::kQ2_K: return 10;
+    case DType::kQ3_K: return 11;  // Q3_K_S
+    case DType::kQ4_K: return 14;  // Q4_K_S: the pure type
+    case DType::kQ5_K: return 16;  // Q5_K_S
+    case DType::kQ6_K: return 18;
+    case DType::kIQ4_NL: return 25;
+    case DType::kBF16: return 32;
+    default: return 1024;  // "guessed"
+  }
+}
+
+class TempFile {
+ public:
+  explicit TempFile(std::string path) : path_(std::move(path)), tmp_(path_ + ".tmp") {}
+  ~TempFile() {
+    if (file_ != nullptr) std::fclose(file_);
+    if (!committed_) std::remove(tmp_.c_str());
+  }
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+
+  Status Open() {
+    file_ = std::fopen(tmp_.c_str(), "wb");
+    if (file_ == nullptr) return Error("cannot create");
+    std::setvbuf(file_, nullptr, _IOFBF, 1 << 20);
+    return Status::Ok();
+  }
+  Status Write(const void* data, size_t n) {
+    if (n != 0 && std::fwrite(data, 1, n, file_) != n) return Error("write failed");
+    written_ += n;
+    return Status::Ok();
+  }
+  Status Zeros(size_t n) {
+    static constexpr std::byte kZeros[64] = {};
+    while (n > 0) {
+      const size_t k = std::min(n, sizeof(kZeros));
+      DSI_RETURN_IF_ERROR(Write(kZeros, k));
+      n -= k;
+    }
+    return Status::Ok();
+  }
+  // Flushes, syncs and renames into place: a crash never leaves a torn file under `path`.
+  Status Commit() {
+    if (std::fflush(file_) != 0 || ::fsync(::fileno(file_)) != 0) return Error("write failed");
+    const int rc = std::fclose(file_);
+    file_ = nullptr;
+    if (rc != 0) return Error("close failed");
+    if (std::rename(tmp_.c_str(), path_.c_str()) != 0) return Error("cannot rename into place");
+    committed_ = true;
+    return Status::Ok();
+  }
+  uint64_t written() const { return written_; }
+
+ private:
+  Status Error(std::string_view what) const {
+    return DataLossError(fmt::format("{}: {}: {}", tmp_, what, std::strerror(errno)));
+  }
+
+  std::string path_;
+  std::string tmp_;
+  FILE* file_ = nullptr;
+  uint64_t written_ = 0;
+  bool committed_ = false;
+};
+
+// Generates, converts and writes one tensor a chunk of whole rows at a time.
+Status WriteTensor(const TensorSpec& spec, DType dtype, const ModelConfig& config, uint64_t seed,
+                   TempFile& out) {
+  const int64_t ne0 = spec.ne[0];
+  const int64_t rows = spec.rows();
+  DSI_ASSIGN_OR_RETURN(const int64_t row_bytes, RowBytes(dtype, ne0));
+  const int64_t rows_per_chunk = std::max<int64_t>(1, kChunkElements / ne0);
+  std::vector<float> values(static_cast<size_t>(std::min(rows, rows_per_chunk) * ne0));
+  std::vector<std::byte> bytes(static_cast<size_t>(std::min(rows, rows_per_chunk) * row_bytes));
+  for (int64_t row = 0; row < rows; row += rows_per_chunk) {
+    const int64_t n_rows = std::min(rows_per_chunk, rows - row);
+    const std::span<float> chunk(values.data(), static_cast<size_t>(n_rows * ne0));
+    FillRandomValues(spec, config, seed, row * ne0, chunk);
+    const std::span<std::byte> packed(bytes.data(), static_cast<size_t>(n_rows * row_bytes));
+    DSI_RETURN_IF_ERROR(QuantizeRows(dtype, chunk, ne0, packed));
+    DSI_RETURN_IF_ERROR(out.Write(packed.data(), packed.size()));
+  }
+  return Status::Ok();
+}
+
+Status CheckRequestedType(DType dtype) {
+  const QuantOps* ops = FindQuantOps(dtype);
+  if (ops == nullptr || ops->vec_dot == nullptr) {
+    return InvalidArgumentError(
+        fmt::format("type {} cannot store weights (no quantiser or an activation-only type)",
+                    DTypeName(dtype)));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+void FillRandomValues(const TensorSpec& spec, const ModelConfig& config, uint64_t seed,
+                      int64_t first, std::span<float> out) {
+  if (spec.role == TensorRole::kRopeFreqs) {
+    for (size_t j = 0; j < out.size(); ++j) {
+      out[j] = Llama3RopeDivisor(config.rope, config.head_dim, first + static_cast<int64_t>(j));
+    }
+    return;
+  }
+  const uint64_t key = TensorKey(seed, spec.gguf_name);
+  const float offset = spec.role == TensorRole::kNorm ? 1.0F : 0.0F;
+  for (size_t j = 0; j < out.size(); ++j) {
+    out[j] =
+        offset + static_cast<float>(kInitStd) * UnitNoise(key, first + static_cast<int64_t>(j));
+  }
+}
+
+StatusOr<RandomModelSummary> WriteRandomGguf(const ModelConfig& config,
+                                             const RandomModelOptions& options,
+                                             const std::string& path) {
+  DSI_RETURN_IF_ERROR(config.Validate());
+  DSI_RETURN_IF_ERROR(CheckRequestedType(options.dtype));
+  if (config.rope.scaling == RopeScalingType::kLlama3 && config.rope.factor == 0) {
+    return InvalidArgumentError("llama3 rope scaling needs its parameters to compute rope_freqs");
+  }
+  const std::vector<TensorSpec> layout = BuildTensorLayout(config, options.layout);
+  DSI_ASSIGN_OR_RETURN(std::vector<GgufKeyValue> metadata, GgufMetadataFor(config, options.layout));
+
+  GgufWriter writer;
+  DSI_RETURN_IF_ERROR(
+      writer.AddKeyValue(std::string(gguf::kKeyArchitecture),
+                         GgufValue::String(std::string(ModelArchName(config.arch)))));
+  DSI_RETURN_IF_ERROR(
+      writer.AddKeyValue(std::string(gguf::kKeyName), GgufValue::String(options.name)));
+  for (GgufKeyValue& kv : metadata) {
+    DSI_RETURN_IF_ERROR(writer.AddKeyValue(std::move(kv.key), std::move(kv.value)));
+  }
+  DSI_RETURN_IF_ERROR(
+      writer.AddKeyValue(std::string(gguf::kKeyFileType),
+                         GgufValue::U32(static_cast<uint32_t>(LlamaFileType(options.dtype)))));
+  DSI_RETURN_IF_ERROR(writer.AddKeyValue(std::string(gguf::kKeyQuantizationVersion),
+                                         GgufValue::U32(kQuantizationVersion)));
+
+  RandomModelSummary summary;
+  std::vector<DType> types;
+  types.reserve(layout.size());
+  for (const TensorSpec& spec : layout) {
+    types.push_back(StorageTypeFor(spec, options.dtype));
+    DSI_RETURN_IF_ERROR(writer.AddTensorInfo(spec.gguf_name, types.back(), spec.ne));
+    summary.parameters += spec.num_elements();
+  }
+  summary.tensors = static_cast<int64_t>(layout.size());
+
+  TempFile out(path);
+  DSI_RETURN_IF_ERROR(out.Open());
+  const std::vector<std::byte> header = writer.SerializeHeader();
+  DSI_RETURN_IF_ERROR(out.Write(header.data(), header.size()));
+  const uint64_t alignment = writer.alignment();
+  for (size_t t = 0; t < layout.size(); ++t) {
+    const uint64_t start = out.written();
+    DSI_RETURN_IF_ERROR(WriteTensor(layout[t], types[t], config, options.seed, out));
+    const uint64_t size = out.written() - start;
+    DSI_RETURN_IF_ERROR(out.Zeros(static_cast<size_t>((alignment - size % alignment) % alignment)));
+  }
+  const uint64_t expected = header.size() + writer.DataSectionSize();
+  if (out.written() != expected) {
+    return InternalError(
+        fmt::format("{}: wrote {} bytes, the header promises {}", path, out.written(), expected));
+  }
+  DSI_RETURN_IF_ERROR(out.Commit());
+  summary.file_bytes = expected;
+  return summary;
+}
+
+}  // namespace dsinfer
