@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every libFuzzer binary in BUILD/fuzz for SECONDS each, seeded from tests/data/<name>/
-# (fuzzer NAME_fuzzer reads seeds from tests/data/NAME). New inputs go to a scratch corpus so
+# (fuzzer NAME_fuzzer reads seeds from tests/data/NAME, and the jinja fuzzer also from the chat
+# templates in tests/data/chat_templates). New inputs go to a scratch corpus so
 # the committed seeds stay small. Exits non-zero on the first crash, leak or timeout.
 set -euo pipefail
 build=${1:-build-fuzz}
@@ -13,9 +14,12 @@ for fuzzer in "${fuzzers[@]}"; do
   name=$(basename "$fuzzer" _fuzzer)
   seeds="$root/tests/data/$name"
   work=$(mktemp -d "/tmp/dsinfer-fuzz-$name.XXXXXX")
-  if [ -d "$seeds" ]; then
-    find "$seeds" -type f ! -name '*.md' ! -name '*.py' ! -name '*.json' -exec cp --backup=numbered {} "$work/" \;
-  fi
+  seed_dirs=("$seeds")
+  [ "$name" = jinja ] && seed_dirs+=("$root/tests/data/chat_templates")
+  for dir in "${seed_dirs[@]}"; do
+    [ -d "$dir" ] || continue
+    find "$dir" -type f ! -name '*.md' ! -name '*.py' ! -name '*.json' -exec cp --backup=numbered {} "$work/" \;
+  done
   echo "run-fuzzers: $name for ${seconds}s from $(ls "$work" | wc -l) seeds"
   # -rss_limit_mb bounds memory; -timeout flags any single input slower than 10 s as a hang.
   set +e
