@@ -37,7 +37,7 @@ void PackGroup(DType dtype, int64_t n_in, const std::byte* rows, int64_t row_byt
         for (int r = 0; r < kPackRows; ++r) {
           const BlockQ4_0& in = RowBlocks<BlockQ4_0>(rows, row_bytes, r)[b];
           out[b].d[r] = in.d;
-          for (int j = 0; j < 4; ++j) std::memcpy(out[b].qs[j][r], in.qs + 4 * j, 4);
+          for (int64_t j = 0; j < 4; ++j) std::memcpy(out[b].qs[j][r], in.qs + 4 * j, 4);
         }
       }
       return;
@@ -48,7 +48,7 @@ void PackGroup(DType dtype, int64_t n_in, const std::byte* rows, int64_t row_byt
         for (int r = 0; r < kPackRows; ++r) {
           const BlockQ8_0& in = RowBlocks<BlockQ8_0>(rows, row_bytes, r)[b];
           out[b].d[r] = in.d;
-          for (int j = 0; j < 8; ++j) std::memcpy(out[b].qs[j][r], in.qs + 4 * j, 4);
+          for (int64_t j = 0; j < 8; ++j) std::memcpy(out[b].qs[j][r], in.qs + 4 * j, 4);
         }
       }
       return;
@@ -65,8 +65,8 @@ void PackGroup(DType dtype, int64_t n_in, const std::byte* rows, int64_t row_byt
             out[b].scales[sub][r] = pair.scale;
             out[b].mins[sub][r] = pair.min;
           }
-          for (int c = 0; c < 4; ++c) {
-            for (int j = 0; j < 8; ++j) std::memcpy(out[b].qs[c][j][r], in.qs + 32 * c + 4 * j, 4);
+          for (int64_t c = 0; c < 4; ++c) {
+            for (int64_t j = 0; j < 8; ++j) std::memcpy(out[b].qs[c][j][r], in.qs + 32 * c + 4 * j, 4);
           }
         }
       }
@@ -83,7 +83,7 @@ void UnpackGroupRow(DType dtype, int64_t n_in, const std::byte* group, int r, st
       auto* out = reinterpret_cast<BlockQ4_0*>(row);
       for (int64_t b = 0; b < n_in / kQK; ++b) {
         out[b].d = in[b].d[r];
-        for (int j = 0; j < 4; ++j) std::memcpy(out[b].qs + 4 * j, in[b].qs[j][r], 4);
+        for (int64_t j = 0; j < 4; ++j) std::memcpy(out[b].qs + 4 * j, in[b].qs[j][r], 4);
       }
       return;
     }
@@ -92,7 +92,7 @@ void UnpackGroupRow(DType dtype, int64_t n_in, const std::byte* group, int r, st
       auto* out = reinterpret_cast<BlockQ8_0*>(row);
       for (int64_t b = 0; b < n_in / kQK; ++b) {
         out[b].d = in[b].d[r];
-        for (int j = 0; j < 8; ++j) std::memcpy(out[b].qs + 4 * j, in[b].qs[j][r], 4);
+        for (int64_t j = 0; j < 8; ++j) std::memcpy(out[b].qs + 4 * j, in[b].qs[j][r], 4);
       }
       return;
     }
@@ -103,13 +103,13 @@ void UnpackGroupRow(DType dtype, int64_t n_in, const std::byte* group, int r, st
         out[b].d = in[b].d[r];
         out[b].dmin = in[b].dmin[r];
         uint8_t scales[8], mins[8];
-        for (int sub = 0; sub < 8; ++sub) {
+        for (int64_t sub = 0; sub < 8; ++sub) {
           scales[sub] = in[b].scales[sub][r];
           mins[sub] = in[b].mins[sub][r];
         }
         quant_ref::PackScaleMinK4(scales, mins, out[b].scales);
-        for (int c = 0; c < 4; ++c) {
-          for (int j = 0; j < 8; ++j) std::memcpy(out[b].qs + 32 * c + 4 * j, in[b].qs[c][j][r], 4);
+        for (int64_t c = 0; c < 4; ++c) {
+          for (int64_t j = 0; j < 8; ++j) std::memcpy(out[b].qs + 32 * c + 4 * j, in[b].qs[c][j][r], 4);
         }
       }
       return;

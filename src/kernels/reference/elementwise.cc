@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <limits>
 
+#include "base/check.h"
 #include "kernels/reference/op_checks.h"
 
 namespace dsinfer {
@@ -28,6 +29,7 @@ Status RmsNorm(std::span<const float> x, std::span<const float> weight, float ep
 Status Softmax(std::span<const float> x, int64_t n_cols, std::span<float> out) {
   DSI_RETURN_IF_ERROR(CheckSoftmaxArgs(x.size(), n_cols, out.size()));
   const auto cols = static_cast<size_t>(n_cols);
+  DSI_CHECK(cols > 0);  // CheckSoftmaxArgs ensured it; says so to the static analyser
   for (size_t row = 0; row < x.size(); row += cols) {
     const float* xr = x.data() + row;
     float* yr = out.data() + row;

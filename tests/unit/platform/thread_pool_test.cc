@@ -116,7 +116,7 @@ namespace {
 TEST(ThreadPoolTest, BackToBackAndAfterSleepJobsSeeEveryWrite) {
   ThreadPool pool(3);
   std::vector<int64_t> out(1000);
-  for (int round = 0; round < 2000; ++round) {
+  for (int64_t round = 0; round < 2000; ++round) {
     const auto n = static_cast<int64_t>(1 + round % 997);
     pool.ParallelFor(n, [&](int64_t begin, int64_t end, int /*thread*/) {
       for (int64_t i = begin; i < end; ++i) out[static_cast<size_t>(i)] = round * 1000 + i;

@@ -12,14 +12,15 @@
 namespace dsinfer::tokenizer {
 namespace {
 
-const std::string kDataDir = DSINFER_TEST_DATA_DIR;
-const char* const kBos = "<｜begin▁of▁sentence｜>";
-const char* const kEos = "<｜end▁of▁sentence｜>";
+constexpr const char* kDataDir = DSINFER_TEST_DATA_DIR;
+constexpr const char* kBos = "<｜begin▁of▁sentence｜>";
+constexpr const char* kEos = "<｜end▁of▁sentence｜>";
 
 nlohmann::ordered_json Json(const char* text) { return nlohmann::ordered_json::parse(text); }
 
 TEST(ChatTemplateTest, DeepSeekV3RealTemplate) {
-  const std::string path = kDataDir + "/../../.cache/deepseek-v3/tokenizer_config.json";
+  const std::string path =
+      std::string(kDataDir) + "/../../.cache/deepseek-v3/tokenizer_config.json";
   if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " absent: run fetch-test-assets.sh";
   const StatusOr<ChatTemplateSource> source = LoadChatTemplateSource(path);
   ASSERT_TRUE(source.ok()) << source.status().ToString();
@@ -58,8 +59,8 @@ TEST(ChatTemplateTest, DeepSeekV3RealTemplate) {
 }
 
 TEST(ChatTemplateTest, R1DistillOpensThinkAndDropsReasoningFromHistory) {
-  const StatusOr<ChatTemplateSource> source =
-      LoadChatTemplateSource(kDataDir + "/chat_templates/deepseek_r1_distill_qwen.jinja");
+  const StatusOr<ChatTemplateSource> source = LoadChatTemplateSource(
+      std::string(kDataDir) + "/chat_templates/deepseek_r1_distill_qwen.jinja");
   ASSERT_TRUE(source.ok()) << source.status().ToString();
   const StatusOr<std::string> text =
       RenderChatTemplate(source->source, {.messages = Json(R"([{"role": "user", "content": "Q1"},
@@ -75,7 +76,7 @@ TEST(ChatTemplateTest, R1DistillOpensThinkAndDropsReasoningFromHistory) {
 
 TEST(ChatTemplateTest, ToolsReachTheTemplateAndRaiseExceptionIsAnError) {
   const StatusOr<ChatTemplateSource> source =
-      LoadChatTemplateSource(kDataDir + "/chat_templates/llama3_1_instruct.jinja");
+      LoadChatTemplateSource(std::string(kDataDir) + "/chat_templates/llama3_1_instruct.jinja");
   ASSERT_TRUE(source.ok()) << source.status().ToString();
   ChatTemplateInputs inputs{
       .messages = Json(R"([{"role": "user", "content": "Weather in Paris?"}])"),
@@ -113,7 +114,7 @@ TEST(ChatTemplateTest, TokenizerConfigForms) {
             StatusCode::kNotFound);
   EXPECT_EQ(ChatTemplateFromTokenizerConfig("not json", "cfg").status().code(),
             StatusCode::kInvalidArgument);
-  EXPECT_EQ(LoadChatTemplateSource(kDataDir + "/no/such/file.jinja").status().code(),
+  EXPECT_EQ(LoadChatTemplateSource(std::string(kDataDir) + "/no/such/file.jinja").status().code(),
             StatusCode::kNotFound);
 }
 

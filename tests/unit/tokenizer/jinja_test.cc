@@ -23,7 +23,7 @@ StatusOr<std::string> Render(std::string_view tmpl, std::string_view vars = "{}"
 
 // Expected strings were produced by jinja2 3.1 with trim_blocks, lstrip_blocks and
 // transformers' tojson.
-const Case kCases[] = {
+constexpr Case kCases[] = {
     // Literals, output and Python str().
     {"{{ 'a' }}{{ \"b\" }}{{ 1 }}{{ 1.5 }}{{ true }}{{ none }}", "{}", "ab11.5TrueNone"},
     {"{{ 1e-5 }} {{ 1e16 }} {{ 0.1 + 0.2 }} {{ 7 / 2 }} {{ 4 / 2 }}", "{}",
@@ -153,7 +153,7 @@ struct ErrorCase {
   const char* message_part;
 };
 
-const ErrorCase kErrors[] = {
+constexpr ErrorCase kErrors[] = {
     {"line1\n{{ raise_exception('Roles must alternate') }}", StatusCode::kInvalidArgument,
      "template line 2: raise_exception: Roles must alternate"},
     {"{{ u.attr }}", StatusCode::kInvalidArgument, "'u' is undefined"},
@@ -197,7 +197,7 @@ TEST(JinjaTest, DeepNestingIsRefusedNotACrash) {
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.status().code(), StatusCode::kResourceExhausted);
 
-  std::string nots = "{{ " + std::string(0, ' ');
+  std::string nots = "{{ ";
   for (int i = 0; i < 50000; ++i) nots += "not ";
   out = Render(nots + "x }}");
   ASSERT_FALSE(out.ok());

@@ -43,7 +43,7 @@ void PackedMatvecQ8_0(int64_t n_in, const std::byte* groups, int64_t n_groups, c
       const int8_t* q = a[b].qs;
       __m256i s0 = _mm256_setzero_si256();
       __m256i s1 = _mm256_setzero_si256();
-      for (int j = 0; j < 8; j += 2) {
+      for (int64_t j = 0; j < 8; j += 2) {
         s0 = _mm256_dpbusd_epi32(s0, _mm256_xor_si256(Load32(w[b].qs[j]), bias),
                                  Broadcast32(q + 4 * j));
         s1 = _mm256_dpbusd_epi32(s1, _mm256_xor_si256(Load32(w[b].qs[j + 1]), bias),
