@@ -12,6 +12,7 @@
 #include <cstdint>
 
 #include "base/status.h"
+#include "kernels/for_range.h"
 #include "kernels/kernel_table.h"
 #include "platform/thread_pool.h"
 
@@ -25,18 +26,6 @@ struct QuantizedActivations {
 StatusOr<QuantizedActivations> QuantizeActivations(const KernelTable& table, DType vec_dot_type,
                                                    const float* x, int64_t n_tokens, int64_t n_in,
                                                    ThreadPool* pool);
-
-// Runs fn(begin, end) over [0, n), split over `pool` (chunk starts multiples of `grain`)
-// when there is one.
-template <typename Fn>
-void ForRange(ThreadPool* pool, int64_t n, Fn&& fn, int64_t grain = 1) {
-  if (pool == nullptr || pool->num_threads() <= 1) {
-    fn(int64_t{0}, n);
-    return;
-  }
-  pool->ParallelFor(
-      n, [&fn](int64_t begin, int64_t end, int /*thread*/) { fn(begin, end); }, grain);
-}
 
 }  // namespace dsinfer::kernels
 

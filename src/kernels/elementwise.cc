@@ -7,6 +7,8 @@
 #include <string>
 
 #include "base/check.h"
+#include "kernels/for_range.h"
+#include "kernels/isa_levels.h"
 #include "kernels/kernel_table.h"
 #include "kernels/reference/op_checks.h"
 
@@ -104,44 +106,16 @@ ElementwiseTable Avx512Table(const ElementwiseTable& below) {
   return t;
 }
 
-struct AllTables {
-  ElementwiseTable levels[4];
-};
-
-const AllTables& Tables() {
-  static const AllTables kTables = [] {
-    AllTables all;
-    all.levels[0] = ScalarTable();
-    all.levels[1] = Avx2Table(all.levels[0]);
-    all.levels[2] = Avx512Table(all.levels[1]);
-    all.levels[3] = all.levels[2];  // no AMX bodies: these ops are not matrix products
-    all.levels[3].isa = Isa::kAmx;
-    return all;
-  }();
+const IsaLevels<ElementwiseTable>& Tables() {
+  // No AMX bodies: these ops are not matrix products.
+  static const auto kTables = BuildIsaLevels<ElementwiseTable>(ScalarTable, Avx2Table, Avx512Table,
+                                                               SameAsBelow<Isa::kAmx>());
   return kTables;
-}
-
-// Runs fn(begin, end) over [0, n) in chunks starting at multiples of `grain`, split over
-// `pool` when there is one.
-template <typename Fn>
-void ForEachChunk(ThreadPool* pool, int64_t n, int64_t grain, Fn&& fn) {
-  if (pool == nullptr || pool->num_threads() <= 1 || n <= grain) {
-    fn(int64_t{0}, n);
-    return;
-  }
-  pool->ParallelFor(
-      n, [&fn](int64_t begin, int64_t end, int /*thread*/) { fn(begin, end); }, grain);
 }
 
 }  // namespace
 
-const ElementwiseTable& ElementwiseFor(Isa isa) {
-  const Isa best = BestIsa(GetCpuFeatures());
-  DSI_CHECK_MSG(static_cast<int>(isa) <= static_cast<int>(best),
-                "elementwise level %s requested but this CPU supports at most %s",
-                std::string(IsaName(isa)).c_str(), std::string(IsaName(best)).c_str());
-  return Tables().levels[static_cast<int>(isa)];
-}
+const ElementwiseTable& ElementwiseFor(Isa isa) { return LevelFor(Tables(), isa, "elementwise"); }
 
 const ElementwiseTable& Elementwise() {
   static const ElementwiseTable& selected = ElementwiseFor(Kernels().isa);
@@ -153,7 +127,7 @@ Status RmsNorm(std::span<const float> x, std::span<const float> weight, float ep
   DSI_RETURN_IF_ERROR(CheckRmsNormArgs(x.size(), weight.size(), eps, out.size()));
   const auto dim = static_cast<int64_t>(weight.size());
   const auto rows = static_cast<int64_t>(x.size()) / dim;
-  ForEachChunk(pool, rows, 1, [&](int64_t begin, int64_t end) {
+  ForRange(pool, rows, [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
       table.rms_norm_row(x.data() + r * dim, weight.data(), eps, out.data() + r * dim, dim);
     }
@@ -167,7 +141,7 @@ Status Softmax(std::span<const float> x, int64_t n_cols, std::span<float> out, T
   const auto rows = static_cast<int64_t>(x.size()) / n_cols;
   // The first row whose maximum is not finite; each chunk stops at its first one.
   std::atomic<int64_t> first_bad_row{rows};
-  ForEachChunk(pool, rows, 1, [&](int64_t begin, int64_t end) {
+  ForRange(pool, rows, [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
       const float* xr = x.data() + r * n_cols;
       float* yr = out.data() + r * n_cols;
@@ -195,9 +169,12 @@ Status SiluMul(std::span<const float> gate, std::span<const float> up, std::span
                ThreadPool* pool, const ElementwiseTable& table) {
   DSI_RETURN_IF_ERROR(CheckSameSizes("silu_mul", gate.size(), up.size(), out.size()));
   // Chunks start 16 floats apart: on a 64-byte aligned `out`, threads never share a line.
-  ForEachChunk(pool, static_cast<int64_t>(out.size()), 16, [&](int64_t begin, int64_t end) {
-    table.silu_mul(gate.data() + begin, up.data() + begin, out.data() + begin, end - begin);
-  });
+  ForRange(
+      pool, static_cast<int64_t>(out.size()),
+      [&](int64_t begin, int64_t end) {
+        table.silu_mul(gate.data() + begin, up.data() + begin, out.data() + begin, end - begin);
+      },
+      /*grain=*/16);
   return Status::Ok();
 }
 

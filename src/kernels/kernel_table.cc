@@ -4,6 +4,7 @@
 
 #include "base/check.h"
 #include "base/logging.h"
+#include "kernels/isa_levels.h"
 #include "tensor/dtype.h"
 
 #if DSINFER_KERNELS_X86
@@ -117,31 +118,15 @@ KernelTable AmxTable(const KernelTable& below) {
   return t;
 }
 
-struct AllTables {
-  KernelTable levels[4];
-};
-
-const AllTables& Tables() {
-  static const AllTables kTables = [] {
-    AllTables all;
-    all.levels[0] = ScalarTable();
-    all.levels[1] = Avx2Table(all.levels[0]);
-    all.levels[2] = Avx512Table(all.levels[1]);
-    all.levels[3] = AmxTable(all.levels[2]);
-    return all;
-  }();
+const IsaLevels<KernelTable>& Tables() {
+  static const auto kTables =
+      BuildIsaLevels<KernelTable>(ScalarTable, Avx2Table, Avx512Table, AmxTable);
   return kTables;
 }
 
 }  // namespace
 
-const KernelTable& KernelsFor(Isa isa) {
-  const Isa best = BestIsa(GetCpuFeatures());
-  DSI_CHECK_MSG(static_cast<int>(isa) <= static_cast<int>(best),
-                "kernel level %s requested but this CPU supports at most %s",
-                std::string(IsaName(isa)).c_str(), std::string(IsaName(best)).c_str());
-  return Tables().levels[static_cast<int>(isa)];
-}
+const KernelTable& KernelsFor(Isa isa) { return LevelFor(Tables(), isa, "kernel"); }
 
 const KernelTable& Kernels() {
   static const KernelTable& selected_table = []() -> const KernelTable& {

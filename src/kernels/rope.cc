@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "base/check.h"
+#include "kernels/for_range.h"
+#include "kernels/isa_levels.h"
 #include "kernels/kernel_table.h"
 #include "kernels/reference/op_checks.h"
 
@@ -75,20 +77,10 @@ RopeTable Avx512Table(const RopeTable& below) {
   return t;
 }
 
-struct AllTables {
-  RopeTable levels[4];
-};
-
-const AllTables& Tables() {
-  static const AllTables kTables = [] {
-    AllTables all;
-    all.levels[0] = ScalarTable();
-    all.levels[1] = Avx2Table(all.levels[0]);
-    all.levels[2] = Avx512Table(all.levels[1]);
-    all.levels[3] = all.levels[2];  // no AMX bodies: RoPE is not a matrix product
-    all.levels[3].isa = Isa::kAmx;
-    return all;
-  }();
+const IsaLevels<RopeTable>& Tables() {
+  // No AMX bodies: RoPE is not a matrix product.
+  static const auto kTables =
+      BuildIsaLevels<RopeTable>(ScalarTable, Avx2Table, Avx512Table, SameAsBelow<Isa::kAmx>());
   return kTables;
 }
 
@@ -149,13 +141,7 @@ class RopeAngles {
 
 }  // namespace
 
-const RopeTable& RopeKernelsFor(Isa isa) {
-  const Isa best = BestIsa(GetCpuFeatures());
-  DSI_CHECK_MSG(static_cast<int>(isa) <= static_cast<int>(best),
-                "rope level %s requested but this CPU supports at most %s",
-                std::string(IsaName(isa)).c_str(), std::string(IsaName(best)).c_str());
-  return Tables().levels[static_cast<int>(isa)];
-}
+const RopeTable& RopeKernelsFor(Isa isa) { return LevelFor(Tables(), isa, "rope"); }
 
 const RopeTable& RopeKernels() {
   static const RopeTable& selected = RopeKernelsFor(Kernels().isa);
@@ -186,12 +172,7 @@ void ApplyRopeBatch(RopePairing pairing, std::span<const float> inv_freq,
     }
   };
   if (rows == 0) return;
-  if (pool == nullptr || pool->num_threads() <= 1) {
-    rotate_rows(0, rows);
-    return;
-  }
-  pool->ParallelFor(rows,
-                    [&](int64_t begin, int64_t end, int /*thread*/) { rotate_rows(begin, end); });
+  ForRange(pool, rows, rotate_rows);
 }
 
 }  // namespace dsinfer::kernels
