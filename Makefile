@@ -1,5 +1,5 @@
 # dsinfer: `make test` builds everything and runs every test; see README.md.
-# Build folders: build/ (Release), build-asan/ (ASan+UBSan), build-clang/, build-fuzz/.
+# Build folders: build/ (Release), build-asan/ (clang, ASan+UBSan), build-clang/, build-fuzz/, build-lint/.
 
 JOBS ?= $(shell nproc)
 WERROR ?= OFF
@@ -20,10 +20,13 @@ build: deps
 test: build
 	cd build && ctest --output-on-failure -j $(JOBS) --timeout 600
 
-# Unit tests under AddressSanitizer + UndefinedBehaviorSanitizer.
+# Unit tests under AddressSanitizer + UndefinedBehaviorSanitizer, built with clang: it compiles
+# this tree ~3x faster than GCC does with sanitizers, and CI then needs no separate clang build
+# to prove the tree compiles with both compilers (GCC builds `make test`).
 asan: deps
-	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDSINFER_WERROR=$(WERROR) \
-	  -DDSINFER_SANITIZE=address,undefined -DDSINFER_BUILD_BENCH=OFF $(CMAKE_FLAGS)
+	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
+	  -DDSINFER_WERROR=$(WERROR) -DDSINFER_SANITIZE=address,undefined -DDSINFER_BUILD_BENCH=OFF \
+	  $(CMAKE_FLAGS)
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
@@ -48,8 +51,11 @@ bench: build
 	bash scripts/run-benchmarks.sh build
 
 # clang-format on every C++ file; clang-tidy on files changed recently (see scripts/lint.sh).
-lint: build
-	bash scripts/lint.sh build
+# clang-tidy needs only the compile database, so lint configures its own folder, builds nothing.
+lint: deps
+	cmake -S . -B build-lint -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_EXPORT_COMPILE_COMMANDS=ON \
+	  $(CMAKE_FLAGS) > /dev/null
+	bash scripts/lint.sh build-lint
 
 clean:
-	rm -rf build build-asan build-clang build-fuzz
+	rm -rf build build-asan build-clang build-fuzz build-lint
