@@ -66,7 +66,8 @@ void PackGroup(DType dtype, int64_t n_in, const std::byte* rows, int64_t row_byt
             out[b].mins[sub][r] = pair.min;
           }
           for (int64_t c = 0; c < 4; ++c) {
-            for (int64_t j = 0; j < 8; ++j) std::memcpy(out[b].qs[c][j][r], in.qs + 32 * c + 4 * j, 4);
+            for (int64_t j = 0; j < 8; ++j)
+              std::memcpy(out[b].qs[c][j][r], in.qs + 32 * c + 4 * j, 4);
           }
         }
       }
@@ -109,7 +110,8 @@ void UnpackGroupRow(DType dtype, int64_t n_in, const std::byte* group, int r, st
         }
         quant_ref::PackScaleMinK4(scales, mins, out[b].scales);
         for (int64_t c = 0; c < 4; ++c) {
-          for (int64_t j = 0; j < 8; ++j) std::memcpy(out[b].qs + 32 * c + 4 * j, in[b].qs[c][j][r], 4);
+          for (int64_t j = 0; j < 8; ++j)
+            std::memcpy(out[b].qs + 32 * c + 4 * j, in[b].qs[c][j][r], 4);
         }
       }
       return;
