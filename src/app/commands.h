@@ -16,6 +16,7 @@ using CommandFn = std::function<int()>;
 void RegisterChatTemplateCommand(CLI::App& app, CommandFn* run);
 void RegisterInspectCommand(CLI::App& app, CommandFn* run);
 void RegisterRandomModelCommand(CLI::App& app, CommandFn* run);
+void RegisterRunCommand(CLI::App& app, CommandFn* run);
 void RegisterSystemInfoCommand(CLI::App& app, CommandFn* run);
 // `tokenize` and `detokenize`.
 void RegisterTokenizeCommands(CLI::App& app, CommandFn* run);

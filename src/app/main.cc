@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   dsinfer::RegisterChatTemplateCommand(app, &run);
   dsinfer::RegisterInspectCommand(app, &run);
   dsinfer::RegisterRandomModelCommand(app, &run);
+  dsinfer::RegisterRunCommand(app, &run);
   dsinfer::RegisterSystemInfoCommand(app, &run);
   dsinfer::RegisterTokenizeCommands(app, &run);
 

@@ -56,7 +56,7 @@ Status RequirePositive(std::string_view field, int64_t value) {
   return FieldError(field, fmt::format("must be positive, got {}", value));
 }
 
-Status ValidateRope(const RopeConfig& rope) {
+Status ValidateRope(const RopeScalingConfig& rope) {
   if (!(rope.theta > 0))
     return FieldError("rope_theta", fmt::format("must be > 0, got {}", rope.theta));
   switch (rope.scaling) {

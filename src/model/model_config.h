@@ -32,6 +32,7 @@
 #include <string_view>
 
 #include "base/status.h"
+#include "kernels/reference/rope.h"  // RopeScalingType
 
 namespace dsinfer {
 
@@ -44,14 +45,15 @@ enum class ModelArch { kLlama, kQwen2, kDeepseek, kDeepseek2 };
 std::string_view ModelArchName(ModelArch arch);
 std::optional<ModelArch> ModelArchFromName(std::string_view name);
 
-enum class RopeScalingType { kNone, kLinear, kYarn, kLlama3 };
 std::string_view RopeScalingTypeName(RopeScalingType type);  // "none", "linear", ...
 
 enum class ExpertScoring { kSoftmax, kSigmoid };  // config.json scoring_func
 enum class TopkMethod { kGreedy, kGroupLimitedGreedy, kNoauxTc };
 std::string_view TopkMethodName(TopkMethod method);  // config.json spelling
 
-struct RopeConfig {
+// config.json rope_theta and rope_scaling (the model-wide values; kernels::RopeConfig adds the
+// rotary width of one use).
+struct RopeScalingConfig {
   double theta = 10000.0;  // rope_theta
   RopeScalingType scaling = RopeScalingType::kNone;
   double factor = 1.0;                           // linear, yarn, llama3
@@ -63,7 +65,7 @@ struct RopeConfig {
   double low_freq_factor = 0.0;                  // llama3
   double high_freq_factor = 0.0;                 // llama3
 
-  friend bool operator==(const RopeConfig&, const RopeConfig&) = default;
+  friend bool operator==(const RopeScalingConfig&, const RopeScalingConfig&) = default;
 };
 
 struct ModelConfig {
@@ -78,7 +80,7 @@ struct ModelConfig {
   int64_t head_dim = 0;                 // q/k/v width per head; 0 for MLA (uses the dims below)
   int64_t max_position_embeddings = 0;  // GGUF context_length
   double rms_norm_eps = 1e-6;
-  RopeConfig rope;
+  RopeScalingConfig rope;
   bool qkv_bias = false;  // q/k/v projections have biases (qwen2)
   bool tie_word_embeddings = false;
 

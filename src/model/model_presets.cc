@@ -208,6 +208,27 @@ constexpr Preset kPresets[] = {
     {"tiny-deepseek2", [] { return Tiny(kDeepseek2); }},
     {"tiny-v2-lite", TinyV2Lite},
     {"tiny-v2", TinyV2},
+    // Coder v1's linear RoPE (theta 1e5, factor 4) on the tiny llama shape.
+    {"tiny-llama-linear",
+     [] {
+       ModelConfig c = Tiny(kLlama);
+       c.rope.theta = 100000;
+       c.rope.scaling = RopeScalingType::kLinear;
+       c.rope.factor = 4.0;
+       return c;
+     }},
+    // R1-Distill-Llama's llama3 RoPE (rope_freqs.weight) with head_dim 64, so that its 32
+    // frequencies fall in all three bands; every row is a multiple of 256 for K-quants.
+    {"tiny-llama3",
+     [] {
+       ModelConfig c = DenseConfig({kLlama, 512, 256, 512, 2, 4, 2, 512, 500000, 1e-5, 1, 2});
+       c.rope.scaling = RopeScalingType::kLlama3;
+       c.rope.factor = 8.0;
+       c.rope.low_freq_factor = 1.0;
+       c.rope.high_freq_factor = 4.0;
+       c.rope.original_max_position_embeddings = 8192;
+       return c;
+     }},
 };
 
 }  // namespace

@@ -53,7 +53,7 @@ float UnitNoise(uint64_t key, int64_t index) {
 }
 
 // llama.cpp's converter (LlamaModel.generate_extra_tensors): the divisor of each frequency.
-float Llama3RopeDivisor(const RopeConfig& rope, int64_t head_dim, int64_t i) {
+float Llama3RopeDivisor(const RopeScalingConfig& rope, int64_t head_dim, int64_t i) {
   const double inv_freq =
       std::pow(rope.theta, -2.0 * static_cast<double>(i) / static_cast<double>(head_dim));
   const double wavelen = 2 * std::numbers::pi / inv_freq;

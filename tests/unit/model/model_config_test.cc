@@ -34,7 +34,8 @@ using testing::TempPath;
 ModelConfig AsStoredInGguf(ModelConfig c) {
   c.num_nextn_predict_layers = 0;
   if (c.rope.scaling == RopeScalingType::kLlama3) {
-    c.rope = RopeConfig{.theta = c.rope.theta, .scaling = RopeScalingType::kLlama3, .factor = 0};
+    c.rope =
+        RopeScalingConfig{.theta = c.rope.theta, .scaling = RopeScalingType::kLlama3, .factor = 0};
   }
   return c;
 }

@@ -1,0 +1,27 @@
+// LoadModel: a model from the files users have, ready to run: a GGUF file (mapped, no copy
+// of the tensors the kernels read directly) or an HF checkpoint directory (config.json +
+// safetensors, converted at load to `hf_dtype`).
+#ifndef DSINFER_MODEL_LOAD_MODEL_H_
+#define DSINFER_MODEL_LOAD_MODEL_H_
+
+#include <string>
+
+#include "base/status.h"
+#include "model/model.h"
+#include "platform/thread_pool.h"
+#include "tensor/dtype.h"
+
+namespace dsinfer {
+
+struct ModelLoadOptions {
+  DType hf_dtype = DType::kBF16;  // storage type of an HF checkpoint's matrices
+  bool pack_for_decode = true;    // ModelWeights::BindOptions
+};
+
+// Errors name the file and, for a broken model, the tensor or config field.
+StatusOr<Model> LoadModel(const std::string& path, const ModelLoadOptions& options,
+                          ThreadPool* pool);
+
+}  // namespace dsinfer
+
+#endif  // DSINFER_MODEL_LOAD_MODEL_H_

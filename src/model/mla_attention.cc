@@ -1,0 +1,129 @@
+// DeepSeek V2/V3 multi-head latent attention in the weight-absorbed form (reference §3.9):
+//
+//   q      = W_qb RMSNorm(W_qa x)  (q-LoRA) or W_q x;  per head [q_nope (dn) ; q_pe (dr)]
+//   a      = W_kva x = [c (rkv) ; k_pe (dr)];  cache [RMSNorm(c) ; RoPE(k_pe)]
+//   q_abs  = W_UK[h]^T q_nope[h]            (attn_k_b[h]: [rkv, dn])
+//   o_lat  = softmax(scale (q_abs . c_kv + q_pe . k_pe)) c_kv   over the latent cache
+//   o[h]   = W_UV[h] o_lat[h]               (attn_v_b[h]: [dv, rkv])
+//   out    = W_o concat_h o[h]
+//
+// The cache holds only rkv + dr values per token per layer. The per-head products are small
+// (rkv x dn), so heads, not rows, are split over the threads.
+#include <vector>
+
+#include "kernels/attention.h"
+#include "kernels/elementwise.h"
+#include "kernels/for_range.h"
+#include "kernels/rope.h"
+#include "model/layers.h"
+
+namespace dsinfer {
+
+namespace {
+
+// dst[t, h, :] = W[h] src[t, h, :] for every head, W[h] the `rows_per_head` rows of head h of
+// the stacked `weight`. src rows of `src_stride` values, the head's input at src_offset.
+Status PerHeadProduct(const Linear& weight, int64_t n_heads, int64_t n_tokens,
+                      std::span<const float> src, int64_t src_stride, int64_t src_offset,
+                      std::span<float> dst, int64_t dst_stride, ThreadPool* pool) {
+  const int64_t n_in = weight.n_in();
+  const int64_t rows = weight.n_out();
+  Status status;
+  std::vector<Status> errors(static_cast<size_t>(n_heads));
+  kernels::ForRange(pool, n_heads, [&](int64_t begin, int64_t end) {
+    std::vector<float> in(static_cast<size_t>(n_tokens * n_in));
+    std::vector<float> result(static_cast<size_t>(n_tokens * rows));
+    for (int64_t h = begin; h < end; ++h) {
+      for (int64_t t = 0; t < n_tokens; ++t) {
+        const float* from = src.data() + t * src_stride + h * src_offset;
+        std::copy(from, from + n_in, in.begin() + t * n_in);
+      }
+      Status s = weight.ApplyRows(h * rows, rows, in, n_tokens, result, nullptr);
+      if (!s.ok()) {
+        errors[static_cast<size_t>(h)] = s;
+        continue;
+      }
+      for (int64_t t = 0; t < n_tokens; ++t) {
+        std::copy(result.begin() + t * rows, result.begin() + (t + 1) * rows,
+                  dst.data() + t * dst_stride + h * rows);
+      }
+    }
+  });
+  for (const Status& s : errors) DSI_RETURN_IF_ERROR(s);
+  return status;
+}
+
+}  // namespace
+
+Status MlaForward(const MlaWeights& w, const AttentionStep& step, std::span<const float> x,
+                  std::span<float> out) {
+  const ModelConfig& c = step.config;
+  const AttentionSetup& s = step.setup;
+  const auto n_tokens = static_cast<int64_t>(step.batch.tokens.size());
+  const int64_t h = c.num_attention_heads;
+  const int64_t dn = c.qk_nope_head_dim;
+  const int64_t dr = c.qk_rope_head_dim;
+  const int64_t dv = c.v_head_dim;
+  const int64_t rkv = c.kv_lora_rank;
+  const int64_t q_head = dn + dr;
+  const auto eps = static_cast<float>(c.rms_norm_eps);
+
+  // Query.
+  std::vector<float> q(static_cast<size_t>(n_tokens * h * q_head));
+  if (w.q_a.has_value()) {
+    std::vector<float> c_q(static_cast<size_t>(n_tokens * c.q_lora_rank));
+    DSI_RETURN_IF_ERROR(w.q_a->Apply(x, n_tokens, c_q, step.pool));
+    DSI_RETURN_IF_ERROR(kernels::RmsNorm(c_q, w.q_a_norm, eps, c_q, step.pool));
+    DSI_RETURN_IF_ERROR(w.q_b->Apply(c_q, n_tokens, q, step.pool));
+  } else {
+    DSI_RETURN_IF_ERROR(w.q->Apply(x, n_tokens, q, step.pool));
+  }
+  kernels::ApplyRopeBatch(s.pairing, s.inv_freq, step.positions,
+                          {.n_heads = h, .head_dim = q_head, .rope_offset = dn}, q,
+                          s.rope_attention_factor, step.pool);
+
+  // Latent: [RMSNorm(c) ; RoPE(k_pe)] per token, the row the cache stores.
+  const int64_t latent = rkv + dr;
+  std::vector<float> kv_a(static_cast<size_t>(n_tokens * latent));
+  DSI_RETURN_IF_ERROR(w.kv_a_mqa.Apply(x, n_tokens, kv_a, step.pool));
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    const std::span<float> row(kv_a.data() + t * latent, static_cast<size_t>(rkv));
+    DSI_RETURN_IF_ERROR(kernels::RmsNorm(row, w.kv_a_norm, eps, row));
+  }
+  kernels::ApplyRopeBatch(s.pairing, s.inv_freq, step.positions,
+                          {.n_heads = 1, .head_dim = latent, .rope_offset = rkv}, kv_a,
+                          s.rope_attention_factor, step.pool);
+
+  // Absorbed query: q_abs[t, h] = W_UK[h]^T q_nope[t, h]; q_pe gathered per head.
+  std::vector<float> q_abs(static_cast<size_t>(n_tokens * h * rkv));
+  DSI_RETURN_IF_ERROR(
+      PerHeadProduct(w.k_b, h, n_tokens, q, h * q_head, q_head, q_abs, h * rkv, step.pool));
+  std::vector<float> q_pe(static_cast<size_t>(n_tokens * h * dr));
+  for (int64_t r = 0; r < n_tokens * h; ++r) {
+    std::copy(q.begin() + r * q_head + dn, q.begin() + (r + 1) * q_head, q_pe.begin() + r * dr);
+  }
+
+  std::vector<float> o_lat(static_cast<size_t>(n_tokens * h * rkv));
+  for (const SequenceSlice& seq : step.batch.sequences) {
+    for (int64_t i = 0; i < seq.n_tokens; ++i) {
+      step.kv.StoreLatent(step.layer, seq.block_table, seq.n_past + i,
+                          kv_a.data() + (seq.first_token + i) * latent);
+    }
+    const auto rows = [&](auto& v, int64_t width) {
+      return std::span(v).subspan(static_cast<size_t>(seq.first_token * h * width),
+                                  static_cast<size_t>(seq.n_tokens * h * width));
+    };
+    DSI_RETURN_IF_ERROR(kernels::MlaAttentionAbsorbed(
+        rows(q_abs, rkv), rows(q_pe, dr), step.kv.Latent(step.layer), seq.block_table,
+        {.n_tokens = seq.n_tokens, .n_heads = h, .n_past = seq.n_past, .scale = s.softmax_scale},
+        rows(o_lat, rkv), step.pool));
+  }
+
+  // o[t, h] = W_UV[h] o_lat[t, h], then the output projection.
+  std::vector<float> o(static_cast<size_t>(n_tokens * h * dv));
+  DSI_RETURN_IF_ERROR(
+      PerHeadProduct(w.v_b, h, n_tokens, o_lat, h * rkv, rkv, o, h * dv, step.pool));
+  return w.o.Apply(o, n_tokens, out, step.pool);
+}
+
+}  // namespace dsinfer

@@ -1,0 +1,236 @@
+#include "model/model_weights.h"
+
+#include <string>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "formats/gguf_names.h"
+#include "kernels/matmul.h"
+#include "quant/quant_ops.h"
+
+namespace dsinfer {
+
+Status Linear::Apply(std::span<const float> x, int64_t n_tokens, std::span<float> y,
+                     ThreadPool* pool) const {
+  // The packed layout wins for decode; the tiled gemm of the row layout wins from a few
+  // tokens up (bench/README.md, prefill).
+  constexpr int64_t kGemmFromTokens = 4;
+  if (packed != nullptr && n_tokens < kGemmFromTokens) {
+    return kernels::MatMulPacked(packed->view(), x, n_tokens, y, pool);
+  }
+  return kernels::MatMul(view, x, n_tokens, y, pool);
+}
+
+Status Linear::ApplyRows(int64_t row_begin, int64_t row_count, std::span<const float> x,
+                         int64_t n_tokens, std::span<float> y, ThreadPool* pool) const {
+  return kernels::MatMulRows(view, row_begin, row_count, x, n_tokens, y, pool);
+}
+
+namespace {
+
+// Looks tensors up by GGUF name and checks them against the layout.
+class Binder {
+ public:
+  Binder(const WeightStore& store, const std::vector<TensorSpec>& layout,
+         const ModelWeights::BindOptions& options)
+      : store_(store), options_(options) {
+    for (const TensorSpec& spec : layout) specs_.emplace(spec.gguf_name, &spec);
+  }
+
+  StatusOr<TensorView> View(const std::string& name) const {
+    auto it = specs_.find(name);
+    DSI_CHECK_MSG(it != specs_.end(), "binding a tensor the layout does not list");
+    const TensorSpec& spec = *it->second;
+    const TensorView* view = store_.Find(name);
+    if (view == nullptr) return NotFoundError(fmt::format("tensor '{}' is missing", name));
+    DSI_ASSIGN_OR_RETURN(const Shape expected, Shape::FromGgmlNe(spec.ne));
+    if (!(view->shape == expected)) {
+      return InvalidArgumentError(fmt::format("tensor '{}' has shape {}, the config implies {}",
+                                              name, view->shape.ToString(), expected.ToString()));
+    }
+    if (FindQuantOps(view->dtype) == nullptr) {
+      return UnimplementedError(fmt::format("tensor '{}' has type {}, which dsinfer cannot read",
+                                            name, DTypeName(view->dtype)));
+    }
+    return *view;
+  }
+
+  StatusOr<Linear> Matrix(const std::string& name, ThreadPool* pool) {
+    DSI_ASSIGN_OR_RETURN(TensorView view, View(name));
+    if (FindQuantOps(view.dtype)->vec_dot == nullptr) {
+      return UnimplementedError(
+          fmt::format("tensor '{}': no matrix product for type {}", name, DTypeName(view.dtype)));
+    }
+    Linear linear{.view = view, .packed = nullptr};
+    if (options_.pack_for_decode && view.shape.rank() == 2) {
+      DSI_ASSIGN_OR_RETURN(kernels::PackedMatrix packed, kernels::PackedMatrix::Pack(view));
+      (void)pool;
+      if (packed.owned_bytes() > 0) {
+        packed_bytes_ += packed.owned_bytes();
+        linear.packed = std::make_shared<const kernels::PackedMatrix>(std::move(packed));
+      }
+    }
+    return linear;
+  }
+
+  StatusOr<std::vector<float>> Vector(const std::string& name) const {
+    DSI_ASSIGN_OR_RETURN(TensorView view, View(name));
+    const int64_t n = *view.shape.NumElements();
+    std::vector<float> values(static_cast<size_t>(n));
+    DSI_RETURN_IF_ERROR(DequantizeRows(view.dtype, view.bytes, view.shape.inner(), values)
+                            .WithContext(fmt::format("tensor '{}'", name)));
+    return values;
+  }
+
+  uint64_t packed_bytes() const { return packed_bytes_; }
+
+ private:
+  const WeightStore& store_;
+  ModelWeights::BindOptions options_;
+  std::unordered_map<std::string, const TensorSpec*> specs_;
+  uint64_t packed_bytes_ = 0;
+};
+
+std::string L(int64_t layer, std::string_view base, std::string_view suffix = "weight") {
+  return gguf::LayerTensor(layer, base, suffix);
+}
+
+// Cuts a legacy fused attn_kv_b {rkv, H*(dn+dv)} into attn_k_b {dn, rkv, H} (head h's K-nope
+// rows, transposed) and attn_v_b {rkv, dv, H} (head h's V rows), as F32.
+Status SplitFusedKvB(const ModelConfig& c, int64_t layer, WeightStore& store) {
+  const std::string name = L(layer, gguf::kAttnKvB);
+  const TensorView* kv_b = store.Find(name);
+  if (kv_b == nullptr) return NotFoundError(fmt::format("tensor '{}' is missing", name));
+  const int64_t h = c.num_attention_heads;
+  const int64_t dn = c.qk_nope_head_dim;
+  const int64_t dv = c.v_head_dim;
+  const int64_t rkv = c.kv_lora_rank;
+  const Shape expected{h * (dn + dv), rkv};
+  if (!(kv_b->shape == expected)) {
+    return InvalidArgumentError(fmt::format("tensor '{}' has shape {}, the config implies {}", name,
+                                            kv_b->shape.ToString(), expected.ToString()));
+  }
+  std::vector<float> rows(static_cast<size_t>(h * (dn + dv) * rkv));
+  DSI_RETURN_IF_ERROR(DequantizeRows(kv_b->dtype, kv_b->bytes, rkv, rows)
+                          .WithContext(fmt::format("tensor '{}'", name)));
+  AlignedBuffer k_b(static_cast<size_t>(h * rkv * dn) * sizeof(float));
+  AlignedBuffer v_b(static_cast<size_t>(h * dv * rkv) * sizeof(float));
+  float* k = k_b.as<float>();
+  float* v = v_b.as<float>();
+  for (int64_t head = 0; head < h; ++head) {
+    const float* src = rows.data() + head * (dn + dv) * rkv;
+    for (int64_t d = 0; d < dn; ++d) {
+      for (int64_t r = 0; r < rkv; ++r) k[(head * rkv + r) * dn + d] = src[d * rkv + r];
+    }
+    for (int64_t j = 0; j < dv * rkv; ++j) v[head * dv * rkv + j] = src[dn * rkv + j];
+  }
+  DSI_RETURN_IF_ERROR(
+      store.AddOwned(L(layer, gguf::kAttnKB), DType::kF32, Shape{h, rkv, dn}, std::move(k_b)));
+  return store.AddOwned(L(layer, gguf::kAttnVB), DType::kF32, Shape{h, dv, rkv}, std::move(v_b));
+}
+
+StatusOr<DenseMlpWeights> BindMlp(Binder& b, int64_t i, std::string_view gate, std::string_view up,
+                                  std::string_view down, ThreadPool* pool) {
+  DenseMlpWeights w;
+  DSI_ASSIGN_OR_RETURN(w.gate, b.Matrix(L(i, gate), pool));
+  DSI_ASSIGN_OR_RETURN(w.up, b.Matrix(L(i, up), pool));
+  DSI_ASSIGN_OR_RETURN(w.down, b.Matrix(L(i, down), pool));
+  return w;
+}
+
+StatusOr<StandardAttentionWeights> BindStandardAttention(const ModelConfig& c, Binder& b, int64_t i,
+                                                         ThreadPool* pool) {
+  StandardAttentionWeights w;
+  DSI_ASSIGN_OR_RETURN(w.q, b.Matrix(L(i, gguf::kAttnQ), pool));
+  DSI_ASSIGN_OR_RETURN(w.k, b.Matrix(L(i, gguf::kAttnK), pool));
+  DSI_ASSIGN_OR_RETURN(w.v, b.Matrix(L(i, gguf::kAttnV), pool));
+  DSI_ASSIGN_OR_RETURN(w.o, b.Matrix(L(i, gguf::kAttnOutput), pool));
+  if (c.qkv_bias) {
+    DSI_ASSIGN_OR_RETURN(w.q_bias, b.Vector(L(i, gguf::kAttnQ, "bias")));
+    DSI_ASSIGN_OR_RETURN(w.k_bias, b.Vector(L(i, gguf::kAttnK, "bias")));
+    DSI_ASSIGN_OR_RETURN(w.v_bias, b.Vector(L(i, gguf::kAttnV, "bias")));
+  }
+  return w;
+}
+
+StatusOr<MlaWeights> BindMla(const ModelConfig& c, Binder& b, int64_t i, ThreadPool* pool) {
+  MlaWeights w;
+  if (c.q_lora_rank > 0) {
+    DSI_ASSIGN_OR_RETURN(w.q_a, b.Matrix(L(i, gguf::kAttnQA), pool));
+    DSI_ASSIGN_OR_RETURN(w.q_a_norm, b.Vector(L(i, gguf::kAttnQANorm)));
+    DSI_ASSIGN_OR_RETURN(w.q_b, b.Matrix(L(i, gguf::kAttnQB), pool));
+  } else {
+    DSI_ASSIGN_OR_RETURN(w.q, b.Matrix(L(i, gguf::kAttnQ), pool));
+  }
+  DSI_ASSIGN_OR_RETURN(w.kv_a_mqa, b.Matrix(L(i, gguf::kAttnKvAMqa), pool));
+  DSI_ASSIGN_OR_RETURN(w.kv_a_norm, b.Vector(L(i, gguf::kAttnKvANorm)));
+  DSI_ASSIGN_OR_RETURN(w.k_b, b.Matrix(L(i, gguf::kAttnKB), pool));
+  DSI_ASSIGN_OR_RETURN(w.v_b, b.Matrix(L(i, gguf::kAttnVB), pool));
+  DSI_ASSIGN_OR_RETURN(w.o, b.Matrix(L(i, gguf::kAttnOutput), pool));
+  return w;
+}
+
+StatusOr<MoeWeights> BindMoe(const ModelConfig& c, Binder& b, int64_t i, ThreadPool* pool) {
+  MoeWeights w;
+  DSI_ASSIGN_OR_RETURN(w.router, b.Matrix(L(i, gguf::kFfnGateInp), pool));
+  if (c.has_expert_bias()) {
+    DSI_ASSIGN_OR_RETURN(w.expert_bias, b.Vector(L(i, gguf::kExpProbsB, "bias")));
+  }
+  DSI_ASSIGN_OR_RETURN(w.gate_exps, b.Matrix(L(i, gguf::kFfnGateExps), pool));
+  DSI_ASSIGN_OR_RETURN(w.up_exps, b.Matrix(L(i, gguf::kFfnUpExps), pool));
+  DSI_ASSIGN_OR_RETURN(w.down_exps, b.Matrix(L(i, gguf::kFfnDownExps), pool));
+  if (c.n_shared_experts > 0) {
+    DSI_ASSIGN_OR_RETURN(
+        w.shared, BindMlp(b, i, gguf::kFfnGateShexp, gguf::kFfnUpShexp, gguf::kFfnDownShexp, pool));
+  }
+  return w;
+}
+
+}  // namespace
+
+StatusOr<ModelWeights> ModelWeights::Bind(const ModelConfig& config, WeightStore& store,
+                                          const BindOptions& options, ThreadPool* pool) {
+  DSI_RETURN_IF_ERROR(config.Validate());
+  if (config.uses_mla() && store.Find(L(0, gguf::kAttnKB)) == nullptr &&
+      store.Find(L(0, gguf::kAttnKvB)) != nullptr) {
+    for (int64_t i = 0; i < config.num_hidden_layers; ++i) {
+      DSI_RETURN_IF_ERROR(SplitFusedKvB(config, i, store));
+    }
+  }
+  const std::vector<TensorSpec> layout =
+      BuildTensorLayout(config, {.kv_b_form = MlaKvBForm::kSplit});
+  Binder b(store, layout, options);
+  ModelWeights w;
+  DSI_ASSIGN_OR_RETURN(w.token_embd, b.View(std::string(gguf::kTokenEmbd)));
+  if (config.rope.scaling == RopeScalingType::kLlama3 && store.Find(gguf::kRopeFreqs) != nullptr) {
+    DSI_ASSIGN_OR_RETURN(w.rope_divisors, b.Vector(std::string(gguf::kRopeFreqs)));
+  }
+  w.layers.resize(static_cast<size_t>(config.num_hidden_layers));
+  for (int64_t i = 0; i < config.num_hidden_layers; ++i) {
+    LayerWeights& layer = w.layers[static_cast<size_t>(i)];
+    DSI_ASSIGN_OR_RETURN(layer.attn_norm, b.Vector(L(i, gguf::kAttnNorm)));
+    DSI_ASSIGN_OR_RETURN(layer.ffn_norm, b.Vector(L(i, gguf::kFfnNorm)));
+    if (config.uses_mla()) {
+      DSI_ASSIGN_OR_RETURN(layer.mla, BindMla(config, b, i, pool));
+    } else {
+      DSI_ASSIGN_OR_RETURN(layer.attention, BindStandardAttention(config, b, i, pool));
+    }
+    if (config.IsMoeLayer(i)) {
+      DSI_ASSIGN_OR_RETURN(layer.moe, BindMoe(config, b, i, pool));
+    } else {
+      DSI_ASSIGN_OR_RETURN(layer.mlp,
+                           BindMlp(b, i, gguf::kFfnGate, gguf::kFfnUp, gguf::kFfnDown, pool));
+    }
+  }
+  DSI_ASSIGN_OR_RETURN(w.output_norm, b.Vector(std::string(gguf::kOutputNorm)));
+  if (config.tie_word_embeddings) {
+    w.output = Linear{.view = w.token_embd, .packed = nullptr};
+  } else {
+    DSI_ASSIGN_OR_RETURN(w.output, b.Matrix(std::string(gguf::kOutput), pool));
+  }
+  w.packed_bytes = b.packed_bytes();
+  return w;
+}
+
+}  // namespace dsinfer

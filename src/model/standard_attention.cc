@@ -1,0 +1,73 @@
+// Standard multi-head attention with grouped KV heads (llama, qwen2, deepseek MoE-16B):
+// reference §3.3. q/k/v projections (+ qwen2 biases), RoPE on q and k, keys and values into
+// the paged cache, causal attention per sequence, output projection.
+#include <vector>
+
+#include "kernels/attention.h"
+#include "kernels/rope.h"
+#include "model/layers.h"
+
+namespace dsinfer {
+
+namespace {
+
+void AddBias(std::span<const float> bias, int64_t n_tokens, std::span<float> y) {
+  if (bias.empty()) return;
+  const size_t width = bias.size();
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    float* row = y.data() + static_cast<size_t>(t) * width;
+    for (size_t i = 0; i < width; ++i) row[i] += bias[i];
+  }
+}
+
+}  // namespace
+
+Status StandardAttentionForward(const StandardAttentionWeights& w, const AttentionStep& step,
+                                std::span<const float> x, std::span<float> out) {
+  const ModelConfig& c = step.config;
+  const auto n_tokens = static_cast<int64_t>(step.batch.tokens.size());
+  const int64_t hd = c.head_dim;
+  const int64_t q_width = c.num_attention_heads * hd;
+  const int64_t kv_width = c.num_key_value_heads * hd;
+  std::vector<float> q(static_cast<size_t>(n_tokens * q_width));
+  std::vector<float> k(static_cast<size_t>(n_tokens * kv_width));
+  std::vector<float> v(static_cast<size_t>(n_tokens * kv_width));
+  DSI_RETURN_IF_ERROR(w.q.Apply(x, n_tokens, q, step.pool));
+  DSI_RETURN_IF_ERROR(w.k.Apply(x, n_tokens, k, step.pool));
+  DSI_RETURN_IF_ERROR(w.v.Apply(x, n_tokens, v, step.pool));
+  AddBias(w.q_bias, n_tokens, q);
+  AddBias(w.k_bias, n_tokens, k);
+  AddBias(w.v_bias, n_tokens, v);
+
+  const AttentionSetup& s = step.setup;
+  kernels::ApplyRopeBatch(s.pairing, s.inv_freq, step.positions,
+                          {.n_heads = c.num_attention_heads, .head_dim = hd, .rope_offset = 0}, q,
+                          s.rope_attention_factor, step.pool);
+  kernels::ApplyRopeBatch(s.pairing, s.inv_freq, step.positions,
+                          {.n_heads = c.num_key_value_heads, .head_dim = hd, .rope_offset = 0}, k,
+                          s.rope_attention_factor, step.pool);
+
+  std::vector<float> attended(static_cast<size_t>(n_tokens * q_width));
+  for (const SequenceSlice& seq : step.batch.sequences) {
+    for (int64_t i = 0; i < seq.n_tokens; ++i) {
+      const int64_t t = seq.first_token + i;
+      step.kv.StoreK(step.layer, seq.block_table, seq.n_past + i, k.data() + t * kv_width);
+      step.kv.StoreV(step.layer, seq.block_table, seq.n_past + i, v.data() + t * kv_width);
+    }
+    const auto q_rows =
+        std::span<const float>(q).subspan(static_cast<size_t>(seq.first_token * q_width),
+                                          static_cast<size_t>(seq.n_tokens * q_width));
+    const auto out_rows =
+        std::span<float>(attended).subspan(static_cast<size_t>(seq.first_token * q_width),
+                                           static_cast<size_t>(seq.n_tokens * q_width));
+    DSI_RETURN_IF_ERROR(kernels::AttentionPaged(q_rows, step.kv.Kv(step.layer), seq.block_table,
+                                                {.n_tokens = seq.n_tokens,
+                                                 .n_heads = c.num_attention_heads,
+                                                 .n_past = seq.n_past,
+                                                 .scale = s.softmax_scale},
+                                                out_rows, step.pool));
+  }
+  return w.o.Apply(attended, n_tokens, out, step.pool);
+}
+
+}  // namespace dsinfer

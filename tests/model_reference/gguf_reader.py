@@ -1,0 +1,316 @@
+"""A minimal GGUF v2/v3 reader for the float64 reference: metadata and tensors, dequantised
+to float64 numpy arrays.
+
+Written from the published format (shared/reference/deepseek-models.md §6.1 file layout,
+§7 ggml block formats), independently of dsinfer's C++ reader, so that the two check each
+other. Only what the reference needs: no mmap, no split files, no big-endian files.
+
+Shapes: a tensor with ggml dims {ne0, ne1, ne2} comes back as a numpy array of shape
+(ne2, ne1, ne0): ne0 (contiguous) last, so a weight {in, out} is W[out, in] and y = W @ x.
+"""
+import struct
+
+import numpy as np
+
+GGUF_MAGIC = b"GGUF"
+DEFAULT_ALIGNMENT = 32
+
+# GGUF metadata value types (§6.1).
+_SCALAR_FORMATS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?",
+                   10: "<Q", 11: "<q", 12: "<d"}
+_TYPE_STRING = 8
+_TYPE_ARRAY = 9
+
+# ggml type ids -> (name, elements per block, bytes per block) (§7 table).
+GGML_TYPES = {
+    0: ("F32", 1, 4),
+    1: ("F16", 1, 2),
+    2: ("Q4_0", 32, 18),
+    3: ("Q4_1", 32, 20),
+    6: ("Q5_0", 32, 22),
+    7: ("Q5_1", 32, 24),
+    8: ("Q8_0", 32, 34),
+    12: ("Q4_K", 256, 144),
+    13: ("Q5_K", 256, 176),
+    14: ("Q6_K", 256, 210),
+    30: ("BF16", 1, 2),
+}
+
+
+class GgufError(ValueError):
+    pass
+
+
+class _Cursor:
+    def __init__(self, data, path):
+        self.data = data
+        self.pos = 0
+        self.path = path
+
+    def take(self, n, what):
+        if n < 0 or self.pos + n > len(self.data):
+            raise GgufError(f"{self.path}: {what} at byte {self.pos} runs past the end "
+                            f"({n} bytes wanted, file has {len(self.data)})")
+        out = self.data[self.pos:self.pos + n]
+        self.pos += n
+        return out
+
+    def unpack(self, fmt, what):
+        return struct.unpack(fmt, self.take(struct.calcsize(fmt), what))[0]
+
+    def string(self, what):
+        n = self.unpack("<Q", what + " length")
+        return self.take(n, what).decode("utf-8")
+
+    def value(self, vtype, what):
+        if vtype in _SCALAR_FORMATS:
+            return self.unpack(_SCALAR_FORMATS[vtype], what)
+        if vtype == _TYPE_STRING:
+            return self.string(what)
+        if vtype == _TYPE_ARRAY:
+            etype = self.unpack("<I", what + " element type")
+            count = self.unpack("<Q", what + " count")
+            if etype in _SCALAR_FORMATS and etype != 7:
+                fmt = _SCALAR_FORMATS[etype]
+                raw = self.take(count * struct.calcsize(fmt), what)
+                return np.frombuffer(raw, dtype=np.dtype(fmt)).tolist()
+            return [self.value(etype, f"{what}[{i}]") for i in range(count)]
+        raise GgufError(f"{self.path}: {what} has unknown value type {vtype}")
+
+
+class TensorInfo:
+    def __init__(self, name, ne, ggml_type, offset):
+        self.name = name
+        self.ne = ne  # ggml order, ne[0] contiguous
+        self.ggml_type = ggml_type
+        self.offset = offset
+
+    @property
+    def type_name(self):
+        return GGML_TYPES.get(self.ggml_type, (f"type{self.ggml_type}",))[0]
+
+    @property
+    def shape(self):
+        return tuple(reversed(self.ne))
+
+
+class GgufFile:
+    """metadata: dict key -> python value; tensors: dict name -> TensorInfo."""
+
+    def __init__(self, path):
+        self.path = path
+        with open(path, "rb") as f:
+            self.data = f.read()
+        c = _Cursor(self.data, path)
+        if c.take(4, "magic") != GGUF_MAGIC:
+            raise GgufError(f"{path}: not a GGUF file (bad magic)")
+        self.version = c.unpack("<I", "version")
+        if self.version not in (2, 3):
+            raise GgufError(f"{path}: GGUF version {self.version} is not 2 or 3")
+        n_tensors = c.unpack("<Q", "tensor_count")
+        n_kv = c.unpack("<Q", "kv_count")
+        self.metadata = {}
+        for i in range(n_kv):
+            key = c.string(f"key {i}")
+            vtype = c.unpack("<I", f"type of {key}")
+            self.metadata[key] = c.value(vtype, key)
+        self.tensors = {}
+        for i in range(n_tensors):
+            name = c.string(f"tensor {i} name")
+            n_dims = c.unpack("<I", f"{name} n_dims")
+            if not 1 <= n_dims <= 4:
+                raise GgufError(f"{path}: tensor {name} has {n_dims} dims")
+            ne = [c.unpack("<Q", f"{name} ne[{d}]") for d in range(n_dims)]
+            ggml_type = c.unpack("<I", f"{name} type")
+            offset = c.unpack("<Q", f"{name} offset")
+            self.tensors[name] = TensorInfo(name, ne, ggml_type, offset)
+        alignment = self.metadata.get("general.alignment", DEFAULT_ALIGNMENT)
+        self.data_start = c.pos + (alignment - c.pos % alignment) % alignment
+
+    @property
+    def architecture(self):
+        return self.metadata["general.architecture"]
+
+    def get(self, key, default=None):
+        return self.metadata.get(key, default)
+
+    def has_tensor(self, name):
+        return name in self.tensors
+
+    def tensor(self, name):
+        """The tensor dequantised to float64, shape = ggml ne reversed."""
+        if name not in self.tensors:
+            raise GgufError(f"{self.path}: tensor {name} is missing")
+        info = self.tensors[name]
+        if info.ggml_type not in GGML_TYPES:
+            raise GgufError(f"{self.path}: tensor {name} has ggml type {info.ggml_type}, "
+                            "which this reader does not dequantise")
+        type_name, block, block_bytes = GGML_TYPES[info.ggml_type]
+        n = int(np.prod(info.ne))
+        if info.ne[0] % block != 0:
+            raise GgufError(f"{self.path}: tensor {name}: ne0 {info.ne[0]} is not a multiple "
+                            f"of the {type_name} block ({block})")
+        n_bytes = n // block * block_bytes
+        start = self.data_start + info.offset
+        if start + n_bytes > len(self.data):
+            raise GgufError(f"{self.path}: tensor {name} data runs past the end of the file")
+        raw = np.frombuffer(self.data, dtype=np.uint8, count=n_bytes, offset=start)
+        values = dequantize(type_name, raw, n)
+        return values.reshape(info.shape)
+
+
+# ---- dequantisers (§7), each: uint8 bytes -> float64 array of n values ----
+
+def _f16(raw_u8_pairs):
+    return raw_u8_pairs.copy().view("<f2").astype(np.float64)
+
+
+def _blocks(raw, block_bytes):
+    return raw.reshape(-1, block_bytes)
+
+
+def _deq_f32(raw, n):
+    return raw.view("<f4").astype(np.float64)
+
+
+def _deq_f16(raw, n):
+    return raw.view("<f2").astype(np.float64)
+
+
+def _deq_bf16(raw, n):
+    # BF16 is the upper half of an f32.
+    return (raw.view("<u2").astype(np.uint32) << 16).view("<f4").astype(np.float64)
+
+
+def _deq_q8_0(raw, n):
+    b = _blocks(raw, 34)
+    d = _f16(b[:, 0:2])  # (nb, 1)
+    qs = b[:, 2:34].copy().view(np.int8).astype(np.float64)
+    return (d * qs).reshape(-1)
+
+
+def _nibbles(qs):
+    # Low nibbles hold elements 0..15, high nibbles 16..31 (not interleaved pairs).
+    return np.concatenate([qs & 0x0F, qs >> 4], axis=1).astype(np.int64)
+
+
+def _deq_q4_0(raw, n):
+    b = _blocks(raw, 18)
+    d = _f16(b[:, 0:2])
+    q = _nibbles(b[:, 2:18])
+    return (d * (q - 8)).reshape(-1)
+
+
+def _deq_q4_1(raw, n):
+    b = _blocks(raw, 20)
+    d = _f16(b[:, 0:2])
+    m = _f16(b[:, 2:4])
+    q = _nibbles(b[:, 4:20])
+    return (d * q + m).reshape(-1)
+
+
+def _high_bits(qh_bytes):
+    # qh as a little-endian u32; bit j is the 5th bit of element j.
+    h = qh_bytes.copy().view("<u4").astype(np.int64)  # (nb, 1)
+    return (h >> np.arange(32)) & 1  # (nb, 32)
+
+
+def _deq_q5_0(raw, n):
+    b = _blocks(raw, 22)
+    d = _f16(b[:, 0:2])
+    q = _nibbles(b[:, 6:22]) | (_high_bits(b[:, 2:6]) << 4)
+    return (d * (q - 16)).reshape(-1)
+
+
+def _deq_q5_1(raw, n):
+    b = _blocks(raw, 24)
+    d = _f16(b[:, 0:2])
+    m = _f16(b[:, 2:4])
+    q = _nibbles(b[:, 8:24]) | (_high_bits(b[:, 4:8]) << 4)
+    return (d * q + m).reshape(-1)
+
+
+def _k_scales_mins(scales):
+    """Q4_K / Q5_K: 8 six-bit (scale, min) pairs packed in 12 bytes."""
+    s = scales.astype(np.int64)
+    sc = np.empty((s.shape[0], 8), dtype=np.int64)
+    mn = np.empty((s.shape[0], 8), dtype=np.int64)
+    for j in range(4):
+        sc[:, j] = s[:, j] & 63
+        mn[:, j] = s[:, j + 4] & 63
+    for j in range(4, 8):
+        sc[:, j] = (s[:, j + 4] & 0xF) | ((s[:, j - 4] >> 6) << 4)
+        mn[:, j] = (s[:, j + 4] >> 4) | ((s[:, j] >> 6) << 4)
+    return sc, mn
+
+
+def _deq_q4_k(raw, n):
+    b = _blocks(raw, 144)
+    d = _f16(b[:, 0:2])
+    dmin = _f16(b[:, 2:4])
+    sc, mn = _k_scales_mins(b[:, 4:16])
+    qs = b[:, 16:144].astype(np.int64)
+    y = np.empty((b.shape[0], 256))
+    for c in range(4):
+        q = qs[:, 32 * c:32 * c + 32]
+        lo, hi = slice(2 * c, 2 * c + 1), slice(2 * c + 1, 2 * c + 2)
+        y[:, 64 * c:64 * c + 32] = d * sc[:, lo] * (q & 0xF) - dmin * mn[:, lo]
+        y[:, 64 * c + 32:64 * c + 64] = d * sc[:, hi] * (q >> 4) - dmin * mn[:, hi]
+    return y.reshape(-1)
+
+
+def _deq_q5_k(raw, n):
+    b = _blocks(raw, 176)
+    d = _f16(b[:, 0:2])
+    dmin = _f16(b[:, 2:4])
+    sc, mn = _k_scales_mins(b[:, 4:16])
+    qh = b[:, 16:48].astype(np.int64)
+    qs = b[:, 48:176].astype(np.int64)
+    y = np.empty((b.shape[0], 256))
+    for c in range(4):
+        q = qs[:, 32 * c:32 * c + 32]
+        lo = (q & 0xF) + 16 * ((qh >> (2 * c)) & 1)
+        hi = (q >> 4) + 16 * ((qh >> (2 * c + 1)) & 1)
+        y[:, 64 * c:64 * c + 32] = d * sc[:, 2 * c:2 * c + 1] * lo - dmin * mn[:, 2 * c:2 * c + 1]
+        y[:, 64 * c + 32:64 * c + 64] = (d * sc[:, 2 * c + 1:2 * c + 2] * hi
+                                         - dmin * mn[:, 2 * c + 1:2 * c + 2])
+    return y.reshape(-1)
+
+
+def _deq_q6_k(raw, n):
+    b = _blocks(raw, 210)
+    ql_all = b[:, 0:128].astype(np.int64)
+    qh_all = b[:, 128:192].astype(np.int64)
+    sc_all = b[:, 192:208].copy().view(np.int8).astype(np.int64)
+    d = _f16(b[:, 208:210])
+    y = np.empty((b.shape[0], 256))
+    for half in range(2):
+        ql = ql_all[:, 64 * half:64 * half + 64]
+        qh = qh_all[:, 32 * half:32 * half + 32]
+        sc = sc_all[:, 8 * half:8 * half + 8]
+        q1 = ((ql[:, 0:32] & 0xF) | (((qh >> 0) & 3) << 4)) - 32
+        q2 = ((ql[:, 32:64] & 0xF) | (((qh >> 2) & 3) << 4)) - 32
+        q3 = ((ql[:, 0:32] >> 4) | (((qh >> 4) & 3) << 4)) - 32
+        q4 = ((ql[:, 32:64] >> 4) | (((qh >> 6) & 3) << 4)) - 32
+        # Scale index i = l / 16 for l = 0..31, i.e. each scale covers 16 outputs.
+        s = np.repeat(sc, 16, axis=1)  # (nb, 128): s[:, 16k + r] = sc[k]
+        base = 128 * half
+        y[:, base:base + 32] = d * s[:, 0:32] * q1
+        y[:, base + 32:base + 64] = d * s[:, 32:64] * q2
+        y[:, base + 64:base + 96] = d * s[:, 64:96] * q3
+        y[:, base + 96:base + 128] = d * s[:, 96:128] * q4
+    return y.reshape(-1)
+
+
+_DEQUANTIZERS = {
+    "F32": _deq_f32, "F16": _deq_f16, "BF16": _deq_bf16, "Q8_0": _deq_q8_0,
+    "Q4_0": _deq_q4_0, "Q4_1": _deq_q4_1, "Q5_0": _deq_q5_0, "Q5_1": _deq_q5_1,
+    "Q4_K": _deq_q4_k, "Q5_K": _deq_q5_k, "Q6_K": _deq_q6_k,
+}
+
+
+def dequantize(type_name, raw, n):
+    out = _DEQUANTIZERS[type_name](raw, n)
+    if out.size != n:
+        raise GgufError(f"{type_name}: dequantised {out.size} values, expected {n}")
+    return out
