@@ -15,6 +15,7 @@ using CommandFn = std::function<int()>;
 
 void RegisterChatTemplateCommand(CLI::App& app, CommandFn* run);
 void RegisterInspectCommand(CLI::App& app, CommandFn* run);
+void RegisterQuantizeCommand(CLI::App& app, CommandFn* run);
 void RegisterRandomModelCommand(CLI::App& app, CommandFn* run);
 void RegisterRunCommand(CLI::App& app, CommandFn* run);
 void RegisterSystemInfoCommand(CLI::App& app, CommandFn* run);

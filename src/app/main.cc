@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   dsinfer::CommandFn run;
   dsinfer::RegisterChatTemplateCommand(app, &run);
   dsinfer::RegisterInspectCommand(app, &run);
+  dsinfer::RegisterQuantizeCommand(app, &run);
   dsinfer::RegisterRandomModelCommand(app, &run);
   dsinfer::RegisterRunCommand(app, &run);
   dsinfer::RegisterSystemInfoCommand(app, &run);

@@ -1,14 +1,7 @@
 #include "model/random_model.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
-#include <cstdio>
-#include <cstring>
-#include <numbers>
 #include <string_view>
 #include <vector>
 
@@ -16,8 +9,11 @@
 
 #include "formats/gguf_names.h"
 #include "formats/gguf_writer.h"
+#include "formats/llama_file_type.h"
 #include "model/gguf_metadata.h"
+#include "model/llama3_rope_freqs.h"
 #include "model/tensor_storage_type.h"
+#include "platform/atomic_file_writer.h"
 #include "quant/quant_ops.h"
 
 namespace dsinfer {
@@ -52,98 +48,9 @@ float UnitNoise(uint64_t key, int64_t index) {
   return static_cast<float>((sum - kMean) / kStd);
 }
 
-// llama.cpp's converter (LlamaModel.generate_extra_tensors): the divisor of each frequency.
-float Llama3RopeDivisor(const RopeScalingConfig& rope, int64_t head_dim, int64_t i) {
-  const double inv_freq =
-      std::pow(rope.theta, -2.0 * static_cast<double>(i) / static_cast<double>(head_dim));
-  const double wavelen = 2 * std::numbers::pi / inv_freq;
-  const double old_ctx = static_cast<double>(rope.original_max_position_embeddings);
-  const double low_wavelen = old_ctx / rope.low_freq_factor;
-  const double high_wavelen = old_ctx / rope.high_freq_factor;
-  if (wavelen < high_wavelen) return 1.0F;
-  if (wavelen > low_wavelen) return static_cast<float>(rope.factor);
-  const double smooth =
-      (old_ctx / wavelen - rope.low_freq_factor) / (rope.high_freq_factor - rope.low_freq_factor);
-  return static_cast<float>(1.0 / ((1 - smooth) / rope.factor + smooth));
-}
-
-int LlamaFileType(DType dtype) {
-  switch (dtype) {
-    case DType::kF32: return 0;
-    case DType::kF16: return 1;
-    case DType::kQ4_0: return 2;
-    case DType::kQ4_1: return 3;
-    case DType::kQ8_0: return 7;
-    case DType::kQ5_0: return 8;
-    case DType::kQ5_1: return 9;
-    case DType::kQ2_K: return 10;
-    case DType::kQ3_K: return 11;  // Q3_K_S
-    case DType::kQ4_K: return 14;  // Q4_K_S: the pure type
-    case DType::kQ5_K: return 16;  // Q5_K_S
-    case DType::kQ6_K: return 18;
-    case DType::kIQ4_NL: return 25;
-    case DType::kBF16: return 32;
-    default: return 1024;  // "guessed"
-  }
-}
-
-class TempFile {
- public:
-  explicit TempFile(std::string path) : path_(std::move(path)), tmp_(path_ + ".tmp") {}
-  ~TempFile() {
-    if (file_ != nullptr) std::fclose(file_);
-    if (!committed_) std::remove(tmp_.c_str());
-  }
-  TempFile(const TempFile&) = delete;
-  TempFile& operator=(const TempFile&) = delete;
-
-  Status Open() {
-    file_ = std::fopen(tmp_.c_str(), "wb");
-    if (file_ == nullptr) return Error("cannot create");
-    std::setvbuf(file_, nullptr, _IOFBF, 1 << 20);
-    return Status::Ok();
-  }
-  Status Write(const void* data, size_t n) {
-    if (n != 0 && std::fwrite(data, 1, n, file_) != n) return Error("write failed");
-    written_ += n;
-    return Status::Ok();
-  }
-  Status Zeros(size_t n) {
-    static constexpr std::byte kZeros[64] = {};
-    while (n > 0) {
-      const size_t k = std::min(n, sizeof(kZeros));
-      DSI_RETURN_IF_ERROR(Write(kZeros, k));
-      n -= k;
-    }
-    return Status::Ok();
-  }
-  // Flushes, syncs and renames into place: a crash never leaves a torn file under `path`.
-  Status Commit() {
-    if (std::fflush(file_) != 0 || ::fsync(::fileno(file_)) != 0) return Error("write failed");
-    const int rc = std::fclose(file_);
-    file_ = nullptr;
-    if (rc != 0) return Error("close failed");
-    if (std::rename(tmp_.c_str(), path_.c_str()) != 0) return Error("cannot rename into place");
-    committed_ = true;
-    return Status::Ok();
-  }
-  uint64_t written() const { return written_; }
-
- private:
-  Status Error(std::string_view what) const {
-    return DataLossError(fmt::format("{}: {}: {}", tmp_, what, std::strerror(errno)));
-  }
-
-  std::string path_;
-  std::string tmp_;
-  FILE* file_ = nullptr;
-  uint64_t written_ = 0;
-  bool committed_ = false;
-};
-
 // Generates, converts and writes one tensor a chunk of whole rows at a time.
 Status WriteTensor(const TensorSpec& spec, DType dtype, const ModelConfig& config, uint64_t seed,
-                   TempFile& out) {
+                   AtomicFileWriter& out) {
   const int64_t ne0 = spec.ne[0];
   const int64_t rows = spec.rows();
   DSI_ASSIGN_OR_RETURN(const int64_t row_bytes, RowBytes(dtype, ne0));
@@ -225,7 +132,7 @@ StatusOr<RandomModelSummary> WriteRandomGguf(const ModelConfig& config,
   }
   summary.tensors = static_cast<int64_t>(layout.size());
 
-  TempFile out(path);
+  AtomicFileWriter out(path);
   DSI_RETURN_IF_ERROR(out.Open());
   const std::vector<std::byte> header = writer.SerializeHeader();
   DSI_RETURN_IF_ERROR(out.Write(header.data(), header.size()));

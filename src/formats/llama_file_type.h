@@ -1,0 +1,20 @@
+// general.file_type: llama.cpp's llama_ftype number for a file written "in" one type
+// (shared/reference/deepseek-models.md §6.1). It is informational (readers look at each
+// tensor's type), but llama.cpp and tools print it, so writers set it as llama.cpp would.
+#ifndef DSINFER_FORMATS_LLAMA_FILE_TYPE_H_
+#define DSINFER_FORMATS_LLAMA_FILE_TYPE_H_
+
+#include <cstdint>
+
+#include "tensor/dtype.h"
+
+namespace dsinfer {
+
+// The llama_ftype of a file whose matrices are `dtype` (K-quants: the "_S" variant, the one
+// without llama.cpp's per-tensor mixture); 1024 ("guessed") for types llama.cpp has no
+// ftype for.
+uint32_t LlamaFileType(DType dtype);
+
+}  // namespace dsinfer
+
+#endif  // DSINFER_FORMATS_LLAMA_FILE_TYPE_H_
