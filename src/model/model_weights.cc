@@ -23,6 +23,11 @@ Status Linear::Apply(std::span<const float> x, int64_t n_tokens, std::span<float
 
 Status Linear::ApplyRows(int64_t row_begin, int64_t row_count, std::span<const float> x,
                          int64_t n_tokens, std::span<float> y, ThreadPool* pool) const {
+  const int64_t rows = n_out();
+  if (!packed_experts.empty() && row_count == rows && row_begin % rows == 0) {
+    const auto expert = static_cast<size_t>(row_begin / rows);
+    return kernels::MatMulPacked(packed_experts.at(expert)->view(), x, n_tokens, y, pool);
+  }
   return kernels::MatMulRows(view, row_begin, row_count, x, n_tokens, y, pool);
 }
 
@@ -61,13 +66,22 @@ class Binder {
       return UnimplementedError(
           fmt::format("tensor '{}': no matrix product for type {}", name, DTypeName(view.dtype)));
     }
-    Linear linear{.view = view, .packed = nullptr};
-    if (options_.pack_for_decode && view.shape.rank() == 2) {
-      DSI_ASSIGN_OR_RETURN(kernels::PackedMatrix packed, kernels::PackedMatrix::Pack(view));
-      (void)pool;
-      if (packed.owned_bytes() > 0) {
-        packed_bytes_ += packed.owned_bytes();
-        linear.packed = std::make_shared<const kernels::PackedMatrix>(std::move(packed));
+    Linear linear{.view = view, .packed = nullptr, .packed_experts = {}};
+    if (!options_.pack_for_decode) return linear;
+    (void)pool;
+    if (view.shape.rank() == 2) {
+      DSI_ASSIGN_OR_RETURN(linear.packed, Pack(view));
+    } else if (view.shape.rank() == 3) {
+      const int64_t n_experts = view.shape.dim(0);
+      const size_t expert_bytes = view.bytes.size() / static_cast<size_t>(n_experts);
+      for (int64_t e = 0; e < n_experts; ++e) {
+        const TensorView expert{
+            .dtype = view.dtype,
+            .shape = Shape{view.shape.dim(1), view.shape.dim(2)},
+            .bytes = view.bytes.subspan(static_cast<size_t>(e) * expert_bytes, expert_bytes)};
+        DSI_ASSIGN_OR_RETURN(auto packed, Pack(expert));
+        if (packed == nullptr) break;  // the type has no packed layout
+        linear.packed_experts.push_back(std::move(packed));
       }
     }
     return linear;
@@ -85,6 +99,14 @@ class Binder {
   uint64_t packed_bytes() const { return packed_bytes_; }
 
  private:
+  // A packed copy of `view`, or nullptr when its type has no packed layout.
+  StatusOr<std::shared_ptr<const kernels::PackedMatrix>> Pack(const TensorView& view) {
+    DSI_ASSIGN_OR_RETURN(kernels::PackedMatrix packed, kernels::PackedMatrix::Pack(view));
+    if (packed.owned_bytes() == 0) return std::shared_ptr<const kernels::PackedMatrix>();
+    packed_bytes_ += packed.owned_bytes();
+    return std::make_shared<const kernels::PackedMatrix>(std::move(packed));
+  }
+
   const WeightStore& store_;
   ModelWeights::BindOptions options_;
   std::unordered_map<std::string, const TensorSpec*> specs_;
@@ -224,7 +246,7 @@ StatusOr<ModelWeights> ModelWeights::Bind(const ModelConfig& config, WeightStore
   }
   DSI_ASSIGN_OR_RETURN(w.output_norm, b.Vector(std::string(gguf::kOutputNorm)));
   if (config.tie_word_embeddings) {
-    w.output = Linear{.view = w.token_embd, .packed = nullptr};
+    w.output = Linear{.view = w.token_embd, .packed = nullptr, .packed_experts = {}};
   } else {
     DSI_ASSIGN_OR_RETURN(w.output, b.Matrix(std::string(gguf::kOutput), pool));
   }

@@ -37,6 +37,8 @@ struct Linear {
   TensorView view;
   // Present for rank-2 weights whose type has a packed layout at the running ISA level.
   std::shared_ptr<const kernels::PackedMatrix> packed;
+  // Stacked expert tensors [E, n_out, n_in]: each expert packed on its own, or empty.
+  std::vector<std::shared_ptr<const kernels::PackedMatrix>> packed_experts;
 
   int64_t n_out() const { return view.shape.dim(view.shape.rank() - 2); }
   int64_t n_in() const { return view.shape.inner(); }
@@ -45,7 +47,8 @@ struct Linear {
   Status Apply(std::span<const float> x, int64_t n_tokens, std::span<float> y,
                ThreadPool* pool) const;
   // Rows [row_begin, row_begin + row_count) of the flattened outer dimensions (one expert of a
-  // stacked tensor, one head of attn_k_b): y [n_tokens, row_count].
+  // stacked tensor, one head of attn_k_b): y [n_tokens, row_count]. Exactly one packed expert:
+  // the packed path, batch-invariant as Apply.
   Status ApplyRows(int64_t row_begin, int64_t row_count, std::span<const float> x, int64_t n_tokens,
                    std::span<float> y, ThreadPool* pool) const;
 };
