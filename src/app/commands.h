@@ -14,6 +14,7 @@ namespace dsinfer {
 using CommandFn = std::function<int()>;
 
 void RegisterChatTemplateCommand(CLI::App& app, CommandFn* run);
+void RegisterConvertCommand(CLI::App& app, CommandFn* run);
 void RegisterInspectCommand(CLI::App& app, CommandFn* run);
 void RegisterQuantizeCommand(CLI::App& app, CommandFn* run);
 void RegisterRandomModelCommand(CLI::App& app, CommandFn* run);

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
 
   dsinfer::CommandFn run;
   dsinfer::RegisterChatTemplateCommand(app, &run);
+  dsinfer::RegisterConvertCommand(app, &run);
   dsinfer::RegisterInspectCommand(app, &run);
   dsinfer::RegisterQuantizeCommand(app, &run);
   dsinfer::RegisterRandomModelCommand(app, &run);

@@ -1,6 +1,7 @@
 // `dsinfer random-model --arch A [--like NAME] [--layers N] [--type T] [--seed S]
-// [--legacy-kv-b] --format gguf -o OUT`: a model with random weights in the exact layout,
-// tensor names and metadata of a real checkpoint (model/random_model.h).
+// [--legacy-kv-b] --format gguf|hf -o OUT`: a model with random weights in the exact layout,
+// tensor names and metadata of a real checkpoint: a GGUF file (model/random_model.h) or an HF
+// checkpoint directory (model/random_hf_model.h) holding the same values.
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -9,6 +10,7 @@
 
 #include "app/commands.h"
 #include "model/model_presets.h"
+#include "model/random_hf_model.h"
 #include "model/random_model.h"
 
 namespace dsinfer {
@@ -41,18 +43,25 @@ StatusOr<RandomModelSummary> RunRandomModel(const RandomModelArgs& args) {
   if (args.layers != 0) {
     DSI_ASSIGN_OR_RETURN(config, WithLayers(config, args.layers));
   }
-  const std::optional<DType> dtype = DTypeFromName(args.type);
+  // "fp8": DeepSeek-V3's block-scaled FP8 checkpoint layout (HF only).
+  const std::optional<DType> dtype =
+      args.type == "fp8" ? std::optional(DType::kF8E4M3) : DTypeFromName(args.type);
   if (!dtype)
     return InvalidArgumentError(fmt::format("--type '{}' is not a known type", args.type));
+  const TensorLayoutOptions layout{.kv_b_form =
+                                       args.legacy_kv_b ? MlaKvBForm::kFused : MlaKvBForm::kSplit};
+  if (args.format == "hf") {
+    DSI_ASSIGN_OR_RETURN(
+        const RandomHfSummary hf,
+        WriteRandomHf(config, {.dtype = *dtype, .seed = args.seed, .layout = layout}, args.output));
+    return RandomModelSummary{
+        .tensors = hf.tensors, .parameters = hf.parameters, .file_bytes = hf.bytes};
+  }
   if (args.format != "gguf") {
-    return UnimplementedError(
-        fmt::format("--format {} is not written yet (only gguf)", args.format));
+    return InvalidArgumentError(fmt::format("--format {} is not gguf or hf", args.format));
   }
   const RandomModelOptions options{
-      .dtype = *dtype,
-      .seed = args.seed,
-      .layout = {.kv_b_form = args.legacy_kv_b ? MlaKvBForm::kFused : MlaKvBForm::kSplit},
-      .name = fmt::format("random {}", like)};
+      .dtype = *dtype, .seed = args.seed, .layout = layout, .name = fmt::format("random {}", like)};
   return WriteRandomGguf(config, options, args.output);
 }
 
@@ -76,8 +85,11 @@ void RegisterRandomModelCommand(CLI::App& app, CommandFn* run) {
   cmd->add_flag("--legacy-kv-b", args->legacy_kv_b,
                 "MLA: one attn_kv_b per layer (pre-2025 llama.cpp files) instead of "
                 "attn_k_b + attn_v_b");
-  cmd->add_option("--format", args->format, "gguf (hf: not yet)");
-  cmd->add_option("-o,--output", args->output, "output file")->required();
+  cmd->add_option("--format", args->format,
+                  "gguf (a file), or hf (a directory: config.json + safetensors in the HF "
+                  "names, shapes and dtypes; --type f32|f16|bf16|fp8, fp8 = V3's block-scaled "
+                  "FP8 layout)");
+  cmd->add_option("-o,--output", args->output, "output file (gguf) or directory (hf)")->required();
   cmd->callback([run, args] {
     *run = [args] {
       const StatusOr<RandomModelSummary> summary = RunRandomModel(*args);

@@ -32,6 +32,7 @@ struct RunArgs {
   int threads = 0;
   std::string logits_out;
   std::string kv_type = "f16";
+  std::string hf_type = "q8_0";
   bool print_ids = false;
   bool ignore_eos = false;
 };
@@ -66,11 +67,15 @@ int Run(const RunArgs& args) {
   if (!kv_type.has_value()) {
     return ReportError(kCommand, fmt::format("--kv-type {}: use f16 or f32", args.kv_type));
   }
+  const std::optional<DType> hf_type = DTypeFromName(args.hf_type);
+  if (!hf_type.has_value()) {
+    return ReportError(kCommand, fmt::format("--hf-type {} is not a type name", args.hf_type));
+  }
   const int threads = args.threads > 0
                           ? args.threads
                           : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   ThreadPool pool(threads);
-  StatusOr<Model> model = LoadModel(args.model, {}, &pool);
+  StatusOr<Model> model = LoadModel(args.model, {.hf_dtype = *hf_type}, &pool);
   if (!model.ok()) return ReportError(kCommand, model.status().message());
 
   // The tokenizer is needed for text in or out; --prompt-ids --print-ids runs without one.
@@ -177,6 +182,8 @@ void RegisterRunCommand(CLI::App& app, CommandFn* run) {
   cmd->add_option("--logits-out", args->logits_out,
                   "write float32 logits of every evaluated position to FILE");
   cmd->add_option("--kv-type", args->kv_type, "KV cache element type: f16 (default) or f32");
+  cmd->add_option("--hf-type", args->hf_type,
+                  "type an HF checkpoint's matrices are converted to at load (default q8_0)");
   cmd->add_flag("--print-ids", args->print_ids, "print the generated ids, not text");
   cmd->add_flag("--ignore-eos", args->ignore_eos, "keep generating after end-of-sequence");
   cmd->callback([run, args] { *run = [args] { return Run(*args); }; });

@@ -4,9 +4,10 @@
 #include <memory>
 #include <utility>
 
-#include <fmt/format.h>
-
 #include "formats/gguf_file.h"
+#include "formats/hf_config.h"
+#include "formats/safetensors_model.h"
+#include "model/hf_weights.h"
 
 namespace dsinfer {
 
@@ -24,14 +25,28 @@ StatusOr<Model> LoadGguf(const std::string& path, const ModelLoadOptions& option
   return model;
 }
 
+// config.json + safetensors, each matrix converted to `options.hf_dtype` (llama.cpp's
+// fallbacks where a row cannot hold it) while it is read.
+StatusOr<Model> LoadHf(const std::string& dir, const ModelLoadOptions& options, ThreadPool* pool) {
+  DSI_ASSIGN_OR_RETURN(const HfConfig hf, LoadHfConfig(dir));
+  StatusOr<ModelConfig> config = ModelConfig::FromHfConfig(hf);
+  if (!config.ok()) return config.status().WithContext(dir);
+  DSI_ASSIGN_OR_RETURN(const SafetensorsModel files, SafetensorsModel::Open(dir));
+  StatusOr<WeightStore> store = LoadHfWeights(files, *config, {.dtype = options.hf_dtype}, pool);
+  if (!store.ok()) return store.status().WithContext(dir);
+  StatusOr<Model> model =
+      Model::Create(*config, std::move(*store), {.pack_for_decode = options.pack_for_decode}, pool);
+  if (!model.ok()) return model.status().WithContext(dir);
+  return model;
+}
+
 }  // namespace
 
 StatusOr<Model> LoadModel(const std::string& path, const ModelLoadOptions& options,
                           ThreadPool* pool) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
-    return UnimplementedError(
-        fmt::format("{}: loading HF checkpoint directories is not wired yet", path));
+    return LoadHf(path, options, pool);
   }
   return LoadGguf(path, options, pool);
 }

@@ -14,7 +14,7 @@
 namespace dsinfer {
 
 struct ModelLoadOptions {
-  DType hf_dtype = DType::kBF16;  // storage type of an HF checkpoint's matrices
+  DType hf_dtype = DType::kQ8_0;  // storage type of an HF checkpoint's matrices
   bool pack_for_decode = true;    // ModelWeights::BindOptions
 };
 

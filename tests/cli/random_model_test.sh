@@ -52,8 +52,9 @@ expect_contains "$text" "--like v3 is arch deepseek2, not llama" "arch mismatch 
 text=$("$dsinfer" random-model --arch llama --type q8_k -o "$dir/x.gguf" 2>&1); rc=$?
 [ "$rc" -eq 1 ] && pass || fail "activation type exit $rc"
 expect_contains "$text" "q8_K cannot store weights" "activation-only type"
-text=$("$dsinfer" random-model --arch qwen2 --format hf -o "$dir/x" 2>&1); rc=$?
-[ "$rc" -eq 1 ] && pass || fail "hf format exit $rc"
+text=$("$dsinfer" random-model --arch qwen2 --format hf --type q4_k -o "$dir/x" 2>&1); rc=$?
+[ "$rc" -eq 1 ] && pass || fail "hf format with a block type exit $rc"
+expect_contains "$text" "HF checkpoints are written in f32, f16, bf16 or f8_e4m3" "hf dtypes"
 text=$("$dsinfer" random-model --arch qwen2 --like nope -o "$dir/x.gguf" 2>&1); rc=$?
 expect_contains "$text" "unknown model preset 'nope'" "unknown preset"
 [ ! -e "$dir/x.gguf" ] && pass || fail "no file written on error"

@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "formats/gguf_file.h"
 #include "model/load_model.h"
 #include "model/model_presets.h"
+#include "model/random_hf_model.h"
 #include "model/random_model.h"
 #include "runner/generate.h"
 
@@ -201,6 +203,27 @@ TEST_P(ForwardConsistencyTest, BatchedSequencesEqualSeparateRuns) {
                                  logits.begin() + static_cast<int64_t>(r + 1) * vocab);
     EXPECT_LE(RelativeDiff(got, want[r]), kF32Tolerance) << "sequence " << r;
   }
+}
+
+// The same random weights as an HF checkpoint (converted at load) and as the GGUF of the same
+// seed give the same logits: the loaders agree tensor for tensor, including llama's q/k row
+// permutation and MLA's kv_b split.
+TEST_P(ForwardConsistencyTest, HfCheckpointEqualsGguf) {
+  ThreadPool pool(2);
+  TempFile gguf(std::string(GetParam()) + "_hf.gguf");
+  const std::string dir = gguf.path + ".hf";
+  StatusOr<ModelConfig> config = ModelPreset(GetParam());
+  ASSERT_TRUE(config.ok());
+  ASSERT_TRUE(WriteRandomHf(*config, {.dtype = DType::kF32, .seed = 7}, dir).ok());
+  const Model from_gguf = MakeModel(GetParam(), DType::kF32, gguf, &pool);
+  StatusOr<Model> from_hf = LoadModel(dir, {.hf_dtype = DType::kF32}, &pool);
+  std::filesystem::remove_all(dir);
+  ASSERT_TRUE(from_hf.ok()) << from_hf.status().ToString();
+  const std::vector<int32_t> prompt = Prompt(7, from_gguf.vocab_size());
+  const auto a = Recompute(from_gguf, prompt, &pool);
+  const auto b = Recompute(*from_hf, prompt, &pool);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t r = 0; r < a.size(); ++r) EXPECT_EQ(a[r], b[r]) << "row " << r;
 }
 
 INSTANTIATE_TEST_SUITE_P(Presets, ForwardConsistencyTest,
