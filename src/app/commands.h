@@ -19,6 +19,7 @@ void RegisterInspectCommand(CLI::App& app, CommandFn* run);
 void RegisterQuantizeCommand(CLI::App& app, CommandFn* run);
 void RegisterRandomModelCommand(CLI::App& app, CommandFn* run);
 void RegisterRunCommand(CLI::App& app, CommandFn* run);
+void RegisterServeCommand(CLI::App& app, CommandFn* run);
 void RegisterSystemInfoCommand(CLI::App& app, CommandFn* run);
 // `tokenize` and `detokenize`.
 void RegisterTokenizeCommands(CLI::App& app, CommandFn* run);

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   dsinfer::RegisterQuantizeCommand(app, &run);
   dsinfer::RegisterRandomModelCommand(app, &run);
   dsinfer::RegisterRunCommand(app, &run);
+  dsinfer::RegisterServeCommand(app, &run);
   dsinfer::RegisterSystemInfoCommand(app, &run);
   dsinfer::RegisterTokenizeCommands(app, &run);
 

@@ -12,6 +12,8 @@
 #include "model/model_presets.h"
 #include "model/random_hf_model.h"
 #include "model/random_model.h"
+#include "tokenizer/load_tokenizer.h"
+#include "tokenizer/tokenizer_gguf_metadata.h"
 
 namespace dsinfer {
 
@@ -26,6 +28,7 @@ struct RandomModelArgs {
   bool legacy_kv_b = false;
   std::string format = "gguf";
   std::string output;
+  std::string tokenizer;  // an HF directory with tokenizer.json: its vocabulary goes into the GGUF
 };
 
 StatusOr<RandomModelSummary> RunRandomModel(const RandomModelArgs& args) {
@@ -60,8 +63,22 @@ StatusOr<RandomModelSummary> RunRandomModel(const RandomModelArgs& args) {
   if (args.format != "gguf") {
     return InvalidArgumentError(fmt::format("--format {} is not gguf or hf", args.format));
   }
-  const RandomModelOptions options{
+  RandomModelOptions options{
       .dtype = *dtype, .seed = args.seed, .layout = layout, .name = fmt::format("random {}", like)};
+  if (!args.tokenizer.empty()) {
+    // The embedding gets one row per token id of the tokenizer.
+    DSI_ASSIGN_OR_RETURN(const tokenizer::Tokenizer tok, tokenizer::LoadTokenizer(args.tokenizer));
+    config.vocab_size = tok.vocab_size();
+    DSI_ASSIGN_OR_RETURN(
+        std::optional<std::vector<GgufKeyValue>> keys,
+        tokenizer::TokenizerGgufMetadataFromDir(args.tokenizer, config.vocab_size));
+    if (!keys.has_value()) {
+      return InvalidArgumentError(fmt::format("--tokenizer {}: no tokenizer.json", args.tokenizer));
+    }
+    if (const std::optional<int32_t> bos = tok.bos_id()) config.bos_token_id = *bos;
+    if (const std::optional<int32_t> eos = tok.eos_id()) config.eos_token_id = *eos;
+    options.extra_metadata = std::move(*keys);
+  }
   return WriteRandomGguf(config, options, args.output);
 }
 
@@ -76,7 +93,8 @@ void RegisterRandomModelCommand(CLI::App& app, CommandFn* run) {
                   "shape preset (default tiny-<arch>): deepseek-llm-7b, deepseek-coder-6.7b, "
                   "r1-distill-llama-8b, r1-distill-qwen-1.5b, r1-distill-qwen-7b, "
                   "deepseek-moe-16b, v2-lite, v2, v3, r1, tiny-llama, tiny-qwen2, "
-                  "tiny-deepseek, tiny-deepseek2, tiny-v2-lite, tiny-v2");
+                  "tiny-deepseek, tiny-deepseek2, tiny-v2-lite, tiny-v2, tiny-llama-linear, "
+                  "tiny-llama3");
   cmd->add_option("--layers", args->layers, "keep only the first N decoder layers");
   cmd->add_option("--type", args->type,
                   "weight type: f32|f16|bf16|q8_0|q4_0|q4_k|q6_k (norms stay f32; rows a "
@@ -89,6 +107,9 @@ void RegisterRandomModelCommand(CLI::App& app, CommandFn* run) {
                   "gguf (a file), or hf (a directory: config.json + safetensors in the HF "
                   "names, shapes and dtypes; --type f32|f16|bf16|fp8, fp8 = V3's block-scaled "
                   "FP8 layout)");
+  cmd->add_option("--tokenizer", args->tokenizer,
+                  "gguf: embed the tokenizer (and chat template) of this HF directory; the "
+                  "vocabulary size becomes the tokenizer's");
   cmd->add_option("-o,--output", args->output, "output file (gguf) or directory (hf)")->required();
   cmd->callback([run, args] {
     *run = [args] {

@@ -260,6 +260,14 @@ class EngineImpl final : public Engine {
       }
       return;
     }
+    // Prompt positions computed this step (recomputed ones after a preemption included),
+    // counted before sampling can finish and forget a sequence.
+    int64_t prompt = 0;
+    for (const ScheduledSequence& s : plan.sequences) {
+      const auto prompt_len = static_cast<int64_t>(live_.at(s.id)->prompt.size());
+      const int64_t end = std::min<int64_t>(s.first_position + s.num_tokens(), prompt_len);
+      prompt += std::max<int64_t>(0, end - s.first_position);
+    }
     int64_t generated = 0;
     const auto vocab = static_cast<size_t>(model_->vocab_size());
     for (size_t r = 0; r < batch_.sampled_sequences().size(); ++r) {
@@ -267,7 +275,9 @@ class EngineImpl final : public Engine {
       Sample(s.id, std::span<const float>(logits_).subspan(r * vocab, vocab));
       ++generated;
     }
-    UpdateStats(plan, generated);
+    UpdateStats(plan, prompt, generated);
+    if (options_.on_step)
+      options_.on_step(static_cast<int64_t>(plan.sequences.size()), plan.num_batched_tokens);
   }
 
   void Sample(SequenceId id, std::span<const float> logits) {
@@ -325,15 +335,11 @@ class EngineImpl final : public Engine {
     stats_.prefix_cache_hits = pc.hits;
   }
 
-  void UpdateStats(const StepPlan& plan, int64_t generated) {
+  void UpdateStats(const StepPlan& plan, int64_t prompt, int64_t generated) {
     std::lock_guard<std::mutex> lock(stats_mu_);
     ++stats_.steps;
     stats_.last_batch_size = static_cast<int64_t>(plan.sequences.size());
     stats_.last_batch_tokens = plan.num_batched_tokens;
-    int64_t prompt = 0;
-    for (const ScheduledSequence& s : plan.sequences) {
-      prompt += s.samples_token ? s.num_tokens() - 1 : s.num_tokens();
-    }
     stats_.prompt_tokens_total += prompt;
     stats_.generated_tokens_total += generated;
   }

@@ -94,6 +94,9 @@ struct EngineOptions {
   int32_t max_queue = 1024;   // waiting requests beyond this: ResourceExhausted (HTTP 429)
   int32_t max_model_len = 0;  // 0: the model's context length
   int threads = 0;            // compute threads; 0: all cores
+  // Called on the engine thread after every step with the step's sequences and tokens (for a
+  // batch-size histogram); must be cheap and thread-safe with respect to its readers.
+  std::function<void(int64_t sequences, int64_t tokens)> on_step;
 };
 
 class Engine {

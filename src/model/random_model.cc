@@ -113,6 +113,7 @@ StatusOr<RandomModelSummary> WriteRandomGguf(const ModelConfig& config,
                          GgufValue::String(std::string(ModelArchName(config.arch)))));
   DSI_RETURN_IF_ERROR(
       writer.AddKeyValue(std::string(gguf::kKeyName), GgufValue::String(options.name)));
+  metadata.insert(metadata.end(), options.extra_metadata.begin(), options.extra_metadata.end());
   for (GgufKeyValue& kv : metadata) {
     DSI_RETURN_IF_ERROR(writer.AddKeyValue(std::move(kv.key), std::move(kv.value)));
   }

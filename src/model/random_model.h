@@ -22,8 +22,10 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
+#include "formats/gguf_value.h"
 #include "model/model_config.h"
 #include "model/tensor_layout.h"
 #include "tensor/dtype.h"
@@ -35,6 +37,9 @@ struct RandomModelOptions {
   uint64_t seed = 0;
   TensorLayoutOptions layout;
   std::string name = "random";  // general.name
+  // Written after the model's own keys, e.g. a real tokenizer's tokenizer.* keys (the app
+  // layer makes them: model/ does not depend on tokenizer/).
+  std::vector<GgufKeyValue> extra_metadata;
 };
 
 struct RandomModelSummary {
