@@ -6,7 +6,7 @@ WERROR ?= OFF
 FUZZ_SECONDS ?= 60
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build test asan clang fuzz bench lint clean
+.PHONY: all deps build serve test asan clang fuzz bench lint clean
 
 all: build
 
@@ -16,6 +16,11 @@ deps:
 build: deps
 	cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DDSINFER_WERROR=$(WERROR) $(CMAKE_FLAGS)
 	cmake --build build -j $(JOBS)
+
+# The server on the default model at http://127.0.0.1:$(PORT) (scripts/serve-default.sh).
+PORT ?= 8080
+serve: build
+	PORT=$(PORT) bash scripts/serve-default.sh
 
 test: build
 	cd build && ctest --output-on-failure -j $(JOBS) --timeout 600

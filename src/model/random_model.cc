@@ -113,6 +113,11 @@ StatusOr<RandomModelSummary> WriteRandomGguf(const ModelConfig& config,
                          GgufValue::String(std::string(ModelArchName(config.arch)))));
   DSI_RETURN_IF_ERROR(
       writer.AddKeyValue(std::string(gguf::kKeyName), GgufValue::String(options.name)));
+  // An extra key replaces the model's own of the same name (the tokenizer's BOS/EOS ids).
+  std::erase_if(metadata, [&](const GgufKeyValue& kv) {
+    return std::any_of(options.extra_metadata.begin(), options.extra_metadata.end(),
+                       [&](const GgufKeyValue& extra) { return extra.key == kv.key; });
+  });
   metadata.insert(metadata.end(), options.extra_metadata.begin(), options.extra_metadata.end());
   for (GgufKeyValue& kv : metadata) {
     DSI_RETURN_IF_ERROR(writer.AddKeyValue(std::move(kv.key), std::move(kv.value)));
