@@ -146,7 +146,8 @@ TEST(HttpServerTest, ChunkedBodyOverTheLimitIs413) {
   TestClient client;
   ASSERT_TRUE(client.Connect(server->port()));
   std::string request = "POST /v1/x HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n";
-  for (int i = 0; i < 3; ++i) request += "200\r\n" + std::string(0x200, 'a' + i) + "\r\n";
+  for (int i = 0; i < 3; ++i)
+    request += "200\r\n" + std::string(0x200, static_cast<char>('a' + i)) + "\r\n";
   request += "0\r\n\r\n";
   ASSERT_TRUE(client.SendAll(request));
   auto response = client.ReadResponse();
@@ -268,10 +269,11 @@ TEST(HttpServerTest, IdleKeepAliveConnectionIsClosedAfterIdleTimeout) {
 // Streams from another thread: each chunk must reach the client while the stream is open.
 TEST(HttpServerTest, StreamChunksArriveAsTheyAreSent) {
   std::promise<std::shared_ptr<HttpExchange>> got;
-  auto server = StartServer({}, [&](HttpRequest, std::shared_ptr<HttpExchange> exchange) {
-    exchange->StartStream(200, "text/event-stream", {{"Cache-Control", "no-cache"}});
-    got.set_value(std::move(exchange));
-  });
+  auto server =
+      StartServer({}, [&](const HttpRequest&, const std::shared_ptr<HttpExchange>& exchange) {
+        exchange->StartStream(200, "text/event-stream", {{"Cache-Control", "no-cache"}});
+        got.set_value(exchange);
+      });
   ASSERT_NE(server, nullptr);
   TestClient client;
   ASSERT_TRUE(client.Connect(server->port()));
@@ -301,13 +303,14 @@ TEST(HttpServerTest, ClientThatDisconnectsFiresOnClientGone) {
   std::promise<void> gone;
   std::shared_ptr<HttpExchange> held;
   std::mutex mutex;
-  auto server = StartServer({}, [&](HttpRequest, std::shared_ptr<HttpExchange> exchange) {
-    exchange->OnClientGone([&gone] { gone.set_value(); });
-    exchange->StartStream(200, "text/event-stream", {});
-    exchange->Send("data: first\n\n");
-    const std::lock_guard<std::mutex> lock(mutex);
-    held = std::move(exchange);
-  });
+  auto server =
+      StartServer({}, [&](const HttpRequest&, const std::shared_ptr<HttpExchange>& exchange) {
+        exchange->OnClientGone([&gone] { gone.set_value(); });
+        exchange->StartStream(200, "text/event-stream", {});
+        exchange->Send("data: first\n\n");
+        const std::lock_guard<std::mutex> lock(mutex);
+        held = exchange;
+      });
   ASSERT_NE(server, nullptr);
   TestClient client;
   ASSERT_TRUE(client.Connect(server->port()));
@@ -326,11 +329,12 @@ TEST(HttpServerTest, NonStreamedRequestNoticesDisconnectWhileWaiting) {
   std::promise<void> gone;
   std::vector<std::shared_ptr<HttpExchange>> held;
   std::mutex mutex;
-  auto server = StartServer({}, [&](HttpRequest, std::shared_ptr<HttpExchange> exchange) {
-    exchange->OnClientGone([&gone] { gone.set_value(); });
-    const std::lock_guard<std::mutex> lock(mutex);
-    held.push_back(std::move(exchange));  // never answered
-  });
+  auto server =
+      StartServer({}, [&](const HttpRequest&, const std::shared_ptr<HttpExchange>& exchange) {
+        exchange->OnClientGone([&gone] { gone.set_value(); });
+        const std::lock_guard<std::mutex> lock(mutex);
+        held.push_back(exchange);  // never answered
+      });
   ASSERT_NE(server, nullptr);
   TestClient client;
   ASSERT_TRUE(client.Connect(server->port()));
@@ -345,7 +349,7 @@ TEST(HttpServerTest, ReaderThatDoesNotReadIsCutOff) {
   std::promise<void> gone;
   std::thread firehose;
   auto server = StartServer({.max_pending_write_bytes = 256 << 10},
-                            [&](HttpRequest, std::shared_ptr<HttpExchange> exchange) {
+                            [&](const HttpRequest&, const std::shared_ptr<HttpExchange>& exchange) {
                               exchange->OnClientGone([&gone] { gone.set_value(); });
                               exchange->StartStream(200, "text/event-stream", {});
                               firehose = std::thread([exchange] {
@@ -369,7 +373,7 @@ TEST(HttpServerTest, ReaderThatDoesNotReadIsCutOff) {
 }
 
 TEST(HttpServerTest, HandlerThatThrowsGives500) {
-  auto server = StartServer({}, [](HttpRequest, std::shared_ptr<HttpExchange>) {
+  auto server = StartServer({}, [](const HttpRequest&, const std::shared_ptr<HttpExchange>&) {
     throw std::runtime_error("handler bug");
   });
   ASSERT_NE(server, nullptr);
@@ -433,13 +437,14 @@ TEST(HttpServerTest, ConnectionsBeyondTheLimitAreRefused) {
 TEST(HttpServerTest, DrainFinishesInFlightRequestsAndClosesIdleOnes) {
   std::promise<std::shared_ptr<HttpExchange>> slow;
   HttpServer* raw = nullptr;
-  auto server = StartServer({}, [&](HttpRequest request, std::shared_ptr<HttpExchange> exchange) {
-    if (request.path == "/slow") {
-      slow.set_value(std::move(exchange));
-    } else {
-      exchange->Respond({.status = raw->draining() ? 503 : 200, .body = request.path});
-    }
-  });
+  auto server = StartServer(
+      {}, [&](const HttpRequest& request, const std::shared_ptr<HttpExchange>& exchange) {
+        if (request.path == "/slow") {
+          slow.set_value(exchange);
+        } else {
+          exchange->Respond({.status = raw->draining() ? 503 : 200, .body = request.path});
+        }
+      });
   ASSERT_NE(server, nullptr);
   raw = server.get();
   TestClient idle;
@@ -493,11 +498,11 @@ TEST(HttpServerTest, DrainFinishesInFlightRequestsAndClosesIdleOnes) {
 TEST(HttpServerTest, StopClosesEverythingAndTellsInFlightExchanges) {
   std::promise<void> gone;
   std::promise<std::shared_ptr<HttpExchange>> held;
-  auto server =
-      StartServer({.io_threads = 3}, [&](HttpRequest, std::shared_ptr<HttpExchange> exchange) {
-        exchange->OnClientGone([&gone] { gone.set_value(); });
-        held.set_value(std::move(exchange));
-      });
+  auto server = StartServer({.io_threads = 3},
+                            [&](const HttpRequest&, const std::shared_ptr<HttpExchange>& exchange) {
+                              exchange->OnClientGone([&gone] { gone.set_value(); });
+                              held.set_value(exchange);
+                            });
   ASSERT_NE(server, nullptr);
   TestClient client;
   ASSERT_TRUE(client.Connect(server->port()));
