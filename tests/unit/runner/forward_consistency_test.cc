@@ -3,8 +3,6 @@
 // prefill, batching several sequences, the thread count and the KV element type do not change
 // results beyond stated float tolerances. The values themselves are checked against the
 // independent float64 reference in tests/model_reference.
-#include <unistd.h>
-
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -14,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include "../model/model_test_util.h"
 #include "formats/gguf_file.h"
 #include "model/load_model.h"
 #include "model/model_presets.h"
@@ -24,19 +23,14 @@
 namespace dsinfer {
 namespace {
 
-struct TempFile {
-  explicit TempFile(const std::string& name)
-      : path(::testing::TempDir() + "/" + std::to_string(::getpid()) + "_" + name) {}
-  ~TempFile() { std::remove(path.c_str()); }
-  std::string path;
-};
+using testing::TempPath;
 
-Model MakeModel(const std::string& preset, DType dtype, const TempFile& file, ThreadPool* pool) {
+Model MakeModel(const std::string& preset, DType dtype, const TempPath& file, ThreadPool* pool) {
   StatusOr<ModelConfig> config = ModelPreset(preset);
   EXPECT_TRUE(config.ok()) << config.status().ToString();
   const RandomModelOptions options{.dtype = dtype, .seed = 7};
-  EXPECT_TRUE(WriteRandomGguf(*config, options, file.path).ok());
-  StatusOr<Model> model = LoadModel(file.path, {}, pool);
+  EXPECT_TRUE(WriteRandomGguf(*config, options, file.path()).ok());
+  StatusOr<Model> model = LoadModel(file.path(), {}, pool);
   EXPECT_TRUE(model.ok()) << model.status().ToString();
   return std::move(*model);
 }
@@ -128,7 +122,7 @@ constexpr double kF32Tolerance = 1e-5;
 
 TEST_P(ForwardConsistencyTest, IncrementalDecodeEqualsRecompute) {
   ThreadPool pool(2);
-  TempFile file(std::string(GetParam()) + "_inc.gguf");
+  TempPath file(std::string(GetParam()) + "_inc.gguf");
   const Model model = MakeModel(GetParam(), DType::kF32, file, &pool);
   const std::vector<int32_t> prompt = Prompt(9, model.vocab_size());
   const GreedyRun run = Greedy(model, prompt, 7, DType::kF32, &pool);
@@ -147,7 +141,7 @@ TEST_P(ForwardConsistencyTest, IncrementalDecodeEqualsRecompute) {
 TEST_P(ForwardConsistencyTest, ChunkedPrefillThreadsAndKvTypes) {
   ThreadPool pool(2);
   ThreadPool single(1);
-  TempFile file(std::string(GetParam()) + "_chunk.gguf");
+  TempPath file(std::string(GetParam()) + "_chunk.gguf");
   const Model model = MakeModel(GetParam(), DType::kF32, file, &pool);
   const std::vector<int32_t> prompt = Prompt(11, model.vocab_size());
   const GreedyRun whole = Greedy(model, prompt, 3, DType::kF32, &pool);
@@ -163,7 +157,7 @@ TEST_P(ForwardConsistencyTest, ChunkedPrefillThreadsAndKvTypes) {
 
 TEST_P(ForwardConsistencyTest, BatchedSequencesEqualSeparateRuns) {
   ThreadPool pool(2);
-  TempFile file(std::string(GetParam()) + "_batch.gguf");
+  TempPath file(std::string(GetParam()) + "_batch.gguf");
   const Model model = MakeModel(GetParam(), DType::kF32, file, &pool);
   const int64_t vocab = model.vocab_size();
   // Sequence A: 6 cached tokens, 2 new; sequence B: a fresh prompt of 5; C: one decode token.
@@ -210,8 +204,8 @@ TEST_P(ForwardConsistencyTest, BatchedSequencesEqualSeparateRuns) {
 // permutation and MLA's kv_b split.
 TEST_P(ForwardConsistencyTest, HfCheckpointEqualsGguf) {
   ThreadPool pool(2);
-  TempFile gguf(std::string(GetParam()) + "_hf.gguf");
-  const std::string dir = gguf.path + ".hf";
+  TempPath gguf(std::string(GetParam()) + "_hf.gguf");
+  const std::string dir = gguf.path() + ".hf";
   StatusOr<ModelConfig> config = ModelPreset(GetParam());
   ASSERT_TRUE(config.ok());
   ASSERT_TRUE(WriteRandomHf(*config, {.dtype = DType::kF32, .seed = 7}, dir).ok());
@@ -238,7 +232,7 @@ INSTANTIATE_TEST_SUITE_P(Presets, ForwardConsistencyTest,
 
 TEST(ForwardTest, RejectsMalformedBatches) {
   ThreadPool pool(1);
-  TempFile file("bad_batch.gguf");
+  TempPath file("bad_batch.gguf");
   const Model model = MakeModel("tiny-llama", DType::kF32, file, &pool);
   StatusOr<KvStorage> kv = runner::KvStorageFor(model.config(), 8, DType::kF32, 4);
   ASSERT_TRUE(kv.ok());
