@@ -28,7 +28,6 @@
 
 #include <algorithm>
 #include <array>
-#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -45,6 +44,7 @@
 #include "kernels/matmul.h"
 #include "kernels/packed_matrix.h"
 #include "platform/cpu_features.h"
+#include "platform/memory_bandwidth.h"
 #include "platform/thread_pool.h"
 #include "quant/quant_ops.h"
 #include "tensor/dtype.h"
@@ -76,58 +76,18 @@ std::span<std::byte> WorkingSet() {
 
 // ---- STREAM-like read bandwidth ----------------------------------------------------------
 
-// Sum of n words with independent accumulators, so the adds never limit the loads.
-uint64_t SumWords(const uint64_t* p, int64_t n) {
-  uint64_t a = 0, b = 0, c = 0, d = 0;
-  int64_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    a += p[i];
-    b += p[i + 1];
-    c += p[i + 2];
-    d += p[i + 3];
-  }
-  for (; i < n; ++i) a += p[i];
-  return a + b + c + d;
-}
-
-// One pass over the whole working set split over `pool`; returns the sum so it cannot be
-// elided.
-uint64_t ReadPass(ThreadPool& pool) {
-  const std::span<std::byte> ws = WorkingSet();
-  const auto* words = reinterpret_cast<const uint64_t*>(ws.data());
-  const auto n = static_cast<int64_t>(ws.size() / sizeof(uint64_t));
-  struct alignas(64) Partial {
-    uint64_t sum = 0;
-  };
-  std::array<Partial, kMaxThreads> partial{};
-  pool.ParallelFor(
-      n,
-      [&](int64_t begin, int64_t end, int thread) {
-        partial[static_cast<size_t>(thread)].sum = SumWords(words + begin, end - begin);
-      },
-      /*grain=*/4096);
-  uint64_t total = 0;
-  for (const Partial& p : partial) total += p.sum;
-  return total;
-}
+// One pass over the whole working set split over `pool` (platform/memory_bandwidth.h).
+uint64_t ReadPass(ThreadPool& pool) { return ReadEveryWord(WorkingSet(), &pool); }
 
 // Best bytes/s of a few passes with `threads` threads, indexed by thread count; set in main()
 // before any benchmark runs.
 std::array<double, kMaxThreads + 1> g_stream_bytes_per_s{};
 
-// One untimed pass first: a fresh pool's worker starts cold (its first pass under-read the
-// 2-thread bandwidth by ~15 % against the StreamRead row).
+// The best of 6 passes after an untimed one (MeasureReadBandwidth), over the same buffer the
+// matvecs read.
 double MeasureStream(int threads) {
   ThreadPool pool(threads);
-  benchmark::DoNotOptimize(ReadPass(pool));
-  double best = 0;
-  for (int pass = 0; pass < 6; ++pass) {
-    const auto start = std::chrono::steady_clock::now();
-    benchmark::DoNotOptimize(ReadPass(pool));
-    const std::chrono::duration<double> s = std::chrono::steady_clock::now() - start;
-    best = std::max(best, static_cast<double>(kWorkingSetBytes) / s.count());
-  }
-  return best;
+  return MeasureReadBandwidth(WorkingSet(), &pool, {.passes = 6});
 }
 
 void BM_StreamRead(benchmark::State& state, int threads) {

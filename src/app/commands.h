@@ -13,6 +13,7 @@ namespace dsinfer {
 
 using CommandFn = std::function<int()>;
 
+void RegisterBenchCommand(CLI::App& app, CommandFn* run);
 void RegisterChatTemplateCommand(CLI::App& app, CommandFn* run);
 void RegisterConvertCommand(CLI::App& app, CommandFn* run);
 void RegisterInspectCommand(CLI::App& app, CommandFn* run);

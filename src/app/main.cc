@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("dsinfer 0.1.0"));
 
   dsinfer::CommandFn run;
+  dsinfer::RegisterBenchCommand(app, &run);
   dsinfer::RegisterChatTemplateCommand(app, &run);
   dsinfer::RegisterConvertCommand(app, &run);
   dsinfer::RegisterInspectCommand(app, &run);

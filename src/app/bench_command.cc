@@ -1,0 +1,260 @@
+// `dsinfer bench -m MODEL [--prompt 512] [--gen 128] [--threads N] [--repetitions R] [--json]`:
+// prefill and decode speed of one sequence against the machine's measured memory bandwidth
+// (issue 4).
+//
+//   prefill   --prompt random token ids in one forward pass: tokens/s
+//   decode    --gen tokens, greedy, end-of-sequence ignored: tokens/s over the steps after
+//             the first generated token (runner::Generate's decode clock)
+//   traffic   the weight bytes one decoded token reads (runner/decode_traffic.h: every matrix
+//             in its decode form, k/E of the stacked experts, one embedding row), plus the KV
+//             cache it attends over at the mean decode position
+//   bandwidth MeasureReadBandwidth over a fresh --bandwidth-mib buffer with the same pool
+//   roofline  bandwidth / bytes per token: the decode speed memory allows; decode is reported
+//             as a fraction of it
+//
+// Each repetition reruns prefill and decode on the same KV storage; the figures reported are
+// medians over repetitions. The 1-minute load average is printed with the results: on a
+// shared machine the figures are only as good as the idle cores.
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "app/commands.h"
+#include "base/clock.h"
+#include "kernels/kernel_table.h"
+#include "model/kv_storage.h"
+#include "model/load_model.h"
+#include "platform/cpu_features.h"
+#include "platform/memory_bandwidth.h"
+#include "runner/decode_traffic.h"
+#include "runner/generate.h"
+
+namespace dsinfer {
+namespace {
+
+struct BenchArgs {
+  std::string model;
+  int64_t prompt = 512;
+  int64_t gen = 128;
+  int threads = 0;
+  int repetitions = 1;
+  int64_t bandwidth_mib = 1024;
+  std::string kv_type = "f16";
+  uint64_t seed = 1;
+  bool json = false;
+};
+
+// One repetition's speeds.
+struct RunTimes {
+  double prefill_tok_s = 0;
+  double decode_tok_s = 0;
+  double fastest_step_s = 0;  // the quickest decode step: the speed without interruptions
+};
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+double LoadAverage1m() {
+  std::ifstream in("/proc/loadavg");
+  double load = -1;
+  in >> load;
+  return in ? load : -1;
+}
+
+// Stored bytes by type over the whole file, e.g. {"q8_0": ..., "f32": ...}.
+nlohmann::ordered_json BytesByType(const WeightStore& store) {
+  std::map<std::string, int64_t> bytes;
+  for (const std::string& name : store.Names()) {
+    const TensorView* view = store.Find(name);
+    bytes[std::string(DTypeName(view->dtype))] += static_cast<int64_t>(view->bytes.size());
+  }
+  nlohmann::ordered_json out = nlohmann::ordered_json::object();
+  for (const auto& [type, n] : bytes) out[type] = n;
+  return out;
+}
+
+StatusOr<RunTimes> RunOnce(const Model& model, KvStorage& kv, std::span<const int32_t> prompt,
+                           int64_t gen, ThreadPool* pool) {
+  runner::GenerateOptions options;
+  options.max_new_tokens = gen;
+  options.sampling.temperature = 0;  // greedy; no stop token: every step runs
+  // Token arrival times: the gaps between them are the decode steps.
+  std::vector<int64_t> arrivals;
+  arrivals.reserve(static_cast<size_t>(gen));
+  DSI_ASSIGN_OR_RETURN(const runner::GenerateStats stats,
+                       runner::Generate(
+                           model, kv, prompt, options, nullptr,
+                           [&](int32_t) {
+                             arrivals.push_back(MonotonicNanos());
+                             return true;
+                           },
+                           pool));
+  RunTimes t;
+  t.prefill_tok_s =
+      static_cast<double>(stats.prompt_tokens) / std::max(stats.prefill_seconds, 1e-9);
+  t.decode_tok_s =
+      static_cast<double>(stats.generated_tokens - 1) / std::max(stats.decode_seconds, 1e-9);
+  t.fastest_step_s = 1e300;
+  for (size_t i = 1; i < arrivals.size(); ++i) {
+    t.fastest_step_s =
+        std::min(t.fastest_step_s, static_cast<double>(arrivals[i] - arrivals[i - 1]) * 1e-9);
+  }
+  return t;
+}
+
+void PrintTable(const nlohmann::ordered_json& r) {
+  const auto gb = [](const nlohmann::ordered_json& v) { return v.get<double>() / 1e9; };
+  const auto mib = [](const nlohmann::ordered_json& v) { return v.get<double>() / (1 << 20); };
+  std::printf("model            %s (%s, %lld layers)\n", r["model"].get<std::string>().c_str(),
+              r["arch"].get<std::string>().c_str(), r["layers"].get<long long>());
+  std::printf("threads / isa    %d / %s   (load average %.2f at start, %.2f at end)\n",
+              r["threads"].get<int>(), r["isa"].get<std::string>().c_str(),
+              r["load_average_start"].get<double>(), r["load_average_end"].get<double>());
+  std::printf("weights          %.1f MiB in memory as decode reads them, %.1f MiB per token\n",
+              mib(r["all_weight_bytes"]), mib(r["weight_bytes_per_token"]));
+  const nlohmann::ordered_json& t = r["weight_bytes_per_token_by_part"];
+  for (const auto& [part, bytes] : t.items()) {
+    if (bytes.get<int64_t>() > 0) std::printf("  %-15s%10.2f MiB\n", part.c_str(), mib(bytes));
+  }
+  std::printf("KV cache         %.2f MiB per token at the mean decode position\n",
+              mib(r["kv_bytes_per_token"]));
+  std::printf("bandwidth        %.2f GB/s (read, %lld MiB buffer, best of 6 passes)\n",
+              gb(r["bandwidth_bytes_per_s"]), r["bandwidth_buffer_mib"].get<long long>());
+  std::printf("prefill          %lld tokens: %.1f tok/s\n", r["prompt_tokens"].get<long long>(),
+              r["prefill_tok_s"].get<double>());
+  std::printf("decode           %lld tokens: %.2f tok/s (fastest step %.2f tok/s), %.2f GB/s\n",
+              r["gen_tokens"].get<long long>(), r["decode_tok_s"].get<double>(),
+              r["decode_fastest_step_tok_s"].get<double>(), gb(r["decode_bytes_per_s"]));
+  std::printf("roofline         %.2f tok/s; decode at %.1f %% of it\n",
+              r["roofline_decode_tok_s"].get<double>(),
+              100 * r["decode_fraction_of_roofline"].get<double>());
+  std::printf("repetitions      %d (medians)\n", r["repetitions"].get<int>());
+}
+
+int Bench(const BenchArgs& args) {
+  constexpr const char* kCommand = "dsinfer bench";
+  const std::optional<DType> kv_type = DTypeFromName(args.kv_type);
+  if (!kv_type.has_value() || (*kv_type != DType::kF16 && *kv_type != DType::kF32)) {
+    return ReportError(kCommand, fmt::format("--kv-type {}: use f16 or f32", args.kv_type));
+  }
+  const int threads = args.threads > 0
+                          ? args.threads
+                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const double load_start = LoadAverage1m();
+  ThreadPool pool(threads);
+  const Stopwatch load_clock;
+  StatusOr<Model> model = LoadModel(args.model, {}, &pool);
+  if (!model.ok()) return ReportError(kCommand, model.status().message());
+  const double load_seconds = load_clock.ElapsedSeconds();
+  const ModelConfig& config = model->config();
+
+  const runner::DecodeTraffic traffic = runner::DecodeTrafficOf(model->weights(), config);
+  StatusOr<int64_t> kv_per_position = KvStorage::BytesPerBlock(config, 1, *kv_type);
+  if (!kv_per_position.ok()) return ReportError(kCommand, kv_per_position.status().message());
+  // Step i of decode attends over prompt + i positions; the mean over the timed steps
+  // 1 .. gen-1 is prompt + gen / 2.
+  const auto kv_bytes =
+      static_cast<int64_t>(static_cast<double>(*kv_per_position) *
+                           (static_cast<double>(args.prompt) + static_cast<double>(args.gen) / 2));
+  const int64_t bytes_per_token = traffic.per_token() + kv_bytes;
+
+  StatusOr<double> bandwidth =
+      MeasureReadBandwidth(static_cast<size_t>(args.bandwidth_mib) << 20, &pool);
+  if (!bandwidth.ok()) return ReportError(kCommand, bandwidth.status().message());
+
+  std::mt19937 rng(static_cast<uint32_t>(args.seed));
+  std::uniform_int_distribution<int32_t> token(0, static_cast<int32_t>(config.vocab_size - 1));
+  std::vector<int32_t> prompt(static_cast<size_t>(args.prompt));
+  for (int32_t& id : prompt) id = token(rng);
+  StatusOr<KvStorage> kv = runner::KvStorageFor(config, args.prompt + args.gen, *kv_type);
+  if (!kv.ok()) return ReportError(kCommand, kv.status().message());
+
+  std::vector<double> prefill, decode, fastest;
+  for (int r = 0; r < args.repetitions; ++r) {
+    StatusOr<RunTimes> run = RunOnce(*model, *kv, prompt, args.gen, &pool);
+    if (!run.ok()) return ReportError(kCommand, run.status().message());
+    prefill.push_back(run->prefill_tok_s);
+    decode.push_back(run->decode_tok_s);
+    fastest.push_back(1.0 / run->fastest_step_s);
+  }
+  const double decode_tok_s = Median(decode);
+  const double roofline = *bandwidth / static_cast<double>(bytes_per_token);
+
+  nlohmann::ordered_json r;
+  r["model"] = args.model;
+  r["arch"] = std::string(ModelArchName(config.arch));
+  r["layers"] = config.num_hidden_layers;
+  r["tensor_bytes_by_type"] = BytesByType(model->store());
+  r["threads"] = threads;
+  r["isa"] = std::string(IsaName(kernels::Kernels().isa));
+  r["load_average_start"] = load_start;
+  r["load_average_end"] = LoadAverage1m();
+  r["load_seconds"] = load_seconds;
+  r["prompt_tokens"] = args.prompt;
+  r["gen_tokens"] = args.gen;
+  r["repetitions"] = args.repetitions;
+  r["prefill_tok_s"] = Median(prefill);
+  r["decode_tok_s"] = decode_tok_s;
+  r["decode_fastest_step_tok_s"] = Median(fastest);
+  r["prefill_tok_s_runs"] = prefill;
+  r["decode_tok_s_runs"] = decode;
+  r["all_weight_bytes"] = traffic.all_weights;
+  r["weight_bytes_per_token"] = traffic.per_token();
+  r["weight_bytes_per_token_by_part"] = {
+      {"attention", traffic.attention},           {"dense_mlp", traffic.dense_mlp},
+      {"shared_experts", traffic.shared_experts}, {"routers", traffic.routers},
+      {"routed_experts", traffic.routed_experts}, {"output", traffic.output},
+      {"embedding_row", traffic.embedding_row},   {"vectors", traffic.vectors}};
+  r["kv_bytes_per_token"] = kv_bytes;
+  r["bytes_per_token"] = bytes_per_token;
+  r["bandwidth_bytes_per_s"] = *bandwidth;
+  r["bandwidth_buffer_mib"] = args.bandwidth_mib;
+  r["decode_bytes_per_s"] = decode_tok_s * static_cast<double>(bytes_per_token);
+  r["roofline_decode_tok_s"] = roofline;
+  r["decode_fraction_of_roofline"] = decode_tok_s / roofline;
+
+  if (args.json) {
+    std::puts(r.dump().c_str());
+  } else {
+    PrintTable(r);
+  }
+  return 0;
+}
+
+}  // namespace
+
+void RegisterBenchCommand(CLI::App& app, CommandFn* run) {
+  auto args = std::make_shared<BenchArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "bench", "prefill and decode speed against the measured memory-bandwidth roofline");
+  cmd->add_option("-m,--model", args->model, "GGUF file or HF checkpoint directory")->required();
+  cmd->add_option("--prompt", args->prompt, "prompt tokens evaluated in one pass (default 512)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
+  cmd->add_option("--gen", args->gen, "tokens to generate, at least 2 (default 128)")
+      ->check(CLI::Range(int64_t{2}, int64_t{1} << 20));
+  cmd->add_option("-t,--threads", args->threads, "threads (default: all cores)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--repetitions", args->repetitions, "runs; medians are reported (default 1)")
+      ->check(CLI::Range(1, 1000));
+  cmd->add_option("--bandwidth-mib", args->bandwidth_mib,
+                  "buffer of the bandwidth measurement, far above the L3 (default 1024)")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
+  cmd->add_option("--kv-type", args->kv_type, "KV cache element type: f16 (default) or f32");
+  cmd->add_option("--seed", args->seed, "seed of the random prompt ids");
+  cmd->add_flag("--json", args->json, "print one JSON object");
+  cmd->callback([run, args] { *run = [args] { return Bench(*args); }; });
+}
+
+}  // namespace dsinfer

@@ -1,0 +1,50 @@
+// Measured memory read bandwidth: the roof that memory-bound decode is compared against
+// (`dsinfer bench`, bench/kernels_bench).
+//
+// A STREAM-like read: every 8-byte word of a buffer summed with independent accumulators (so
+// the adds never limit the loads), split over a ThreadPool in its static chunks, the way the
+// decode matvec splits a weight's rows. The buffer must be much larger than the last-level
+// cache (this host's EPYC may serve ~480 MiB from L3 whatever it reports): 1-4 GiB.
+//
+// MeasureReadBandwidth(bytes, ...) maps its own buffer: anonymous memory, huge pages where the
+// kernel allows (unless asked for 4 KiB pages, as plain heap memory gets under THP=madvise),
+// written with a non-zero pattern before timing so every page is faulted in and none is the
+// shared zero page (which would be served from cache).
+//
+// Thread safety: functions share no state; the pool is used as ThreadPool allows.
+#ifndef DSINFER_PLATFORM_MEMORY_BANDWIDTH_H_
+#define DSINFER_PLATFORM_MEMORY_BANDWIDTH_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "base/status.h"
+#include "platform/thread_pool.h"
+
+namespace dsinfer {
+
+// One pass over `buffer` (its whole 8-byte words) split over `pool` (null: this thread).
+// Returns the words' sum so that the loads cannot be elided.
+uint64_t ReadEveryWord(std::span<const std::byte> buffer, ThreadPool* pool);
+
+struct ReadBandwidthOptions {
+  int passes = 6;          // timed passes; the best one is reported (after one untimed pass)
+  bool huge_pages = true;  // MADV_HUGEPAGE on the buffer this function maps
+};
+
+// Bytes per second of the fastest of `options.passes` timed ReadEveryWord passes over
+// `buffer`. One untimed pass comes first: a fresh pool's workers start cold (their first pass
+// under-reads the 2-thread bandwidth by ~15 %).
+double MeasureReadBandwidth(std::span<const std::byte> buffer, ThreadPool* pool,
+                            const ReadBandwidthOptions& options = {});
+
+// As above over a buffer of `buffer_bytes` mapped for the measurement and unmapped after.
+// ResourceExhausted when the memory cannot be mapped; InvalidArgument for a buffer under
+// 1 MiB or passes < 1.
+StatusOr<double> MeasureReadBandwidth(size_t buffer_bytes, ThreadPool* pool,
+                                      const ReadBandwidthOptions& options = {});
+
+}  // namespace dsinfer
+
+#endif  // DSINFER_PLATFORM_MEMORY_BANDWIDTH_H_

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# `dsinfer bench` on tiny random models (a dense qwen2 in q8_0, an MLA MoE in f32): the JSON
+# object has every field, the byte counts add up, speeds and bandwidth are positive; the table
+# form prints; bad arguments and a missing model exit non-zero with a message. Speeds are
+# never compared with a threshold (DESIGN.md: tests prove correctness, bench/ measures speed).
+source "$(dirname "$0")/lib.sh"
+dsinfer=$1
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+
+"$dsinfer" random-model --arch qwen2 --like tiny-qwen2 --type q8_0 --seed 2 \
+  -o "$dir/qwen2.gguf" >/dev/null 2>&1 && pass || fail "random-model qwen2"
+"$dsinfer" random-model --arch deepseek2 --like tiny-v2-lite --seed 2 \
+  -o "$dir/v2lite.gguf" >/dev/null 2>&1 && pass || fail "random-model v2-lite"
+
+# model, expected arch, "moe" or "dense"
+check_json() {
+  local model=$1 arch=$2 kind=$3 text rc
+  text=$("$dsinfer" bench -m "$model" --prompt 16 --gen 4 --threads 2 --repetitions 3 \
+         --bandwidth-mib 64 --json 2>"$dir/stderr"); rc=$?
+  [ "$rc" -eq 0 ] && pass || { fail "bench $model exit $rc: $(cat "$dir/stderr")"; return; }
+  local problems
+  printf '%s' "$text" >"$dir/bench.json"
+  problems=$(/usr/bin/python3 - "$dir/bench.json" "$arch" "$kind" <<'EOF'
+import json, math, sys
+path, arch, kind = sys.argv[1], sys.argv[2], sys.argv[3]
+r = json.load(open(path))
+bad = []
+def need(cond, what):
+    if not cond: bad.append(what)
+fields = ["model", "arch", "layers", "tensor_bytes_by_type", "threads", "isa",
+          "load_average_start", "load_average_end", "load_seconds", "prompt_tokens",
+          "gen_tokens", "repetitions", "prefill_tok_s", "decode_tok_s",
+          "decode_fastest_step_tok_s", "prefill_tok_s_runs", "decode_tok_s_runs",
+          "all_weight_bytes", "weight_bytes_per_token", "weight_bytes_per_token_by_part",
+          "kv_bytes_per_token", "bytes_per_token", "bandwidth_bytes_per_s",
+          "bandwidth_buffer_mib", "decode_bytes_per_s", "roofline_decode_tok_s",
+          "decode_fraction_of_roofline"]
+for f in fields:
+    need(f in r, "missing " + f)
+if bad:
+    print("; ".join(bad)); sys.exit()
+need(r["arch"] == arch, "arch " + r["arch"])
+need(r["threads"] == 2 and r["prompt_tokens"] == 16 and r["gen_tokens"] == 4, "echoed args")
+need(len(r["prefill_tok_s_runs"]) == 3 and len(r["decode_tok_s_runs"]) == 3, "3 runs")
+need(sorted(r["decode_tok_s_runs"])[1] == r["decode_tok_s"], "decode is the median run")
+for f in ["prefill_tok_s", "decode_tok_s", "decode_fastest_step_tok_s", "bandwidth_bytes_per_s",
+          "roofline_decode_tok_s", "decode_fraction_of_roofline", "load_seconds"]:
+    need(isinstance(r[f], (int, float)) and math.isfinite(r[f]) and r[f] > 0, f + " > 0")
+# A memory read of 64 MiB on any machine this runs on: between 0.1 and 10000 GB/s.
+need(1e8 < r["bandwidth_bytes_per_s"] < 1e13, "bandwidth plausible")
+parts = r["weight_bytes_per_token_by_part"]
+need(sum(parts.values()) == r["weight_bytes_per_token"], "parts add up")
+need(r["bytes_per_token"] == r["weight_bytes_per_token"] + r["kv_bytes_per_token"], "total")
+need(r["kv_bytes_per_token"] > 0 and parts["attention"] > 0 and parts["output"] > 0, "parts > 0")
+need(parts["embedding_row"] < r["all_weight_bytes"] / 10, "embedding is one row")
+need(abs(r["roofline_decode_tok_s"] * r["bytes_per_token"] - r["bandwidth_bytes_per_s"])
+     < 1e-6 * r["bandwidth_bytes_per_s"], "roofline = bandwidth / bytes")
+need(abs(r["decode_fraction_of_roofline"] * r["roofline_decode_tok_s"] - r["decode_tok_s"])
+     < 1e-6 * r["decode_tok_s"], "fraction = decode / roofline")
+need(sum(r["tensor_bytes_by_type"].values()) > 0, "tensor bytes")
+if kind == "moe":
+    need(parts["routed_experts"] > 0 and parts["routers"] > 0, "expert parts")
+    need(r["weight_bytes_per_token"] < r["all_weight_bytes"], "k of E experts only")
+else:
+    need(parts["routed_experts"] == 0 and parts["dense_mlp"] > 0, "dense parts")
+    need("q8_0" in r["tensor_bytes_by_type"], "q8_0 tensors")
+print("; ".join(bad))
+EOF
+)
+  [ -z "$problems" ] && pass || fail "bench $model: $problems: ${text:0:600}"
+}
+check_json "$dir/qwen2.gguf" qwen2 dense
+check_json "$dir/v2lite.gguf" deepseek2 moe
+
+text=$("$dsinfer" bench -m "$dir/v2lite.gguf" --prompt 8 --gen 3 --threads 1 \
+       --bandwidth-mib 16 2>&1); rc=$?
+[ "$rc" -eq 0 ] && pass || fail "bench table exit $rc: $text"
+expect_contains "$text" "routed_experts" "table lists the routed experts"
+expect_contains "$text" "roofline" "table has the roofline"
+expect_contains "$text" "decode           3 tokens" "table decode line"
+
+# errors: a non-zero exit and a message naming the problem
+text=$("$dsinfer" bench -m "$dir/qwen2.gguf" --gen 1 2>&1); rc=$?
+[ "$rc" -ne 0 ] && pass || fail "--gen 1 exit $rc"
+expect_contains "$text" "--gen" "--gen 1 message"
+text=$("$dsinfer" bench -m "$dir/missing.gguf" 2>&1); rc=$?
+[ "$rc" -eq 1 ] && pass || fail "missing model exit $rc"
+expect_contains "$text" "dsinfer bench: error:" "missing model message"
+expect_contains "$text" "missing.gguf" "missing model names the file"
+text=$("$dsinfer" bench -m "$dir/qwen2.gguf" --kv-type q8_0 2>&1); rc=$?
+[ "$rc" -eq 1 ] && pass || fail "--kv-type q8_0 exit $rc"
+expect_contains "$text" "--kv-type q8_0" "kv type message"
+
+finish
