@@ -68,7 +68,8 @@ void Respond(const server::ParsedRequest& request, const server::ServedModel& mo
     event.token_ids = {256 + i};
     if (request.logprobs) {
       dsinfer::engine::TokenLogprobs lp{.token = 256 + i, .logprob = -0.5f, .top = {}};
-      for (int32_t k = 0; k < top; ++k) lp.top.emplace_back(k * 37 % 400, -1.0f * k);
+      for (int32_t k = 0; k < top; ++k)
+        lp.top.emplace_back(k * 37 % 400, -1.0f * static_cast<float>(k));
       event.logprobs.push_back(lp);
     }
     event.prompt_tokens = static_cast<int32_t>(request.generation.prompt_token_ids.size());
