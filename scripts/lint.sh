@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Style gates for CI: the layer check and clang-format on every file (cheap), clang-tidy on the
-# C++ sources that the last LINT_COMMITS commits (default 10) touched: with the
+# C++ sources that the last LINT_COMMITS commits (default 6) touched: with the
 # clang-analyzer checks a file costs ~9-12 s of one core, so the ~170 files of 30 commits took
 # 13 of CI's minutes on 2 cores, and one session's commits now touch ~150 files. Whoever lands
-# more than 10 commits tidies the rest before stopping (LINT_COMMITS=N make lint).
+# more than 6 commits tidies the rest before stopping (LINT_COMMITS=N make lint).
 # LINT_COMMITS=all tidies everything.
 # Usage: scripts/lint.sh BUILD_DIR   (BUILD_DIR must hold compile_commands.json)
 set -euo pipefail
@@ -17,7 +17,7 @@ mapfile -t all < <(git ls-files '*.cc' '*.h')
 echo "lint: clang-format on ${#all[@]} files"
 clang-format --dry-run --Werror "${all[@]}"
 
-commits=${LINT_COMMITS:-10}
+commits=${LINT_COMMITS:-6}
 range=()
 if [ "$commits" != all ] && git rev-parse -q --verify "HEAD~$commits" >/dev/null; then
   range=("HEAD~$commits..HEAD")
