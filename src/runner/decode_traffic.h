@@ -5,12 +5,14 @@
 // What one token (n_tokens = 1) reads, following Model::Forward:
 //   * every matrix of attention (q/k/v/o, or MLA's q / q_a, q_b, kv_a_mqa, k_b, v_b, o), of the
 //     dense MLPs, of the shared experts, the routers and the output head, in the form the
-//     decode matvec reads: the packed copy where ModelWeights made one (Q4_K's is 2.8 % larger
-//     than the stored rows), else the stored rows;
+//     decode matvec reads: the packed copies where ModelWeights made them (one per matrix, or
+//     one per head of k_b / v_b; Q4_K's are 2.8 % larger than the stored rows), else the
+//     stored rows;
 //   * of each MoE layer's stacked experts [E, ...], the num_experts_per_tok experts the router
-//     picks: k/E of each stacked tensor. Routing picks k distinct experts per token and every
-//     expert has the same size, so this is exact for every decode step, not an expectation;
-//     it equals the active-parameter bytes of the routed experts;
+//     picks, each in its packed copy where there is one, else k/E of the stacked tensor.
+//     Routing picks k distinct experts per token and every expert has the same size, so this
+//     is exact for every decode step, not an expectation; it equals the active-parameter
+//     bytes of the routed experts (+2.8 % for packed Q4_K);
 //   * one row of token_embd (the embedding lookup);
 //   * the F32 vectors: norms, q/k/v biases, the V3 router bias.
 // Not weights, so not counted here: the KV cache (KvStorage::BytesPerBlock per position) and

@@ -34,7 +34,7 @@ fields = ["model", "arch", "layers", "tensor_bytes_by_type", "threads", "isa",
           "decode_fastest_step_tok_s", "prefill_tok_s_runs", "decode_tok_s_runs",
           "all_weight_bytes", "weight_bytes_per_token", "weight_bytes_per_token_by_part",
           "kv_bytes_per_token", "bytes_per_token", "bandwidth_bytes_per_s",
-          "bandwidth_buffer_mib", "decode_bytes_per_s", "roofline_decode_tok_s",
+          "bandwidth_bytes_per_s_runs", "bandwidth_buffer_mib", "decode_bytes_per_s", "roofline_decode_tok_s",
           "decode_fraction_of_roofline"]
 for f in fields:
     need(f in r, "missing " + f)
@@ -47,6 +47,8 @@ need(sorted(r["decode_tok_s_runs"])[1] == r["decode_tok_s"], "decode is the medi
 for f in ["prefill_tok_s", "decode_tok_s", "decode_fastest_step_tok_s", "bandwidth_bytes_per_s",
           "roofline_decode_tok_s", "decode_fraction_of_roofline", "load_seconds"]:
     need(isinstance(r[f], (int, float)) and math.isfinite(r[f]) and r[f] > 0, f + " > 0")
+need(len(r["bandwidth_bytes_per_s_runs"]) == 4, "bandwidth before each run and after")
+need(max(r["bandwidth_bytes_per_s_runs"]) == r["bandwidth_bytes_per_s"], "roof is the best")
 # A memory read of 64 MiB on any machine this runs on: between 0.1 and 10000 GB/s.
 need(1e8 < r["bandwidth_bytes_per_s"] < 1e13, "bandwidth plausible")
 parts = r["weight_bytes_per_token_by_part"]

@@ -1,7 +1,8 @@
 // DecodeTrafficOf on tiny random models of a dense, a standard-attention MoE and two MLA MoE
 // shapes: exact byte counts against a count written independently from the config (shapes of
 // shared/reference/deepseek-models.md §2), in F32 (4 bytes an element) and Q8_0 (34 bytes per
-// 32), with and without the packed decode copies.
+// 32), with and without the packed decode copies; and, in Q4_K, whose copies are larger than
+// its rows, that the count follows the copies (whole matrices and each selected expert's).
 #include <unistd.h>
 
 #include <cstdio>
@@ -128,15 +129,42 @@ TEST_P(DecodeTrafficTest, MatchesTheConfig) {
   }
 }
 
-// Q4_K's packed copy is larger than its rows (+2.8 %): decode reads the copy, and the count
-// must follow. A llama shape wide enough for Q4_K's 256-element blocks.
-TEST(DecodeTrafficPackedTest, CountsTheCopiesDecodeReads) {
-  StatusOr<ModelConfig> config = ModelPreset("tiny-llama");
+// Every matrix of the model with whether it is a stacked expert tensor.
+template <typename Fn>
+void ForEachLinear(const ModelWeights& w, Fn&& fn) {
+  for (const LayerWeights& layer : w.layers) {
+    if (layer.attention.has_value()) {
+      const StandardAttentionWeights& a = *layer.attention;
+      for (const Linear* m : {&a.q, &a.k, &a.v, &a.o}) fn(*m, false);
+    }
+    if (layer.mlp.has_value()) {
+      for (const Linear* m : {&layer.mlp->gate, &layer.mlp->up, &layer.mlp->down}) fn(*m, false);
+    }
+    if (layer.moe.has_value()) {
+      const MoeWeights& m = *layer.moe;
+      fn(m.router, false);
+      for (const Linear* e : {&m.gate_exps, &m.up_exps, &m.down_exps}) fn(*e, true);
+      if (m.shared.has_value()) {
+        for (const Linear* e : {&m.shared->gate, &m.shared->up, &m.shared->down}) fn(*e, false);
+      }
+    }
+  }
+  fn(w.output, false);
+}
+
+// Q4_K's packed copies are larger than its rows (+2.8 %): decode reads the copies, and the
+// count must follow, for whole matrices and for the selected experts' own copies. Shapes
+// widened to Q4_K's 256-element blocks.
+class DecodeTrafficPackedTest : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(DecodeTrafficPackedTest, CountsTheCopiesDecodeReads) {
+  StatusOr<ModelConfig> config = ModelPreset(GetParam());
   ASSERT_TRUE(config.ok());
   config->hidden_size = 256;
   config->intermediate_size = 512;
-  config->head_dim = 64;  // 4 heads, 2 KV heads
-  const TempFile file("llama_q4_k.gguf");
+  config->head_dim = 64;  // 4 heads
+  if (config->is_moe()) config->moe_intermediate_size = 256;
+  const TempFile file(std::string(GetParam()) + "_q4_k.gguf");
   ASSERT_TRUE(WriteRandomGguf(*config, {.dtype = DType::kQ4_K, .seed = 9}, file.path).ok());
   ThreadPool pool(2);
   StatusOr<Model> packed = LoadModel(file.path, {.pack_for_decode = true}, &pool);
@@ -144,30 +172,48 @@ TEST(DecodeTrafficPackedTest, CountsTheCopiesDecodeReads) {
   ASSERT_TRUE(packed.ok() && rows.ok());
   if (packed->weights().packed_bytes == 0) GTEST_SKIP() << "no packed Q4_K body at this level";
 
-  // The row bytes of the matrices that have a copy.
-  int64_t copied_rows = 0;
-  const auto add = [&](const Linear& m) {
-    if (m.packed != nullptr) copied_rows += static_cast<int64_t>(m.view.bytes.size());
-  };
-  for (const LayerWeights& layer : packed->weights().layers) {
-    for (const Linear* m :
-         {&layer.attention->q, &layer.attention->k, &layer.attention->v, &layer.attention->o,
-          &layer.mlp->gate, &layer.mlp->up, &layer.mlp->down}) {
-      add(*m);
+  // Row bytes of the matrices that have copies, and the copies' bytes, apart for experts.
+  int64_t copied_rows = 0, expert_copies = 0;
+  ForEachLinear(packed->weights(), [&](const Linear& m, bool experts) {
+    if (m.packed != nullptr || !m.packed_experts.empty()) {
+      copied_rows += static_cast<int64_t>(m.view.bytes.size());
     }
-  }
-  add(packed->weights().output);
+    if (experts) {
+      ASSERT_EQ(static_cast<int64_t>(m.packed_experts.size()), config->n_routed_experts);
+      for (const auto& e : m.packed_experts) {
+        expert_copies += static_cast<int64_t>(e->view().bytes.size());
+      }
+    }
+  });
   ASSERT_GT(copied_rows, 0);
   const auto copies = static_cast<int64_t>(packed->weights().packed_bytes);
   EXPECT_NEAR(static_cast<double>(copies) / static_cast<double>(copied_rows), 1.028, 0.01);
 
   const DecodeTraffic tp = DecodeTrafficOf(packed->weights(), packed->config());
   const DecodeTraffic tr = DecodeTrafficOf(rows->weights(), rows->config());
-  EXPECT_EQ(tp.per_token() - tr.per_token(), copies - copied_rows);
   EXPECT_EQ(tp.all_weights - tr.all_weights, copies - copied_rows);
   EXPECT_EQ(tp.vectors, tr.vectors);
   EXPECT_EQ(tp.embedding_row, tr.embedding_row);
+  if (config->is_moe()) {
+    // k of E experts, each in its copy.
+    EXPECT_EQ(tp.routed_experts * config->n_routed_experts,
+              expert_copies * config->num_experts_per_tok);
+    EXPECT_GT(tp.routed_experts, tr.routed_experts);
+  } else {
+    // Dense: every matrix is read once per token, so the difference is all of the copies'.
+    EXPECT_EQ(tp.per_token() - tr.per_token(), copies - copied_rows);
+  }
 }
+
+INSTANTIATE_TEST_SUITE_P(WideTinyModels, DecodeTrafficPackedTest,
+                         ::testing::Values("tiny-llama", "tiny-deepseek"),
+                         [](const ::testing::TestParamInfo<const char*>& param_info) {
+                           std::string name = param_info.param;
+                           for (char& ch : name) {
+                             if (ch == '-') ch = '_';
+                           }
+                           return name;
+                         });
 
 INSTANTIATE_TEST_SUITE_P(
     TinyModels, DecodeTrafficTest,
