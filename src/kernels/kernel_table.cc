@@ -30,8 +30,9 @@ void SetQuantizeRow(KernelTable& t, DType dtype, QuantizeRowFn fn) {
 
 void SetGemm(KernelTable& t, DType dtype, RowsDotFn fn) { t.gemm[static_cast<int>(dtype)] = fn; }
 
-void SetPackedMatvec(KernelTable& t, DType dtype, PackedMatvecFn fn) {
-  t.packed_matvec[static_cast<int>(dtype)] = fn;
+void SetPacked(KernelTable& t, DType dtype, PackedMatvecFn matvec, PackedGemmFn gemm) {
+  t.packed_matvec[static_cast<int>(dtype)] = matvec;
+  t.packed_gemm[static_cast<int>(dtype)] = gemm;
 }
 
 KernelTable ScalarTable() {
@@ -72,8 +73,8 @@ KernelTable Avx2Table(const KernelTable& below) {
   SetVecDot(t, DType::kQ5_K, avx2::DotQ5_K);
   SetVecDot(t, DType::kF16, avx2::DotF16);
   SetVecDot(t, DType::kBF16, avx2::DotBF16);
-  SetPackedMatvec(t, DType::kQ4_0, avx2::PackedMatvecQ4_0);
-  SetPackedMatvec(t, DType::kQ4_K, avx2::PackedMatvecQ4_K);
+  SetPacked(t, DType::kQ4_0, avx2::PackedMatvecQ4_0, avx2::PackedGemmQ4_0);
+  SetPacked(t, DType::kQ4_K, avx2::PackedMatvecQ4_K, avx2::PackedGemmQ4_K);
 #endif
   return t;
 }
@@ -101,9 +102,9 @@ KernelTable Avx512Table(const KernelTable& below) {
   SetVecDot(t, DType::kQ5_K, avx512::DotQ5_K);
   SetVecDot(t, DType::kF16, avx512::DotF16);
   SetVecDot(t, DType::kBF16, avx512::DotBF16);
-  SetPackedMatvec(t, DType::kQ4_0, avx512::PackedMatvecQ4_0);
-  SetPackedMatvec(t, DType::kQ8_0, avx512::PackedMatvecQ8_0);
-  SetPackedMatvec(t, DType::kQ4_K, avx512::PackedMatvecQ4_K);
+  SetPacked(t, DType::kQ4_0, avx512::PackedMatvecQ4_0, avx512::PackedGemmQ4_0);
+  SetPacked(t, DType::kQ8_0, avx512::PackedMatvecQ8_0, avx512::PackedGemmQ8_0);
+  SetPacked(t, DType::kQ4_K, avx512::PackedMatvecQ4_K, avx512::PackedGemmQ4_K);
 #endif
   return t;
 }

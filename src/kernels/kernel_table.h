@@ -51,6 +51,11 @@ using RowsDotFn = void (*)(int64_t n_in, const std::byte* w, int64_t w_row_bytes
 // y[8g + r] = dot(row r of packed group g, act) for g < n_groups (packed_layout.h).
 using PackedMatvecFn = void (*)(int64_t n_in, const std::byte* groups, int64_t n_groups,
                                 const std::byte* act, float* y);
+// The same for n_tokens activation rows act_row_bytes apart, token t's outputs at y + t * ldy;
+// bit-identical per token to the PackedMatvecFn of the same level (batch invariance).
+using PackedGemmFn = void (*)(int64_t n_in, const std::byte* groups, int64_t n_groups,
+                              const std::byte* act, int64_t act_row_bytes, int64_t n_tokens,
+                              float* y, int64_t ldy);
 
 struct KernelTable {
   Isa isa = Isa::kScalar;
@@ -63,12 +68,14 @@ struct KernelTable {
   std::array<RowsDotFn, kNumDTypes> matvec{};
   std::array<RowsDotFn, kNumDTypes> gemm{};
   std::array<PackedMatvecFn, kNumDTypes> packed_matvec{};
+  std::array<PackedGemmFn, kNumDTypes> packed_gemm{};
 
   VecDotFn VecDot(DType dtype) const { return vec_dot[static_cast<int>(dtype)]; }
   QuantizeRowFn QuantizeRow(DType dtype) const { return quantize_row[static_cast<int>(dtype)]; }
   RowsDotFn Matvec(DType dtype) const { return matvec[static_cast<int>(dtype)]; }
   RowsDotFn Gemm(DType dtype) const { return gemm[static_cast<int>(dtype)]; }
   PackedMatvecFn PackedMatvec(DType dtype) const { return packed_matvec[static_cast<int>(dtype)]; }
+  PackedGemmFn PackedGemm(DType dtype) const { return packed_gemm[static_cast<int>(dtype)]; }
 };
 
 // The table of SelectedIsa(), computed on first use. A DSINFER_ISA that fails to resolve

@@ -111,19 +111,17 @@ Status MatMulPacked(const PackedMatrixView& weight, std::span<const float> x, in
   const int64_t group_bytes = PackedGroupBytes(weight.dtype, n_in);
   const int64_t groups = n_out / kPackRows;
   const std::byte* packed = weight.bytes.data();
-  // Group-major, then token: one group (8 rows) stays in L1/L2 while every token reads it.
+  const PackedGemmFn gemm = table.PackedGemm(weight.dtype);
   ForRange(pool, groups, [&](int64_t begin, int64_t end) {
-    if (n_tokens == 1) {
-      matvec(n_in, packed + begin * group_bytes, end - begin, act.data,
-             y.data() + kPackRows * begin);
+    if (n_tokens == 1 || gemm == nullptr) {
+      for (int64_t t = 0; t < n_tokens; ++t) {
+        matvec(n_in, packed + begin * group_bytes, end - begin, act.data + t * act.row_bytes,
+               y.data() + t * n_out + kPackRows * begin);
+      }
       return;
     }
-    for (int64_t g = begin; g < end; ++g) {
-      for (int64_t t = 0; t < n_tokens; ++t) {
-        matvec(n_in, packed + g * group_bytes, 1, act.data + t * act.row_bytes,
-               y.data() + t * n_out + kPackRows * g);
-      }
-    }
+    gemm(n_in, packed + begin * group_bytes, end - begin, act.data, act.row_bytes, n_tokens,
+         y.data() + kPackRows * begin, n_out);
   });
   // The n_out % 8 tail rows, in ggml's layout after the groups.
   const VecDotFn vec_dot = table.VecDot(weight.dtype);

@@ -9,7 +9,10 @@
 // source bytes are no longer read (an mmapped file's pages become reclaimable). A dtype
 // without a packed body is not copied: the PackedMatrix keeps the caller's view, which must
 // then outlive it, and MatMulPacked runs kernels::MatMul on it.
-// Numerics: as kernels::MatMul (same activation bytes; each output one block-exact dot).
+// Numerics: as kernels::MatMul (same activation bytes; each output one block-exact dot), and
+// batch-invariant: a token's outputs are bit-identical whatever other tokens share the call
+// (the gemm over several tokens runs the matvec's per-token float operations, in tiles that
+// load each weight vector once for all their tokens).
 // Thread safety: immutable after Pack; MatMulPacked as MatMul.
 #ifndef DSINFER_KERNELS_PACKED_MATRIX_H_
 #define DSINFER_KERNELS_PACKED_MATRIX_H_

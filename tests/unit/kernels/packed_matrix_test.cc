@@ -1,15 +1,19 @@
 // The row-interleaved (x8) weights of packed_layout.h / packed_matrix.h: packing is a lossless
 // byte permutation (every row unpacks to its original bytes), and MatMulPacked on every
 // level of this CPU equals the reference MatMul on the unpacked weight, for row counts that
-// leave a tail of unpacked rows, several tokens, and 1 or 2 threads.
+// leave a tail of unpacked rows, several tokens, and 1 or 2 threads; and that it is batch
+// invariant: each token's outputs in a call of many tokens (the gemm's tiles, their tails and
+// its L2-sized token chunks) are bit-identical to a call on that token alone (the matvec).
 //
 // Tolerance: as simd_test.cc, |got - want| <= 1e-6 * sum |w_i a_i| of the dequantised
 // operands: the block integer sums are exact and only the float order differs (Q4_0 and
 // Q8_0 add their level offset as a separate per-block term).
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -80,7 +84,7 @@ TEST_P(PackedMatMulTest, MatchesTheReferenceMatMul) {
         EXPECT_EQ(packed->view().packed, expect_packed);
         EXPECT_EQ(packed->owned_bytes(),
                   expect_packed ? static_cast<size_t>(*PackedMatrixBytes(dtype, n_out, n_in)) : 0);
-        for (const int64_t n_tokens : {1, 3}) {
+        for (const int64_t n_tokens : {1, 3, 9}) {
           SCOPED_TRACE(testing::Message() << DTypeName(dtype) << " " << n_out << "x" << n_in
                                           << " tokens=" << n_tokens);
           const std::vector<float> x = RandomFloats(n_tokens * n_in, ++seed, 0.5f);
@@ -100,6 +104,46 @@ TEST_P(PackedMatMulTest, MatchesTheReferenceMatMul) {
                 ASSERT_NEAR(got[i], want[i], kDotTol * magnitude) << "t=" << tok << " o=" << o;
               }
             }
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_P(PackedMatMulTest, EveryTokenEqualsItsCallAlone) {
+  const KernelTable& t = table();
+  ThreadPool pool(2);
+  uint32_t seed = 500;
+  for (const DType dtype : kPackedTypes) {
+    if (t.PackedMatvec(dtype) == nullptr) continue;
+    const int64_t bs = GetDTypeInfo(dtype).block_size;
+    const int64_t n_out = 67;  // 8 groups and 3 tail rows
+    // 3 blocks: one token chunk; 32768: activation rows of 32-35 KiB, so 67 tokens take
+    // three of the gemm's 1 MiB chunks.
+    for (const int64_t n_in : {3 * bs, int64_t{32768}}) {
+      const std::vector<std::byte> w = Quantize(dtype, RandomFloats(n_out * n_in, ++seed), n_in);
+      const TensorView weight{.dtype = dtype, .shape = Shape{n_out, n_in}, .bytes = w};
+      const StatusOr<PackedMatrix> packed = PackedMatrix::Pack(weight, t);
+      ASSERT_TRUE(packed.ok() && packed->view().packed);
+      for (const int64_t n_tokens : {2, 3, 4, 5, 7, 8, 13, 67}) {
+        SCOPED_TRACE(testing::Message()
+                     << DTypeName(dtype) << " n_in=" << n_in << " tokens=" << n_tokens);
+        const std::vector<float> x = RandomFloats(n_tokens * n_in, ++seed, 0.5f);
+        std::vector<float> alone(static_cast<size_t>(n_tokens * n_out));
+        for (int64_t tok = 0; tok < n_tokens; ++tok) {
+          const std::span<const float> row(x.data() + tok * n_in, static_cast<size_t>(n_in));
+          const std::span<float> out(alone.data() + tok * n_out, static_cast<size_t>(n_out));
+          ASSERT_TRUE(MatMulPacked(packed->view(), row, 1, out, nullptr, t).ok());
+        }
+        for (ThreadPool* p : {static_cast<ThreadPool*>(nullptr), &pool}) {
+          std::vector<float> together(alone.size(), -7.0f);
+          ASSERT_TRUE(MatMulPacked(packed->view(), x, n_tokens, together, p, t).ok());
+          for (size_t i = 0; i < alone.size(); ++i) {
+            // Bit equality, not ==, so that -0.0 vs 0.0 counts too.
+            ASSERT_EQ(std::bit_cast<uint32_t>(alone[i]), std::bit_cast<uint32_t>(together[i]))
+                << "token " << i / static_cast<size_t>(n_out) << " row "
+                << i % static_cast<size_t>(n_out) << ": " << alone[i] << " vs " << together[i];
           }
         }
       }

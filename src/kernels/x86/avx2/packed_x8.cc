@@ -4,9 +4,11 @@
 
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/packed_layout.h"
@@ -21,6 +23,8 @@ inline __m256i DotAccU8S8(__m256i acc, __m256i u8, __m256i s8) {
 }
 
 constexpr bool kDotTakesFullBytes = false;
+// 2 tokens: 16 registers hold their integer and float accumulators and the weight vectors.
+constexpr int kGemmTokens = 2;
 
 }  // namespace
 
