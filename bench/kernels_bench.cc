@@ -9,7 +9,9 @@
 //                          every matvec is divided by (counter `of_stream`, same thread count)
 //   MatVec/<type>/<n_out>x<n_in>/<isa>[/packed]/threads:N
 //                          kernels::MatMul with n_tokens = 1 on one weight of that shape
-//                          (/packed: MatMulPacked on its x8 row-interleaved copy);
+//                          (/packed: MatMulPacked on its x8 row-interleaved copy;
+//                          /packed/tokens:8: 8 tokens at once, as a batched decode step,
+//                          counter tokens_s: tokens per second, to set against tokens:1);
 //                          the buffer holds as many copies of the weight as fit and each
 //                          iteration reads the next copy, so no weight is cache-resident
 //                          (the L3 here may be ~480 MiB, whatever the CPU reports)
@@ -182,15 +184,16 @@ struct MatVecCase {
   const kernels::KernelTable* table;
   int threads;
   bool packed;
+  int64_t n_tokens = 1;
 };
 
 void BM_MatVec(benchmark::State& state, MatVecCase c) {
   Fill& fill = FillWorkingSet(c.dtype, c.shape, c.packed);
   const std::byte* base = WorkingSet().data();
   ThreadPool pool(c.threads);
-  std::vector<float> x(static_cast<size_t>(c.shape.n_in));
+  std::vector<float> x(static_cast<size_t>(c.shape.n_in * c.n_tokens));
   for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(i % 17) * 0.125f - 1.0f;
-  std::vector<float> y(static_cast<size_t>(c.shape.n_out));
+  std::vector<float> y(static_cast<size_t>(c.shape.n_out * c.n_tokens));
 
   for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores): benchmark idiom
     const kernels::PackedMatrixView weight{
@@ -199,7 +202,7 @@ void BM_MatVec(benchmark::State& state, MatVecCase c) {
         .n_in = c.shape.n_in,
         .packed = c.packed,
         .bytes = {base + fill.cursor * fill.stride, fill.matrix_bytes}};
-    const Status status = kernels::MatMulPacked(weight, x, /*n_tokens=*/1, y, &pool, *c.table);
+    const Status status = kernels::MatMulPacked(weight, x, c.n_tokens, y, &pool, *c.table);
     if (!status.ok()) {
       state.SkipWithError(status.ToString().c_str());
       break;
@@ -216,6 +219,8 @@ void BM_MatVec(benchmark::State& state, MatVecCase c) {
   state.counters["of_stream"] =
       benchmark::Counter(bytes / g_stream_bytes_per_s[c.threads], benchmark::Counter::kIsRate);
   state.counters["copies"] = static_cast<double>(fill.copies);
+  state.counters["tokens_s"] = benchmark::Counter(
+      static_cast<double>(state.iterations() * c.n_tokens), benchmark::Counter::kIsRate);
   const bool scalar_body =
       c.table->isa != Isa::kScalar &&
       c.table->VecDot(c.dtype) == kernels::KernelsFor(Isa::kScalar).VecDot(c.dtype);
@@ -252,6 +257,16 @@ void RegisterBenchmarks() {
                 ->UseRealTime()
                 ->MinTime(0.5)
                 ->Unit(benchmark::kMicrosecond);
+            if (packed && table == &selected) {
+              benchmark::RegisterBenchmark(
+                  fmt::format("MatVec/{}/{}x{}/{}/packed/tokens:8/threads:{}", DTypeName(dtype),
+                              shape.n_out, shape.n_in, IsaName(table->isa), threads)
+                      .c_str(),
+                  BM_MatVec, MatVecCase{dtype, shape, table, threads, packed, 8})
+                  ->UseRealTime()
+                  ->MinTime(0.5)
+                  ->Unit(benchmark::kMicrosecond);
+            }
           }
         }
       }
