@@ -17,6 +17,7 @@ void RegisterBenchCommand(CLI::App& app, CommandFn* run);
 void RegisterChatTemplateCommand(CLI::App& app, CommandFn* run);
 void RegisterConvertCommand(CLI::App& app, CommandFn* run);
 void RegisterInspectCommand(CLI::App& app, CommandFn* run);
+void RegisterPerplexityCommand(CLI::App& app, CommandFn* run);
 void RegisterQuantizeCommand(CLI::App& app, CommandFn* run);
 void RegisterRandomModelCommand(CLI::App& app, CommandFn* run);
 void RegisterRunCommand(CLI::App& app, CommandFn* run);

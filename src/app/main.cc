@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   dsinfer::RegisterChatTemplateCommand(app, &run);
   dsinfer::RegisterConvertCommand(app, &run);
   dsinfer::RegisterInspectCommand(app, &run);
+  dsinfer::RegisterPerplexityCommand(app, &run);
   dsinfer::RegisterQuantizeCommand(app, &run);
   dsinfer::RegisterRandomModelCommand(app, &run);
   dsinfer::RegisterRunCommand(app, &run);
