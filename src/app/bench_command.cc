@@ -11,7 +11,10 @@
 //   bandwidth MeasureReadBandwidth over a fresh --bandwidth-mib buffer with the same pool,
 //             before each repetition and after the last; the highest is the roof
 //   roofline  bandwidth / bytes per token: the decode speed memory allows; decode is reported
-//             as a fraction of it
+//             as a fraction of it, and (adjacent) as the median over repetitions of each
+//             one's decode against the higher of the two probes around it: this host's
+//             bandwidth moves between ~34 and ~65 GB/s over minutes, and a run compared with a
+//             probe taken in another period says little
 //
 // Each repetition reruns prefill and decode on the same KV storage; the figures reported are
 // medians over repetitions. The 1-minute load average is printed with the results: on a
@@ -139,9 +142,12 @@ void PrintTable(const nlohmann::ordered_json& r) {
   std::printf("decode           %lld tokens: %.2f tok/s (fastest step %.2f tok/s), %.2f GB/s\n",
               r["gen_tokens"].get<long long>(), r["decode_tok_s"].get<double>(),
               r["decode_fastest_step_tok_s"].get<double>(), gb(r["decode_bytes_per_s"]));
-  std::printf("roofline         %.2f tok/s; decode at %.1f %% of it\n",
-              r["roofline_decode_tok_s"].get<double>(),
-              100 * r["decode_fraction_of_roofline"].get<double>());
+  std::printf(
+      "roofline         %.2f tok/s; decode at %.1f %% of it, %.1f %% of the probes "
+      "around each repetition\n",
+      r["roofline_decode_tok_s"].get<double>(),
+      100 * r["decode_fraction_of_roofline"].get<double>(),
+      100 * r["decode_fraction_of_adjacent_roofline"].get<double>());
   std::printf("repetitions      %d (medians)\n", r["repetitions"].get<int>());
 }
 
@@ -236,6 +242,12 @@ int Bench(const BenchArgs& args) {
   r["decode_bytes_per_s"] = decode_tok_s * static_cast<double>(bytes_per_token);
   r["roofline_decode_tok_s"] = roofline;
   r["decode_fraction_of_roofline"] = decode_tok_s / roofline;
+  std::vector<double> adjacent;
+  for (size_t i = 0; i < decode.size(); ++i) {
+    adjacent.push_back(decode[i] * static_cast<double>(bytes_per_token) /
+                       std::max(bandwidths[i], bandwidths[i + 1]));
+  }
+  r["decode_fraction_of_adjacent_roofline"] = Median(adjacent);
 
   if (args.json) {
     std::puts(r.dump().c_str());

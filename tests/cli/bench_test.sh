@@ -35,7 +35,7 @@ fields = ["model", "arch", "layers", "tensor_bytes_by_type", "threads", "isa",
           "all_weight_bytes", "weight_bytes_per_token", "weight_bytes_per_token_by_part",
           "kv_bytes_per_token", "bytes_per_token", "bandwidth_bytes_per_s",
           "bandwidth_bytes_per_s_runs", "bandwidth_buffer_mib", "decode_bytes_per_s", "roofline_decode_tok_s",
-          "decode_fraction_of_roofline"]
+          "decode_fraction_of_roofline", "decode_fraction_of_adjacent_roofline"]
 for f in fields:
     need(f in r, "missing " + f)
 if bad:
@@ -60,6 +60,13 @@ need(abs(r["roofline_decode_tok_s"] * r["bytes_per_token"] - r["bandwidth_bytes_
      < 1e-6 * r["bandwidth_bytes_per_s"], "roofline = bandwidth / bytes")
 need(abs(r["decode_fraction_of_roofline"] * r["roofline_decode_tok_s"] - r["decode_tok_s"])
      < 1e-6 * r["decode_tok_s"], "fraction = decode / roofline")
+bw = r["bandwidth_bytes_per_s_runs"]
+adj = sorted(d * r["bytes_per_token"] / max(bw[i], bw[i + 1])
+             for i, d in enumerate(r["decode_tok_s_runs"]))
+need(abs(adj[1] - r["decode_fraction_of_adjacent_roofline"]) < 1e-9 * adj[1],
+     "adjacent fraction = median of each run against its probes")
+need(r["decode_fraction_of_adjacent_roofline"] >= r["decode_fraction_of_roofline"] - 1e-12,
+     "the adjacent probes are never above the best one")
 need(sum(r["tensor_bytes_by_type"].values()) > 0, "tensor bytes")
 if kind == "moe":
     need(parts["routed_experts"] > 0 and parts["routers"] > 0, "expert parts")
