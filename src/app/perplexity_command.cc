@@ -3,12 +3,13 @@
 // that `llama-perplexity -m MODEL -f FILE -c N` on the same GGUF gives the same figure.
 //
 // The text is tokenized whole, with BOS first when the tokenizer adds one, and special-token
-// text is matched as the chat template would. --shuffle-tokens SEED permutes the tokens
-// before chunking: a control that destroys the text's structure (a sound model's perplexity
-// must then rise far above the text's).
+// text in it is plain text (as llama.cpp's tool tokenizes: add_special, not parse_special).
+// --shuffle-tokens SEED permutes the tokens before chunking: a control that destroys the text's
+// structure (a sound model's perplexity must then rise far above the text's).
 #include <algorithm>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -44,7 +45,7 @@ int Perplexity(const PerplexityArgs& args) {
   constexpr const char* kCommand = "dsinfer perplexity";
   const std::optional<DType> kv_type = DTypeFromName(args.kv_type);
   if (!kv_type.has_value()) {
-    return ReportError(kCommand, fmt::format("--kv-type {}: use f16 or f32", args.kv_type));
+    return ReportError(kCommand, fmt::format("--kv-type {} is not a type name", args.kv_type));
   }
   const std::optional<DType> hf_type = DTypeFromName(args.hf_type);
   if (!hf_type.has_value()) {
@@ -63,13 +64,16 @@ int Perplexity(const PerplexityArgs& args) {
   StatusOr<tokenizer::Tokenizer> tok = tokenizer::LoadTokenizer(args.model);
   if (!tok.ok()) return ReportError(kCommand, tok.status().message());
   StatusOr<std::vector<int32_t>> tokens =
-      tok->Encode(*text, {.parse_special = true, .add_bos = tok->add_bos()});
+      tok->Encode(*text, {.parse_special = false, .add_bos = tok->add_bos()});
   if (!tokens.ok()) return ReportError(kCommand, tokens.status().message());
   if (args.shuffle_seed.has_value()) {
     std::mt19937 rng(*args.shuffle_seed);
     std::shuffle(tokens->begin(), tokens->end(), rng);
   }
 
+  if (Status s = runner::CheckPerplexityContext(model->config(), args.n_ctx); !s.ok()) {
+    return ReportError(kCommand, s.message());
+  }
   StatusOr<KvStorage> kv = runner::KvStorageFor(model->config(), args.n_ctx, *kv_type);
   if (!kv.ok()) return ReportError(kCommand, kv.status().message());
   runner::PerplexityOptions options{.n_ctx = args.n_ctx, .max_chunks = args.chunks};

@@ -21,20 +21,25 @@ double NegativeLogProb(std::span<const float> row, int32_t target) {
 
 }  // namespace
 
-StatusOr<PerplexityResult> Perplexity(const Model& model, KvStorage& kv,
-                                      std::span<const int32_t> tokens,
-                                      const PerplexityOptions& options, ThreadPool* pool) {
-  const int64_t n_ctx = options.n_ctx;
-  const int64_t context_length = model.config().max_position_embeddings;
+Status CheckPerplexityContext(const ModelConfig& config, int64_t n_ctx) {
   if (n_ctx < kMinPerplexityContext) {
     return InvalidArgumentError(fmt::format("a context of {} tokens scores none; use at least {}",
                                             n_ctx, kMinPerplexityContext));
   }
+  const int64_t context_length = config.max_position_embeddings;
   if (context_length > 0 && n_ctx > context_length) {
     return InvalidArgumentError(
         fmt::format("a context of {} tokens is longer than the model's context length {}", n_ctx,
                     context_length));
   }
+  return Status::Ok();
+}
+
+StatusOr<PerplexityResult> Perplexity(const Model& model, KvStorage& kv,
+                                      std::span<const int32_t> tokens,
+                                      const PerplexityOptions& options, ThreadPool* pool) {
+  const int64_t n_ctx = options.n_ctx;
+  DSI_RETURN_IF_ERROR(CheckPerplexityContext(model.config(), n_ctx));
   if (n_ctx > kv.n_blocks() * kv.block_size()) {
     return InvalidArgumentError(fmt::format("{} positions do not fit the KV storage of {}", n_ctx,
                                             kv.n_blocks() * kv.block_size()));

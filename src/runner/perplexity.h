@@ -11,6 +11,7 @@
 //     estimate from the per-token NLL variance, as llama.cpp prints it.
 //
 // NLLs are computed in double from the float logits (log-sum-exp around the row's maximum).
+// One difference: llama.cpp wants at least 2 * n_ctx tokens; one chunk is enough here.
 #ifndef DSINFER_RUNNER_PERPLEXITY_H_
 #define DSINFER_RUNNER_PERPLEXITY_H_
 
@@ -43,6 +44,10 @@ struct PerplexityResult {
 
 // The smallest n_ctx with a scored token (first = n_ctx / 2 < n_ctx - 1).
 inline constexpr int64_t kMinPerplexityContext = 4;
+
+// InvalidArgument when n_ctx is below kMinPerplexityContext or above the model's context
+// length: callers check it before they size a KV cache for n_ctx.
+Status CheckPerplexityContext(const ModelConfig& config, int64_t n_ctx);
 
 // `kv` must hold n_ctx positions (blocks 0, 1, ... in order). InvalidArgument when n_ctx is
 // below kMinPerplexityContext or above the model's context length, or `tokens` has fewer

@@ -54,7 +54,7 @@ need(two["chunks"] == 2 and two["running_ppl"] == r["running_ppl"][:2], "--chunk
 need(sh["tokens"] == r["tokens"] and sh["nll_sum"] != r["nll_sum"], "shuffle permutes")
 print("; ".join(bad))
 EOF
-)
+) || problems="the checker failed (its error is above)"
 [ -z "$problems" ] && pass || fail "perplexity JSON: $problems"
 
 text=$("$dsinfer" perplexity -m "$dir/m.gguf" -f "$dir/text.txt" -c 64 --chunks 1 2>&1)
