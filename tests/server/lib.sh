@@ -27,12 +27,17 @@ make_model() {
 }
 
 # start_server DSINFER [FLAGS...]: starts the server on port 0 and waits (<= 30 s) until
-# /ready answers 200. Sets port, base and server_pid.
+# /ready answers 200. Sets port, base and server_pid. The model is make_model's, served as
+# "tiny", unless server_model (a GGUF with its own tokenizer) and server_model_name are set.
 start_server() {
   local dsinfer=$1
   shift
-  "$dsinfer" serve -m "$server_dir/tiny.gguf" --tokenizer "$server_dir/tok/tokenizer.json" \
-    --served-model-name tiny --port 0 --threads 1 --kv-cache-bytes 16000000 "$@" \
+  local model_args=(-m "$server_dir/tiny.gguf" --tokenizer "$server_dir/tok/tokenizer.json"
+                    --served-model-name tiny)
+  if [ -n "${server_model:-}" ]; then
+    model_args=(-m "$server_model" --served-model-name "${server_model_name:-default}")
+  fi
+  "$dsinfer" serve "${model_args[@]}" --port 0 --threads 1 --kv-cache-bytes 16000000 "$@" \
     2>"$server_log" &
   server_pid=$!
   for _ in $(seq 1 300); do

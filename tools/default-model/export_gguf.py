@@ -330,17 +330,19 @@ def perplexity(model, tokens, n_ctx):
     """llama.cpp perplexity: windows of n_ctx, first token := BOS, score the second half."""
     first = n_ctx // 2
     n_chunks = len(tokens) // n_ctx
-    nll, count = 0.0, 0
+    nll, count, chunk_nll = 0.0, 0, []
     for c in range(n_chunks):
         window = list(tokens[c * n_ctx:(c + 1) * n_ctx])
         targets = torch.tensor(window[first + 1:])
         window[0] = BOS_ID
         logits = model(torch.tensor([window]))[0].double()
         logp = torch.log_softmax(logits[first:n_ctx - 1], dim=-1)
-        nll -= logp.gather(1, targets[:, None]).sum().item()
+        chunk_nll.append(-logp.gather(1, targets[:, None]).sum().item())
+        nll += chunk_nll[-1]
         count += n_ctx - 1 - first
+    # chunk_nll lets a test score the first K chunks only (dsinfer perplexity --chunks K).
     return {"n_ctx": n_ctx, "chunks": n_chunks, "scored_tokens": count, "nll_sum": nll,
-            "ppl": math.exp(nll / count)}
+            "ppl": math.exp(nll / count), "chunk_nll": chunk_nll}
 
 
 @torch.no_grad()
