@@ -26,12 +26,12 @@
 #include <memory>
 #include <random>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "app/command_options.h"
 #include "app/commands.h"
 #include "base/clock.h"
 #include "kernels/kernel_table.h"
@@ -157,9 +157,7 @@ int Bench(const BenchArgs& args) {
   if (!kv_type.has_value() || (*kv_type != DType::kF16 && *kv_type != DType::kF32)) {
     return ReportError(kCommand, fmt::format("--kv-type {}: use f16 or f32", args.kv_type));
   }
-  const int threads = args.threads > 0
-                          ? args.threads
-                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const int threads = ThreadCount(args.threads);
   const double load_start = LoadAverage1m();
   ThreadPool pool(threads);
   const Stopwatch load_clock;

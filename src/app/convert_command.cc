@@ -9,12 +9,12 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "app/command_options.h"
 #include "app/commands.h"
 #include "formats/file_report.h"
 #include "formats/gguf_names.h"
@@ -132,9 +132,7 @@ int RunConvert(const ConvertArgs& args) {
     std::printf("tokenizer: none (no tokenizer.json): the GGUF carries no vocabulary\n");
   }
 
-  const int threads = args.threads > 0
-                          ? args.threads
-                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const int threads = ThreadCount(args.threads);
   ThreadPool pool(threads);
   const auto start = std::chrono::steady_clock::now();
   const StatusOr<HfConvertSummary> summary =

@@ -12,12 +12,12 @@
 #include <optional>
 #include <random>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "app/command_options.h"
 #include "app/commands.h"
 #include "base/clock.h"
 #include "model/load_model.h"
@@ -43,21 +43,15 @@ struct PerplexityArgs {
 
 int Perplexity(const PerplexityArgs& args) {
   constexpr const char* kCommand = "dsinfer perplexity";
-  const std::optional<DType> kv_type = DTypeFromName(args.kv_type);
-  if (!kv_type.has_value()) {
-    return ReportError(kCommand, fmt::format("--kv-type {} is not a type name", args.kv_type));
-  }
-  const std::optional<DType> hf_type = DTypeFromName(args.hf_type);
-  if (!hf_type.has_value()) {
-    return ReportError(kCommand, fmt::format("--hf-type {} is not a type name", args.hf_type));
-  }
+  const StatusOr<DType> kv_type = TypeOption("--kv-type", args.kv_type);
+  if (!kv_type.ok()) return ReportError(kCommand, kv_type.status().message());
+  const StatusOr<DType> hf_type = TypeOption("--hf-type", args.hf_type);
+  if (!hf_type.ok()) return ReportError(kCommand, hf_type.status().message());
   // 1 GiB of text is far beyond any evaluation set; the cap keeps a wrong path harmless.
   StatusOr<std::string> text = ReadFileToString(args.file, size_t{1} << 30);
   if (!text.ok()) return ReportError(kCommand, text.status().message());
 
-  const int threads = args.threads > 0
-                          ? args.threads
-                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const int threads = ThreadCount(args.threads);
   ThreadPool pool(threads);
   StatusOr<Model> model = LoadModel(args.model, {.hf_dtype = *hf_type}, &pool);
   if (!model.ok()) return ReportError(kCommand, model.status().message());

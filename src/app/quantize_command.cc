@@ -7,11 +7,11 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
 
+#include "app/command_options.h"
 #include "app/commands.h"
 #include "formats/file_report.h"
 #include "model/quantize_model.h"
@@ -84,9 +84,7 @@ int RunQuantize(const QuantizeArgs& args) {
   if (!rules.ok()) return ReportError(kCommand, rules.status().message());
   if (args.threads < 0)
     return ReportError(kCommand, "--threads must not be negative (0: every core)");
-  const int threads = args.threads > 0
-                          ? args.threads
-                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const int threads = ThreadCount(args.threads);
   ThreadPool pool(threads);
   const QuantizeOptions options{
       .types = {.requested = *type, .rules = std::move(*rules), .pure = args.pure},

@@ -8,11 +8,11 @@
 #include <fstream>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
 
+#include "app/command_options.h"
 #include "app/commands.h"
 #include "model/load_model.h"
 #include "runner/generate.h"
@@ -63,17 +63,11 @@ int Run(const RunArgs& args) {
   if (args.prompt.empty() == args.prompt_ids.empty()) {
     return ReportError(kCommand, "give exactly one of -p/--prompt and --prompt-ids");
   }
-  const std::optional<DType> kv_type = DTypeFromName(args.kv_type);
-  if (!kv_type.has_value()) {
-    return ReportError(kCommand, fmt::format("--kv-type {}: use f16 or f32", args.kv_type));
-  }
-  const std::optional<DType> hf_type = DTypeFromName(args.hf_type);
-  if (!hf_type.has_value()) {
-    return ReportError(kCommand, fmt::format("--hf-type {} is not a type name", args.hf_type));
-  }
-  const int threads = args.threads > 0
-                          ? args.threads
-                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const StatusOr<DType> kv_type = TypeOption("--kv-type", args.kv_type);
+  if (!kv_type.ok()) return ReportError(kCommand, kv_type.status().message());
+  const StatusOr<DType> hf_type = TypeOption("--hf-type", args.hf_type);
+  if (!hf_type.ok()) return ReportError(kCommand, hf_type.status().message());
+  const int threads = ThreadCount(args.threads);
   ThreadPool pool(threads);
   StatusOr<Model> model = LoadModel(args.model, {.hf_dtype = *hf_type}, &pool);
   if (!model.ok()) return ReportError(kCommand, model.status().message());

@@ -16,13 +16,13 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <thread>
 #include <type_traits>
 #include <variant>
 #include <vector>
 
 #include <fmt/format.h>
 
+#include "app/command_options.h"
 #include "app/commands.h"
 #include "base/logging.h"
 #include "engine/engine.h"
@@ -113,9 +113,7 @@ struct LoadedModel {
 
 StatusOr<LoadedModel> Load(const server::ServeConfig& config) {
   LoadedModel loaded;
-  const int threads = config.threads > 0
-                          ? static_cast<int>(config.threads)
-                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const int threads = ThreadCount(static_cast<int>(config.threads));
   ThreadPool pool(threads);
   DSI_ASSIGN_OR_RETURN(Model model, LoadModel(config.model, {}, &pool));
   loaded.model = std::make_unique<Model>(std::move(model));
