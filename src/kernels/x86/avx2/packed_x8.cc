@@ -32,24 +32,24 @@ constexpr int kGemmTokens = 2;
 
 void PackedMatvecQ4_0(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
                       float* y) {
-  PackedMatvecOf<BlockQ4_0x8, kQK>(n_in, groups, n_groups, act, y, 8.0f, kGroupQ4_0);
+  PackedMatvecOf<BlockQ4_0x8, kQK>(n_in, groups, n_groups, act, y, 8, kGroupQ4_0);
 }
 
 void PackedGemmQ4_0(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
                     int64_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy) {
-  PackedGemmOf<BlockQ4_0x8, kQK>(n_in, groups, n_groups, act, act_row_bytes, n_tokens, y, ldy, 8.0f,
+  PackedGemmOf<BlockQ4_0x8, kQK>(n_in, groups, n_groups, act, act_row_bytes, n_tokens, y, ldy, 8,
                                  kGroupQ4_0, kNoWide);
 }
 
 void PackedMatvecQ4_K(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
                       float* y) {
-  PackedMatvecOf<BlockQ4_Kx8, kQK_K>(n_in, groups, n_groups, act, y, 0.0f, kGroupQ4_K);
+  PackedMatvecOf<BlockQ4_Kx8, kQK_K>(n_in, groups, n_groups, act, y, 0, kGroupQ4_K);
 }
 
 void PackedGemmQ4_K(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
                     int64_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy) {
-  PackedGemmOf<BlockQ4_Kx8, kQK_K>(n_in, groups, n_groups, act, act_row_bytes, n_tokens, y, ldy,
-                                   0.0f, kGroupQ4_K, kNoWide);
+  PackedGemmOf<BlockQ4_Kx8, kQK_K>(n_in, groups, n_groups, act, act_row_bytes, n_tokens, y, ldy, 0,
+                                   kGroupQ4_K, kNoWide);
 }
 
 }  // namespace dsinfer::kernels::avx2

@@ -1,10 +1,11 @@
 // AVX-512 (VNNI) bodies over the x8 layouts: the shared loops of x86/packed_x8_body.inc with
 // vpdpbusd on 256-bit vectors (one row group per register), plus Q8_0, which needs VNNI's
 // 32-bit accumulation of unsigned x signed bytes, and the gemm's wide tiles of four groups in
-// 512-bit vectors. Measured on the project's AMD EPYC: 512-bit and 256-bit vpdpbusd both
-// issue twice a cycle (7.3 G/s at ~3.66 GHz), while a 4-byte broadcast from memory feeding
-// each issues about once a cycle, so the wide tiles, whose broadcasts each feed two 512-bit
-// dots (32 rows), do four times the work per broadcast of the 256-bit ones.
+// 512-bit vectors. Measured on the project's AMD EPYC (12 independent chains, ~3.6 GHz): a
+// 512-bit vpdpbusd issues once a cycle and a 256-bit one twice (3.5 and 7.0 G/s), 64 int8
+// MACs a cycle either way, while a 4-byte broadcast from memory feeding each issues about once
+// a cycle, so the wide tiles, whose broadcasts each feed two 512-bit dots (32 rows), do four
+// times the work per broadcast of the 256-bit ones and are bound by the dots instead.
 #include "kernels/x86/avx512/packed_x8.h"
 
 #include <immintrin.h>
@@ -41,8 +42,7 @@ template <int T>
 void GroupQ8_0(int64_t nb, const BlockQ8_0x8* w, const TokenTile<T>& tile) {
   const __m256i bias = _mm256_set1_epi8(static_cast<char>(0x80));
   __m256 acc[T];
-  __m256 acc_offset[T];
-  for (int t = 0; t < T; ++t) acc[t] = acc_offset[t] = _mm256_setzero_ps();
+  for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
   for (int64_t b = 0; b < nb; ++b) {
     __m256i s0[T];
     __m256i s1[T];
@@ -58,18 +58,15 @@ void GroupQ8_0(int64_t nb, const BlockQ8_0x8* w, const TokenTile<T>& tile) {
     }
     const __m256 d_w = Halves8(w[b].d);
     for (int t = 0; t < T; ++t) {
-      const float* p = tile.prep[t] + 2 * b;
-      acc[t] = _mm256_fmadd_ps(_mm256_mul_ps(d_w, _mm256_set1_ps(p[0])),
-                               _mm256_cvtepi32_ps(_mm256_add_epi32(s0[t], s1[t])), acc[t]);
-      acc_offset[t] = _mm256_fmadd_ps(d_w, _mm256_set1_ps(p[1]), acc_offset[t]);
+      acc[t] = AccumulateBlock(acc[t], d_w, tile.prep[t][b], _mm256_add_epi32(s0[t], s1[t]));
     }
   }
-  for (int t = 0; t < T; ++t) _mm256_storeu_ps(tile.y[t], _mm256_add_ps(acc[t], acc_offset[t]));
+  for (int t = 0; t < T; ++t) _mm256_storeu_ps(tile.y[t], acc[t]);
 }
 
 // The wide gemm tiles: kWideGroups = 4 consecutive groups (32 rows) as two 512-bit vectors of
 // 16 rows, so that each activation broadcast, which issues at most once a cycle here, feeds
-// two vpdpbusd instead of one (a 512-bit vpdpbusd also issues twice a cycle). Every lane runs
+// two vpdpbusd instead of one. Every lane runs
 // the float operations of its row in the 256-bit group tiles, so results are bit-identical.
 constexpr int kWideGroups = 4;
 
@@ -91,29 +88,25 @@ inline __m512i Broadcast32x16(const int8_t* p) {
   return _mm512_set1_epi32(v);
 }
 
-// The float tail of a block shared by the wide Q4_0 and Q8_0 tiles: as the group tiles'
-// acc += (d_w d_a) * sum; acc_offset += d_w * offset_term, lane by lane.
+// The float tail of a block shared by the wide Q4_0 and Q8_0 tiles: the group tiles'
+// AccumulateBlock, lane by lane.
 template <int T>
 inline void AccumulateWide(const __m512 (&d)[2], const __m512i (&sum)[2][T], int64_t b,
-                           const TokenTile<T>& tile, __m512 (&acc)[2][T],
-                           __m512 (&acc_offset)[2][T]) {
+                           const TokenTile<T>& tile, __m512 (&acc)[2][T]) {
   for (int t = 0; t < T; ++t) {
-    const float* p = tile.prep[t] + 2 * b;
+    const ActivationBlockTerms a = tile.prep[t][b];
     for (int r = 0; r < 2; ++r) {
-      acc[r][t] = _mm512_fmadd_ps(_mm512_mul_ps(d[r], _mm512_set1_ps(p[0])),
-                                  _mm512_cvtepi32_ps(sum[r][t]), acc[r][t]);
-      acc_offset[r][t] = _mm512_fmadd_ps(d[r], _mm512_set1_ps(p[1]), acc_offset[r][t]);
+      const __m512i exact = _mm512_sub_epi32(sum[r][t], _mm512_set1_epi32(a.offset_sum));
+      acc[r][t] = _mm512_fmadd_ps(_mm512_mul_ps(d[r], _mm512_set1_ps(a.d)),
+                                  _mm512_cvtepi32_ps(exact), acc[r][t]);
     }
   }
 }
 
 template <int T>
-inline void StoreWide(const __m512 (&acc)[2][T], const __m512 (&acc_offset)[2][T],
-                      const TokenTile<T>& tile) {
+inline void StoreWide(const __m512 (&acc)[2][T], const TokenTile<T>& tile) {
   for (int t = 0; t < T; ++t) {
-    for (int r = 0; r < 2; ++r) {
-      _mm512_storeu_ps(tile.y[t] + 16 * r, _mm512_add_ps(acc[r][t], acc_offset[r][t]));
-    }
+    for (int r = 0; r < 2; ++r) _mm512_storeu_ps(tile.y[t] + 16 * r, acc[r][t]);
   }
 }
 
@@ -122,9 +115,8 @@ template <int T>
 void WideQ8_0(int64_t nb, const BlockQ8_0x8* w, const TokenTile<T>& tile) {
   const __m512i bias = _mm512_set1_epi8(static_cast<char>(0x80));
   __m512 acc[2][T];
-  __m512 acc_offset[2][T];
   for (int r = 0; r < 2; ++r) {
-    for (int t = 0; t < T; ++t) acc[r][t] = acc_offset[r][t] = _mm512_setzero_ps();
+    for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
   }
   for (int64_t b = 0; b < nb; ++b) {
     const BlockQ8_0x8* g[4] = {w + b, w + nb + b, w + 2 * nb + b, w + 3 * nb + b};
@@ -143,9 +135,9 @@ void WideQ8_0(int64_t nb, const BlockQ8_0x8* w, const TokenTile<T>& tile) {
       }
     }
     const __m512 d[2] = {Halves16(g[0]->d, g[1]->d), Halves16(g[2]->d, g[3]->d)};
-    AccumulateWide(d, sum, b, tile, acc, acc_offset);
+    AccumulateWide(d, sum, b, tile, acc);
   }
-  StoreWide(acc, acc_offset, tile);
+  StoreWide(acc, tile);
 }
 
 // Four groups of 8 Q4_0 rows against T tokens. The high nibbles are shifted down once per
@@ -154,9 +146,8 @@ template <int T>
 void WideQ4_0(int64_t nb, const BlockQ4_0x8* w, const TokenTile<T>& tile) {
   const __m512i low_nibble = _mm512_set1_epi8(0x0F);
   __m512 acc[2][T];
-  __m512 acc_offset[2][T];
   for (int r = 0; r < 2; ++r) {
-    for (int t = 0; t < T; ++t) acc[r][t] = acc_offset[r][t] = _mm512_setzero_ps();
+    for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
   }
   for (int64_t b = 0; b < nb; ++b) {
     const BlockQ4_0x8* g[4] = {w + b, w + nb + b, w + 2 * nb + b, w + 3 * nb + b};
@@ -181,9 +172,9 @@ void WideQ4_0(int64_t nb, const BlockQ4_0x8* w, const TokenTile<T>& tile) {
       }
     }
     const __m512 d[2] = {Halves16(g[0]->d, g[1]->d), Halves16(g[2]->d, g[3]->d)};
-    AccumulateWide(d, sum, b, tile, acc, acc_offset);
+    AccumulateWide(d, sum, b, tile, acc);
   }
-  StoreWide(acc, acc_offset, tile);
+  StoreWide(acc, tile);
 }
 
 constexpr auto kGroupQ8_0 = [](int64_t nb, const BlockQ8_0x8* w, const auto& tile) {
@@ -200,35 +191,35 @@ constexpr auto kWideQ4_0 = [](int64_t nb, const BlockQ4_0x8* w, const auto& tile
 
 void PackedMatvecQ4_0(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
                       float* y) {
-  PackedMatvecOf<BlockQ4_0x8, kQK>(n_in, groups, n_groups, act, y, 8.0f, kGroupQ4_0);
+  PackedMatvecOf<BlockQ4_0x8, kQK>(n_in, groups, n_groups, act, y, 8, kGroupQ4_0);
 }
 
 void PackedGemmQ4_0(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
                     int64_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy) {
   PackedGemmOf<BlockQ4_0x8, kQK, kWideGroups>(n_in, groups, n_groups, act, act_row_bytes, n_tokens,
-                                              y, ldy, 8.0f, kGroupQ4_0, kWideQ4_0);
+                                              y, ldy, 8, kGroupQ4_0, kWideQ4_0);
 }
 
 void PackedMatvecQ8_0(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
                       float* y) {
-  PackedMatvecOf<BlockQ8_0x8, kQK>(n_in, groups, n_groups, act, y, 128.0f, kGroupQ8_0);
+  PackedMatvecOf<BlockQ8_0x8, kQK>(n_in, groups, n_groups, act, y, 128, kGroupQ8_0);
 }
 
 void PackedGemmQ8_0(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
                     int64_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy) {
   PackedGemmOf<BlockQ8_0x8, kQK, kWideGroups>(n_in, groups, n_groups, act, act_row_bytes, n_tokens,
-                                              y, ldy, 128.0f, kGroupQ8_0, kWideQ8_0);
+                                              y, ldy, 128, kGroupQ8_0, kWideQ8_0);
 }
 
 void PackedMatvecQ4_K(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
                       float* y) {
-  PackedMatvecOf<BlockQ4_Kx8, kQK_K>(n_in, groups, n_groups, act, y, 0.0f, kGroupQ4_K);
+  PackedMatvecOf<BlockQ4_Kx8, kQK_K>(n_in, groups, n_groups, act, y, 0, kGroupQ4_K);
 }
 
 void PackedGemmQ4_K(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
                     int64_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy) {
-  PackedGemmOf<BlockQ4_Kx8, kQK_K>(n_in, groups, n_groups, act, act_row_bytes, n_tokens, y, ldy,
-                                   0.0f, kGroupQ4_K, kNoWide);
+  PackedGemmOf<BlockQ4_Kx8, kQK_K>(n_in, groups, n_groups, act, act_row_bytes, n_tokens, y, ldy, 0,
+                                   kGroupQ4_K, kNoWide);
 }
 
 }  // namespace dsinfer::kernels::avx512
