@@ -129,6 +129,7 @@ int RunConvert(const ConvertArgs& args) {
     std::printf("tokenizer: tokenizer.json with %lld ids, pre-tokenizer %s\n",
                 static_cast<long long>(config->vocab_size), PreOf(options.metadata).c_str());
   } else {
+    options.metadata = tokenizer::NoVocabularyGgufMetadata();
     std::printf("tokenizer: none (no tokenizer.json): the GGUF carries no vocabulary\n");
   }
 

@@ -78,6 +78,8 @@ StatusOr<RandomModelSummary> RunRandomModel(const RandomModelArgs& args) {
     if (const std::optional<int32_t> bos = tok.bos_id()) config.bos_token_id = *bos;
     if (const std::optional<int32_t> eos = tok.eos_id()) config.eos_token_id = *eos;
     options.extra_metadata = std::move(*keys);
+  } else {
+    options.extra_metadata = tokenizer::NoVocabularyGgufMetadata();
   }
   return WriteRandomGguf(config, options, args.output);
 }

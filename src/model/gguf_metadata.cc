@@ -284,7 +284,10 @@ StatusOr<std::vector<GgufKeyValue>> GgufMetadataFor(const ModelConfig& c,
   w.U32(gguf::kKeyRopeDimensionCount, c.uses_mla() ? c.qk_rope_head_dim : c.head_dim);
   WriteRope(c, w);
   if (c.uses_mla()) {
-    if (c.q_lora_rank > 0) w.U32(gguf::kKeyQLoraRank, c.q_lora_rank);
+    // Written as 0 without q-LoRA too: llama.cpp treats a deepseek2 file as V2-Lite only by its
+    // layer count (26 or 27) and otherwise requires the key, so a V2-Lite cut to fewer layers
+    // would not load there; 0 makes it build attn_q, as the real V2-Lite does.
+    w.U32(gguf::kKeyQLoraRank, c.q_lora_rank);
     w.U32(gguf::kKeyKvLoraRank, c.kv_lora_rank);
     if (split) {
       // llama.cpp's MQA view: K = [c_kv ; k_pe], V = c_kv.

@@ -4,8 +4,8 @@
 // (defined in gguf_metadata.cc next to this writer, so the two cannot drift) reads them back.
 //
 // Integers are written as UINT32, floats as FLOAT32 and flags as BOOL, as the converter does.
-// No tokenizer vocabulary is written (tokenizer.ggml.model/tokens/merges): llama.cpp cannot
-// load such a file's tokenizer, dsinfer's tests feed token ids directly.
+// No tokenizer vocabulary is written here (tokenizer/tokenizer_gguf_metadata.h adds one, or
+// marks the file as having none, which llama.cpp needs in order to load it at all).
 //
 // Thread safety: pure functions.
 #ifndef DSINFER_MODEL_GGUF_METADATA_H_

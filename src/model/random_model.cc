@@ -113,12 +113,12 @@ StatusOr<RandomModelSummary> WriteRandomGguf(const ModelConfig& config,
                          GgufValue::String(std::string(ModelArchName(config.arch)))));
   DSI_RETURN_IF_ERROR(
       writer.AddKeyValue(std::string(gguf::kKeyName), GgufValue::String(options.name)));
-  // An extra key replaces the model's own of the same name (the tokenizer's BOS/EOS ids).
+  // An extra key replaces the model's own of the same name (the tokenizer's BOS/EOS ids). The
+  // extras go last, as `dsinfer convert` writes them, so that the two write the same bytes.
   std::erase_if(metadata, [&](const GgufKeyValue& kv) {
     return std::any_of(options.extra_metadata.begin(), options.extra_metadata.end(),
                        [&](const GgufKeyValue& extra) { return extra.key == kv.key; });
   });
-  metadata.insert(metadata.end(), options.extra_metadata.begin(), options.extra_metadata.end());
   for (GgufKeyValue& kv : metadata) {
     DSI_RETURN_IF_ERROR(writer.AddKeyValue(std::move(kv.key), std::move(kv.value)));
   }
@@ -127,6 +127,9 @@ StatusOr<RandomModelSummary> WriteRandomGguf(const ModelConfig& config,
                          GgufValue::U32(static_cast<uint32_t>(LlamaFileType(options.dtype)))));
   DSI_RETURN_IF_ERROR(writer.AddKeyValue(std::string(gguf::kKeyQuantizationVersion),
                                          GgufValue::U32(kQuantizationVersion)));
+  for (const GgufKeyValue& kv : options.extra_metadata) {
+    DSI_RETURN_IF_ERROR(writer.AddKeyValue(kv.key, kv.value));
+  }
 
   RandomModelSummary summary;
   std::vector<DType> types;

@@ -4,6 +4,7 @@
 
 #include "base/utf8.h"
 #include "formats/gguf_names.h"
+#include "tokenizer/tokenizer_gguf_metadata.h"
 
 namespace dsinfer::tokenizer {
 namespace {
@@ -108,6 +109,11 @@ StatusOr<std::vector<std::string>> PreTokenizerPatterns(std::string_view pre) {
 StatusOr<TokenizerSpec> ReadGgufTokenizerSpec(const GgufFile& file) {
   const std::optional<std::string_view> model = file.GetString(gguf::kKeyTokenizerModel);
   if (!model) return KeyError(file, gguf::kKeyTokenizerModel, "missing (or not a string)");
+  if (IsNoVocabularyModel(*model)) {
+    return FailedPreconditionError(
+        fmt::format("{}: the model has no vocabulary ({} '{}'): give token ids, not text",
+                    file.name(), gguf::kKeyTokenizerModel, *model));
+  }
   if (*model != "gpt2") {
     return UnimplementedError(
         fmt::format("{}: {} '{}' is not supported (only gpt2: byte-level "

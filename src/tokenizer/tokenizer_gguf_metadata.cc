@@ -219,4 +219,10 @@ StatusOr<std::optional<std::vector<GgufKeyValue>>> TokenizerGgufMetadataFromDir(
   return std::optional<std::vector<GgufKeyValue>>(std::move(*metadata));
 }
 
+std::vector<GgufKeyValue> NoVocabularyGgufMetadata() {
+  return {{std::string(gguf::kKeyTokenizerModel), GgufValue::String("no_vocab")}};
+}
+
+bool IsNoVocabularyModel(std::string_view model) { return model == "no_vocab" || model == "none"; }
+
 }  // namespace dsinfer::tokenizer

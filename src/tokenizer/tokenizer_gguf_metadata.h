@@ -52,6 +52,13 @@ StatusOr<std::vector<GgufKeyValue>> TokenizerGgufMetadata(
 StatusOr<std::optional<std::vector<GgufKeyValue>>> TokenizerGgufMetadataFromDir(
     const std::string& dir, int64_t vocab_size);
 
+// The metadata of a model without a vocabulary: tokenizer.ggml.model = "no_vocab", llama.cpp's
+// mark for it (without the key llama.cpp refuses the file). Such a model runs on token ids.
+std::vector<GgufKeyValue> NoVocabularyGgufMetadata();
+
+// Whether `model` (a tokenizer.ggml.model value) is llama.cpp's mark for no vocabulary.
+bool IsNoVocabularyModel(std::string_view model);
+
 }  // namespace dsinfer::tokenizer
 
 #endif  // DSINFER_TOKENIZER_TOKENIZER_GGUF_METADATA_H_

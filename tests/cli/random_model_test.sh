@@ -40,6 +40,16 @@ expect_contains "$text" "blk.0.attn_kv_b.weight" "legacy kv_b"
 # V2-Lite shape: plain attn_q, no correction bias: dense 11, 2 MoE x 15 + 3
 text=$(check_model deepseek2 tiny-v2-lite "--type bf16" 44)
 expect_contains "$text" "blk.0.attn_q.weight" "plain q projection"
+# what llama.cpp needs to load it: q_lora_rank 0 (it takes only 26 or 27 layers for V2-Lite)
+# and a mark for the missing vocabulary
+expect_contains "$text" "deepseek2.attention.q_lora_rank                 UINT32                0" \
+  "q_lora_rank 0 without q-LoRA"
+expect_contains "$text" '"no_vocab"' "no vocabulary marked"
+text=$("$dsinfer" run -m "$dir/tiny-v2-lite.gguf" -p "hello" -n 1 2>&1); rc=$?
+[ "$rc" -eq 1 ] && pass || fail "text prompt without a vocabulary exit $rc"
+expect_contains "$text" "the model has no vocabulary" "no-vocabulary message"
+text=$("$dsinfer" run -m "$dir/tiny-v2-lite.gguf" --prompt-ids 1,2 -n 1 --print-ids 2>&1); rc=$?
+[ "$rc" -eq 0 ] && pass || fail "token ids without a vocabulary exit $rc: $text"
 # MLA with q-LoRA, softmax group-limited routing: dense 13, 2 MoE x 17 + 3
 check_model deepseek2 tiny-v2 "--type q6_k" 50 >/dev/null
 # a real shape cut to one layer (defaults to f32): 1 layer + token_embd, output_norm, output

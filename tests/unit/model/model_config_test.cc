@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <string>
@@ -199,10 +200,16 @@ TEST(ModelConfigGgufTest, V3MetadataIsWhatLlamaCppWrites) {
   EXPECT_FLOAT_EQ(
       static_cast<float>(*find("deepseek2.rope.scaling.yarn_log_multiplier")->AsDouble()), 0.1F);
   EXPECT_EQ(find("deepseek2.nextn_predict_layers"), nullptr);  // MTP dropped, as llama.cpp does
-  // V2-Lite: no q_lora_rank key at all (llama.cpp reads attn_q then).
-  StatusOr<std::vector<GgufKeyValue>> lite = GgufMetadataFor(Preset("v2-lite"), {});
+  // V2-Lite: q_lora_rank 0, so that llama.cpp, which takes a deepseek2 file for V2-Lite only
+  // at 26 or 27 layers and otherwise requires the key, reads attn_q for a V2-Lite cut to 4.
+  StatusOr<std::vector<GgufKeyValue>> lite = GgufMetadataFor(*WithLayers(Preset("v2-lite"), 4), {});
   ASSERT_TRUE(lite.ok());
-  for (const GgufKeyValue& kv : *lite) EXPECT_NE(kv.key, "deepseek2.attention.q_lora_rank");
+  const auto lite_key = std::find_if(lite->begin(), lite->end(), [](const GgufKeyValue& kv) {
+    return kv.key == "deepseek2.attention.q_lora_rank";
+  });
+  ASSERT_NE(lite_key, lite->end());
+  EXPECT_EQ(lite_key->value.type(), GgufType::kUint32);
+  EXPECT_EQ(lite_key->value.AsUint64(), 0U);
 }
 
 StatusOr<GgufFile> ParseMetadataOnly(std::string_view arch, const std::vector<GgufKeyValue>& kvs) {

@@ -3,6 +3,7 @@
 // from the metadata loads as a tokenizer that encodes and decodes as the tokenizer.json one.
 #include "tokenizer/tokenizer_gguf_metadata.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -90,6 +91,20 @@ void ExpectSameEncodings(const Tokenizer& gguf, const Tokenizer& json,
       EXPECT_EQ(*gguf.Decode(ids), *json.Decode(ids)) << text;
     }
   }
+}
+
+TEST(TokenizerGgufMetadataTest, NoVocabularyIsMarkedAndRefusedByName) {
+  const std::vector<GgufKeyValue> metadata = NoVocabularyGgufMetadata();
+  const GgufValue* model = FindKey(metadata, "tokenizer.ggml.model");
+  ASSERT_NE(model, nullptr);
+  EXPECT_EQ(*model->AsString(), "no_vocab");  // llama.cpp's LLAMA_VOCAB_TYPE_NONE
+  StatusOr<Tokenizer> tok = ThroughGguf(metadata, "no_vocab");
+  ASSERT_FALSE(tok.ok());
+  EXPECT_EQ(tok.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(tok.status().message(), ::testing::HasSubstr("no vocabulary"));
+  EXPECT_THAT(tok.status().message(), ::testing::HasSubstr("token ids"));
+  EXPECT_TRUE(IsNoVocabularyModel("none"));
+  EXPECT_FALSE(IsNoVocabularyModel("gpt2"));
 }
 
 TEST(TokenizerGgufMetadataTest, RecognisesThePresetFromHowTextSplits) {
