@@ -74,6 +74,7 @@ KernelTable Avx2Table(const KernelTable& below) {
   SetVecDot(t, DType::kF16, avx2::DotF16);
   SetVecDot(t, DType::kBF16, avx2::DotBF16);
   SetPacked(t, DType::kQ4_0, avx2::PackedMatvecQ4_0, avx2::PackedGemmQ4_0);
+  SetPacked(t, DType::kQ5_0, avx2::PackedMatvecQ5_0, avx2::PackedGemmQ5_0);
   SetPacked(t, DType::kQ4_K, avx2::PackedMatvecQ4_K, avx2::PackedGemmQ4_K);
 #endif
   return t;
@@ -103,6 +104,7 @@ KernelTable Avx512Table(const KernelTable& below) {
   SetVecDot(t, DType::kF16, avx512::DotF16);
   SetVecDot(t, DType::kBF16, avx512::DotBF16);
   SetPacked(t, DType::kQ4_0, avx512::PackedMatvecQ4_0, avx512::PackedGemmQ4_0);
+  SetPacked(t, DType::kQ5_0, avx512::PackedMatvecQ5_0, avx512::PackedGemmQ5_0);
   SetPacked(t, DType::kQ8_0, avx512::PackedMatvecQ8_0, avx512::PackedGemmQ8_0);
   SetPacked(t, DType::kQ4_K, avx512::PackedMatvecQ4_K, avx512::PackedGemmQ4_K);
 #endif

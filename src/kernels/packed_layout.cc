@@ -15,13 +15,37 @@ const Block* RowBlocks(const std::byte* rows, int64_t row_bytes, int r) {
 
 }  // namespace
 
+uint32_t Q5_0HighBitsForX8(uint32_t qh) {
+  uint32_t x8 = 0;
+  for (uint32_t j = 0; j < 4; ++j) {
+    for (uint32_t k = 0; k < 4; ++k) {
+      x8 |= ((qh >> (4 * j + k)) & 1U) << (8 * k + j);
+      x8 |= ((qh >> (16 + 4 * j + k)) & 1U) << (8 * k + 4 + j);
+    }
+  }
+  return x8;
+}
+
+uint32_t Q5_0HighBitsFromX8(uint32_t x8) {
+  uint32_t qh = 0;
+  for (uint32_t j = 0; j < 4; ++j) {
+    for (uint32_t k = 0; k < 4; ++k) {
+      qh |= ((x8 >> (8 * k + j)) & 1U) << (4 * j + k);
+      qh |= ((x8 >> (8 * k + 4 + j)) & 1U) << (16 + 4 * j + k);
+    }
+  }
+  return qh;
+}
+
 bool HasPackedLayout(DType dtype) {
-  return dtype == DType::kQ4_0 || dtype == DType::kQ8_0 || dtype == DType::kQ4_K;
+  return dtype == DType::kQ4_0 || dtype == DType::kQ5_0 || dtype == DType::kQ8_0 ||
+         dtype == DType::kQ4_K;
 }
 
 int64_t PackedGroupBytes(DType dtype, int64_t n_in) {
   switch (dtype) {
     case DType::kQ4_0: return n_in / kQK * static_cast<int64_t>(sizeof(BlockQ4_0x8));
+    case DType::kQ5_0: return n_in / kQK * static_cast<int64_t>(sizeof(BlockQ5_0x8));
     case DType::kQ8_0: return n_in / kQK * static_cast<int64_t>(sizeof(BlockQ8_0x8));
     case DType::kQ4_K: return n_in / kQK_K * static_cast<int64_t>(sizeof(BlockQ4_Kx8));
     default: DSI_CHECK_MSG(false, "no packed layout for %d", static_cast<int>(dtype)); return 0;
@@ -37,6 +61,20 @@ void PackGroup(DType dtype, int64_t n_in, const std::byte* rows, int64_t row_byt
         for (int r = 0; r < kPackRows; ++r) {
           const BlockQ4_0& in = RowBlocks<BlockQ4_0>(rows, row_bytes, r)[b];
           out[b].d[r] = in.d;
+          for (int64_t j = 0; j < 4; ++j) std::memcpy(out[b].qs[j][r], in.qs + 4 * j, 4);
+        }
+      }
+      return;
+    }
+    case DType::kQ5_0: {
+      auto* out = reinterpret_cast<BlockQ5_0x8*>(group);
+      for (int64_t b = 0; b < n_in / kQK; ++b) {
+        for (int r = 0; r < kPackRows; ++r) {
+          const BlockQ5_0& in = RowBlocks<BlockQ5_0>(rows, row_bytes, r)[b];
+          out[b].d[r] = in.d;
+          uint32_t qh = 0;
+          std::memcpy(&qh, in.qh, sizeof(qh));  // little-endian, as ggml reads it
+          out[b].qh[r] = Q5_0HighBitsForX8(qh);
           for (int64_t j = 0; j < 4; ++j) std::memcpy(out[b].qs[j][r], in.qs + 4 * j, 4);
         }
       }
@@ -84,6 +122,17 @@ void UnpackGroupRow(DType dtype, int64_t n_in, const std::byte* group, int r, st
       auto* out = reinterpret_cast<BlockQ4_0*>(row);
       for (int64_t b = 0; b < n_in / kQK; ++b) {
         out[b].d = in[b].d[r];
+        for (int64_t j = 0; j < 4; ++j) std::memcpy(out[b].qs + 4 * j, in[b].qs[j][r], 4);
+      }
+      return;
+    }
+    case DType::kQ5_0: {
+      const auto* in = reinterpret_cast<const BlockQ5_0x8*>(group);
+      auto* out = reinterpret_cast<BlockQ5_0*>(row);
+      for (int64_t b = 0; b < n_in / kQK; ++b) {
+        out[b].d = in[b].d[r];
+        const uint32_t qh = Q5_0HighBitsFromX8(in[b].qh[r]);
+        std::memcpy(out[b].qh, &qh, sizeof(qh));
         for (int64_t j = 0; j < 4; ++j) std::memcpy(out[b].qs + 4 * j, in[b].qs[j][r], 4);
       }
       return;

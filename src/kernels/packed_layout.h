@@ -9,6 +9,10 @@
 //
 //   Q4_0x8 (144 B = 8 x 18):  d[8] (f16) | qs[4][8][4]: for k-group j (0..3), row r, the
 //       row's qs bytes 4j..4j+3 unchanged (low nibbles: elements 4j.., high: 16+4j..)
+//   Q5_0x8 (176 B = 8 x 22):  d[8] (f16) | qh[8]: each row's 32 high bits reordered so that
+//       for k-group j (0..3) bit 8k + j is element 4j + k's and bit 8k + 4 + j element
+//       16 + 4j + k's (one shift and mask put them at bit 4 of the byte of their level) |
+//       qs as Q4_0x8
 //   Q8_0x8 (272 B = 8 x 34):  d[8] (f16) | qs[8][8][4]: k-group j (0..7), row r, elements
 //       4j..4j+3
 //   Q4_Kx8 (1184 B = 8 x 144 + 32):  d[8], dmin[8] (f16) | scales[8 sub][8 rows] |
@@ -16,8 +20,8 @@
 //       (64 elements), k-group j (0..7), row r, the row's qs bytes 32c+4j..+3 (low nibbles:
 //       sub-block 2c, high: 2c+1)
 //
-// Memory: Q4_0x8 and Q8_0x8 are the same size as the rows they replace; Q4_Kx8 adds 32 bytes
-// per 8 super-blocks (+2.8 %) for the unpacked scales. Rows past the last full group stay in
+// Memory: Q4_0x8, Q5_0x8 and Q8_0x8 are the same size as the rows they replace; Q4_Kx8 adds 32
+// bytes per 8 super-blocks (+2.8 %) for the unpacked scales. Rows past the last full group stay in
 // ggml's layout (PackedMatrix keeps them as a tail).
 //
 // Pure byte transforms: no SIMD here, the bodies that read these layouts are in x86/.
@@ -38,6 +42,11 @@ struct BlockQ4_0x8 {
   uint16_t d[kPackRows];
   uint8_t qs[4][kPackRows][4];
 };
+struct BlockQ5_0x8 {
+  uint16_t d[kPackRows];
+  uint32_t qh[kPackRows];  // Q5_0HighBitsForX8 of each row's qh
+  uint8_t qs[4][kPackRows][4];
+};
 struct BlockQ8_0x8 {
   uint16_t d[kPackRows];
   int8_t qs[8][kPackRows][4];
@@ -50,8 +59,13 @@ struct BlockQ4_Kx8 {
   uint8_t qs[4][8][kPackRows][4];
 };
 static_assert(sizeof(BlockQ4_0x8) == 8 * sizeof(BlockQ4_0));
+static_assert(sizeof(BlockQ5_0x8) == 8 * sizeof(BlockQ5_0));
 static_assert(sizeof(BlockQ8_0x8) == 8 * sizeof(BlockQ8_0));
 static_assert(sizeof(BlockQ4_Kx8) == 8 * sizeof(BlockQ4_K) + 32);
+
+// A Q5_0 block's qh (bit i: element i's high bit) in the order of BlockQ5_0x8::qh, and back.
+uint32_t Q5_0HighBitsForX8(uint32_t qh);
+uint32_t Q5_0HighBitsFromX8(uint32_t x8);
 
 // Whether `dtype` has an x8 layout.
 bool HasPackedLayout(DType dtype);

@@ -6,8 +6,8 @@
 // its L2-sized token chunks) are bit-identical to a call on that token alone (the matvec).
 //
 // Tolerance: as simd_test.cc, |got - want| <= 1e-6 * sum |w_i a_i| of the dequantised
-// operands: the block integer sums are exact and only the float order differs (Q4_0 and
-// Q8_0 add their level offset as a separate per-block term).
+// operands: the block integer sums are exact (the level offsets of Q4_0, Q5_0 and Q8_0
+// included) and only the float order differs.
 #include <gtest/gtest.h>
 
 #include <bit>
@@ -29,7 +29,7 @@ namespace dsinfer::kernels {
 namespace {
 
 constexpr double kDotTol = 1e-6;
-constexpr DType kPackedTypes[] = {DType::kQ4_0, DType::kQ8_0, DType::kQ4_K};
+constexpr DType kPackedTypes[] = {DType::kQ4_0, DType::kQ5_0, DType::kQ8_0, DType::kQ4_K};
 
 TEST(PackedLayout, EveryRowUnpacksToItsOriginalBytes) {
   uint32_t seed = 7;
@@ -51,6 +51,7 @@ TEST(PackedLayout, EveryRowUnpacksToItsOriginalBytes) {
 
 TEST(PackedLayout, SizesAreTheRowsPlusTheUnpackedQ4KScales) {
   EXPECT_EQ(*PackedMatrixBytes(DType::kQ4_0, 16, 64), 16 * 2 * 18);
+  EXPECT_EQ(*PackedMatrixBytes(DType::kQ5_0, 9, 64), 9 * 2 * 22);
   EXPECT_EQ(*PackedMatrixBytes(DType::kQ8_0, 11, 32), 11 * 34);
   // Q4_K: one group of 8 rows (8 * 144 + 32) and 3 tail rows of 144.
   EXPECT_EQ(*PackedMatrixBytes(DType::kQ4_K, 11, 256), 8 * 144 + 32 + 3 * 144);

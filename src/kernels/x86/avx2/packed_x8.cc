@@ -41,6 +41,17 @@ void PackedGemmQ4_0(int64_t n_in, const std::byte* groups, int64_t n_groups, con
                                  kGroupQ4_0, kNoWide);
 }
 
+void PackedMatvecQ5_0(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
+                      float* y) {
+  PackedMatvecOf<BlockQ5_0x8, kQK>(n_in, groups, n_groups, act, y, 16, kGroupQ5_0);
+}
+
+void PackedGemmQ5_0(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
+                    int64_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy) {
+  PackedGemmOf<BlockQ5_0x8, kQK>(n_in, groups, n_groups, act, act_row_bytes, n_tokens, y, ldy, 16,
+                                 kGroupQ5_0, kNoWide);
+}
+
 void PackedMatvecQ4_K(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
                       float* y) {
   PackedMatvecOf<BlockQ4_Kx8, kQK_K>(n_in, groups, n_groups, act, y, 0, kGroupQ4_K);

@@ -177,6 +177,51 @@ void WideQ4_0(int64_t nb, const BlockQ4_0x8* w, const TokenTile<T>& tile) {
   StoreWide(acc, tile);
 }
 
+// Four groups of 8 Q5_0 rows against T tokens: WideQ4_0 with GroupQ5_0's fifth bits.
+template <int T>
+void WideQ5_0(int64_t nb, const BlockQ5_0x8* w, const TokenTile<T>& tile) {
+  const __m512i low_nibble = _mm512_set1_epi8(0x0F);
+  const __m512i bit4 = _mm512_set1_epi8(0x10);
+  __m512 acc[2][T];
+  for (int r = 0; r < 2; ++r) {
+    for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
+  }
+  for (int64_t b = 0; b < nb; ++b) {
+    const BlockQ5_0x8* g[4] = {w + b, w + nb + b, w + 2 * nb + b, w + 3 * nb + b};
+    __m512i h_hi[2] = {Load2x32(g[0]->qh, g[1]->qh), Load2x32(g[2]->qh, g[3]->qh)};
+    __m512i h_lo[2] = {_mm512_slli_epi32(h_hi[0], 4), _mm512_slli_epi32(h_hi[1], 4)};
+    __m512i sum[2][T];
+    for (int r = 0; r < 2; ++r) {
+      for (int t = 0; t < T; ++t) sum[r][t] = _mm512_setzero_si512();
+    }
+    for (int64_t j = 0; j < 4; ++j) {
+      const __m512i v[2] = {Load2x32(g[0]->qs[j], g[1]->qs[j]), Load2x32(g[2]->qs[j], g[3]->qs[j])};
+      __m512i lo[2];
+      __m512i hi[2];
+      for (int r = 0; r < 2; ++r) {
+        lo[r] =
+            _mm512_or_si512(_mm512_and_si512(v[r], low_nibble), _mm512_and_si512(h_lo[r], bit4));
+        hi[r] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(v[r], 4), low_nibble),
+                                _mm512_and_si512(h_hi[r], bit4));
+        h_lo[r] = _mm512_srli_epi32(h_lo[r], 1);
+        h_hi[r] = _mm512_srli_epi32(h_hi[r], 1);
+      }
+      for (int t = 0; t < T; ++t) {
+        const int8_t* q = reinterpret_cast<const BlockQ8_0*>(tile.act[t])[b].qs;
+        const __m512i q_lo = Broadcast32x16(q + 4 * j);
+        const __m512i q_hi = Broadcast32x16(q + 16 + 4 * j);
+        for (int r = 0; r < 2; ++r) {
+          sum[r][t] = _mm512_dpbusd_epi32(sum[r][t], lo[r], q_lo);
+          sum[r][t] = _mm512_dpbusd_epi32(sum[r][t], hi[r], q_hi);
+        }
+      }
+    }
+    const __m512 d[2] = {Halves16(g[0]->d, g[1]->d), Halves16(g[2]->d, g[3]->d)};
+    AccumulateWide(d, sum, b, tile, acc);
+  }
+  StoreWide(acc, tile);
+}
+
 constexpr auto kGroupQ8_0 = [](int64_t nb, const BlockQ8_0x8* w, const auto& tile) {
   GroupQ8_0(nb, w, tile);
 };
@@ -185,6 +230,9 @@ constexpr auto kWideQ8_0 = [](int64_t nb, const BlockQ8_0x8* w, const auto& tile
 };
 constexpr auto kWideQ4_0 = [](int64_t nb, const BlockQ4_0x8* w, const auto& tile) {
   WideQ4_0(nb, w, tile);
+};
+constexpr auto kWideQ5_0 = [](int64_t nb, const BlockQ5_0x8* w, const auto& tile) {
+  WideQ5_0(nb, w, tile);
 };
 
 }  // namespace
@@ -198,6 +246,17 @@ void PackedGemmQ4_0(int64_t n_in, const std::byte* groups, int64_t n_groups, con
                     int64_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy) {
   PackedGemmOf<BlockQ4_0x8, kQK, kWideGroups>(n_in, groups, n_groups, act, act_row_bytes, n_tokens,
                                               y, ldy, 8, kGroupQ4_0, kWideQ4_0);
+}
+
+void PackedMatvecQ5_0(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
+                      float* y) {
+  PackedMatvecOf<BlockQ5_0x8, kQK>(n_in, groups, n_groups, act, y, 16, kGroupQ5_0);
+}
+
+void PackedGemmQ5_0(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
+                    int64_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy) {
+  PackedGemmOf<BlockQ5_0x8, kQK, kWideGroups>(n_in, groups, n_groups, act, act_row_bytes, n_tokens,
+                                              y, ldy, 16, kGroupQ5_0, kWideQ5_0);
 }
 
 void PackedMatvecQ8_0(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
