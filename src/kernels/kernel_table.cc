@@ -71,6 +71,7 @@ KernelTable Avx2Table(const KernelTable& below) {
   SetVecDot(t, DType::kQ2_K, avx2::DotQ2_K);
   SetVecDot(t, DType::kQ3_K, avx2::DotQ3_K);
   SetVecDot(t, DType::kQ5_K, avx2::DotQ5_K);
+  SetVecDot(t, DType::kF32, avx2::DotF32);
   SetVecDot(t, DType::kF16, avx2::DotF16);
   SetVecDot(t, DType::kBF16, avx2::DotBF16);
   SetPacked(t, DType::kQ4_0, avx2::PackedMatvecQ4_0, avx2::PackedGemmQ4_0);
@@ -101,6 +102,7 @@ KernelTable Avx512Table(const KernelTable& below) {
   SetVecDot(t, DType::kQ2_K, avx512::DotQ2_K);
   SetVecDot(t, DType::kQ3_K, avx512::DotQ3_K);
   SetVecDot(t, DType::kQ5_K, avx512::DotQ5_K);
+  SetVecDot(t, DType::kF32, avx512::DotF32);
   SetVecDot(t, DType::kF16, avx512::DotF16);
   SetVecDot(t, DType::kBF16, avx512::DotBF16);
   SetPacked(t, DType::kQ4_0, avx512::PackedMatvecQ4_0, avx512::PackedGemmQ4_0);

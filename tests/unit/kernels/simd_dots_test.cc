@@ -294,6 +294,40 @@ TEST_P(SimdDotsTest, BF16ExtremesStayWithinTheSummationBound) {
   ExpectWithinBoundOnExtremes(table(), kBF16, w_pool, a_pool);
 }
 
+// F32: normal rows with values near the ends of float's range mixed in, within the bound of
+// float_dots.cc (the F16 bound plus one unit for the products the reference rounds).
+TEST_P(SimdDotsTest, F32StaysWithinTheSummationBound) {
+  const VecDotFn fast = table().VecDot(DType::kF32);
+  const VecDotFn ref = FindQuantOps(DType::kF32)->vec_dot;
+  std::mt19937 rng(11);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  const float extremes[] = {1.0e15f, -3.0e14f, 1.0e-19f, -1.0e-30f, 1.0f + 0x1p-23f};
+  for (const int64_t n : kFloatLengths) {
+    SCOPED_TRACE(testing::Message() << "n=" << n);
+    std::vector<float> w(static_cast<size_t>(n));
+    std::vector<float> a(static_cast<size_t>(n));
+    double magnitude = 0.0;
+    for (size_t i = 0; i < w.size(); ++i) {
+      w[i] = rng() % 4 == 0 ? extremes[rng() % 5] : normal(rng);
+      a[i] = rng() % 4 == 0 ? extremes[rng() % 5] : normal(rng);
+      magnitude += std::fabs(static_cast<double>(w[i]) * a[i]);
+    }
+    const double bound = (static_cast<double>(n) / 32 + 25) * std::ldexp(1.0, -24) * magnitude;
+    EXPECT_NEAR(fast(n, w.data(), a.data()), ref(n, w.data(), a.data()), bound);
+    // Products exact in float and partial sums exact (small integers): any order agrees.
+    for (size_t i = 0; i < w.size(); ++i) {
+      w[i] = static_cast<float>(static_cast<int>(rng() % 200) - 100);
+      a[i] = static_cast<float>(static_cast<int>(rng() % 200) - 100);
+    }
+    EXPECT_EQ(fast(n, w.data(), a.data()), ref(n, w.data(), a.data()));
+    w[static_cast<size_t>(n / 2)] = -INFINITY;
+    a[static_cast<size_t>(n / 2)] = 1.0f;
+    EXPECT_EQ(fast(n, w.data(), a.data()), -INFINITY);
+    a[static_cast<size_t>(n / 2)] = 0.0f;
+    EXPECT_TRUE(std::isnan(fast(n, w.data(), a.data())));
+  }
+}
+
 TEST_P(SimdDotsTest, F16NonFinitePropagates) { ExpectNonFinitePropagates(table(), kF16); }
 TEST_P(SimdDotsTest, BF16NonFinitePropagates) { ExpectNonFinitePropagates(table(), kBF16); }
 

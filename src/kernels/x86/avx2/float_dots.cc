@@ -1,5 +1,5 @@
-// AVX2 (+ F16C, FMA) bodies of the half-precision dots: F16 weights with F16 activations and
-// BF16 weights with BF16 activations.
+// AVX2 (+ F16C, FMA) bodies of the float dots: F32, F16 weights with F16 activations and BF16
+// weights with BF16 activations.
 //
 // Conversion is exact: F16C's vcvtph2ps for F16, and for BF16 the 16 bits moved to the top of
 // a float (the low 16 bits of a 32-bit lane shifted up give the even elements, the high 16
@@ -12,7 +12,9 @@
 // float unless it over- or underflows, so the difference is the float summation error. A lane
 // takes at most n / 32 + 3 adds, the tree 5, the scalar tail 15, the reference's final rounding
 // one more: |simd - reference| <= (n / 32 + 24) * 2^-24 * sum_i |w_i * a_i|, and far less on
-// random rows. A product that overflows float is +-inf in the reference but may stay finite
+// random rows. F32 products are not exact in float, and the reference rounds each one: that
+// adds at most 2^-24 |w_i * a_i| per element, one more unit in the same bound (its tail is
+// shorter, under 8). A product that overflows float is +-inf in the reference but may stay finite
 // inside an FMA whose accumulator cancels it; such a row is meaningless either way.
 //
 // Thread safety: pure functions over caller-owned memory.
@@ -49,6 +51,28 @@ __m256 OddBf16(__m256i v) {
 }
 
 }  // namespace
+
+float DotF32(int64_t n, const void* w, const void* x) {
+  const auto* a = static_cast<const float*>(w);
+  const auto* b = static_cast<const float*>(x);
+  __m256 acc0 = _mm256_setzero_ps();
+  __m256 acc1 = _mm256_setzero_ps();
+  __m256 acc2 = _mm256_setzero_ps();
+  __m256 acc3 = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), acc1);
+    acc2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16), acc2);
+    acc3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24), acc3);
+  }
+  for (; i + 8 <= n; i += 8) {
+    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
+  }
+  float sum = HorizontalSum(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3)));
+  for (; i < n; ++i) sum = std::fma(a[i], b[i], sum);
+  return sum;
+}
 
 float DotF16(int64_t n, const void* w, const void* x_f16) {
   const auto* a = static_cast<const uint16_t*>(w);

@@ -1,5 +1,5 @@
-// AVX-512 (F + BW) bodies of the half-precision dots: F16 weights with F16 activations and
-// BF16 weights with BF16 activations. No AVX512-BF16 (vdpbf16ps) here: the avx512 level does
+// AVX-512 (F + BW) bodies of the float dots: F32, F16 weights with F16 activations and BF16
+// weights with BF16 activations. No AVX512-BF16 (vdpbf16ps) here: the avx512 level does
 // not guarantee it (kernels.h), and it would also round the activations' products differently.
 //
 // Conversion is exact: vcvtph2ps for F16, and for BF16 the 16 bits moved to the top of a float
@@ -15,8 +15,10 @@
 // float unless it over- or underflows, so the difference is the float summation error. A lane
 // takes at most n / 32 + 4 adds, the tree 6 and the reference's final rounding one more:
 // |simd - reference| <= (n / 32 + 11) * 2^-24 * sum_i |w_i * a_i|, and far less on random
-// rows. A product that overflows float is +-inf in the reference but may stay finite inside
-// an FMA whose accumulator cancels it; such a row is meaningless either way.
+// rows. F32 products are not exact in float, and the reference rounds each one: that adds at
+// most 2^-24 |w_i * a_i| per element, one more unit in the same bound. A product that overflows
+// float is +-inf in the reference but may stay finite inside an FMA whose accumulator cancels it;
+// such a row is meaningless either way.
 //
 // Thread safety: pure functions over caller-owned memory.
 #include <immintrin.h>
@@ -46,6 +48,31 @@ __m512 OddBf16(__m512i v) {
 }
 
 }  // namespace
+
+float DotF32(int64_t n, const void* w, const void* x) {
+  const auto* a = static_cast<const float*>(w);
+  const auto* b = static_cast<const float*>(x);
+  __m512 acc0 = _mm512_setzero_ps();
+  __m512 acc1 = _mm512_setzero_ps();
+  __m512 acc2 = _mm512_setzero_ps();
+  __m512 acc3 = _mm512_setzero_ps();
+  int64_t i = 0;
+  for (; i + 64 <= n; i += 64) {
+    acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), acc0);
+    acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), acc1);
+    acc2 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 32), _mm512_loadu_ps(b + i + 32), acc2);
+    acc3 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 48), _mm512_loadu_ps(b + i + 48), acc3);
+  }
+  for (; i + 16 <= n; i += 16) {
+    acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), acc0);
+  }
+  if (i < n) {
+    const auto mask = static_cast<__mmask16>((1U << (n - i)) - 1);
+    acc1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, a + i), _mm512_maskz_loadu_ps(mask, b + i),
+                           acc1);
+  }
+  return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
+}
 
 float DotF16(int64_t n, const void* w, const void* x_f16) {
   const auto* a = static_cast<const uint16_t*>(w);

@@ -32,7 +32,8 @@ float DotQ2_K(int64_t n, const void* w, const void* q8_k);
 float DotQ3_K(int64_t n, const void* w, const void* q8_k);
 float DotQ5_K(int64_t n, const void* w, const void* q8_k);
 
-// float_dots.cc: F16 / BF16 weights with activations of the same type, summed in float
+// float_dots.cc: F32 / F16 / BF16 weights with activations of the same type, summed in float
+float DotF32(int64_t n, const void* w, const void* x);
 float DotF16(int64_t n, const void* w, const void* x_f16);
 float DotBF16(int64_t n, const void* w, const void* x_bf16);
 
