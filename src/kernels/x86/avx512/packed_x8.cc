@@ -222,6 +222,119 @@ void WideQ5_0(int64_t nb, const BlockQ5_0x8* w, const TokenTile<T>& tile) {
   StoreWide(acc, tile);
 }
 
+// Sixteen bytes, 8 from `lo` (rows of one group) and 8 from `hi` (the next group's), as int32.
+inline __m512i Bytes16ToInt32(const uint8_t* lo, const uint8_t* hi) {
+  const __m128i bytes = _mm_unpacklo_epi64(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(lo)),
+                                           _mm_loadl_epi64(reinterpret_cast<const __m128i*>(hi)));
+  return _mm512_cvtepu8_epi32(bytes);
+}
+
+// Four groups of 8 Q4_K rows against T <= 2 tokens (the integer sums of both halves of each
+// 64-element chunk, the scaled block sum and the float accumulator take 8 registers a token).
+// Every lane runs GroupQ4_K's integer sums and float operations of its row, so results are
+// bit-identical to the group tiles.
+template <int T>
+void WideQ4_KTokens(int64_t nb, const BlockQ4_Kx8* w, const TokenTile<T>& tile) {
+  const __m512i low_nibble = _mm512_set1_epi8(0x0F);
+  __m512 acc[2][T];
+  for (int r = 0; r < 2; ++r) {
+    for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
+  }
+  for (int64_t b = 0; b < nb; ++b) {
+    const BlockQ4_Kx8* g[4] = {w + b, w + nb + b, w + 2 * nb + b, w + 3 * nb + b};
+    // The two groups of each 512-bit row vector r: its low and high 256-bit halves.
+    const BlockQ4_Kx8* low[2] = {g[0], g[2]};
+    const BlockQ4_Kx8* high[2] = {g[1], g[3]};
+    const BlockQ8_K* a[T];
+    for (int t = 0; t < T; ++t) a[t] = reinterpret_cast<const BlockQ8_K*>(tile.act[t]) + b;
+    __m512i sum[2][T];
+    for (int r = 0; r < 2; ++r) {
+      for (int t = 0; t < T; ++t) sum[r][t] = _mm512_setzero_si512();
+    }
+    for (int64_t c = 0; c < 4; ++c) {
+      __m512i lo[2][T];
+      __m512i hi[2][T];
+      for (int r = 0; r < 2; ++r) {
+        for (int t = 0; t < T; ++t) lo[r][t] = hi[r][t] = _mm512_setzero_si512();
+      }
+      for (int64_t j = 0; j < 8; ++j) {
+        const __m512i v[2] = {Load2x32(g[0]->qs[c][j], g[1]->qs[c][j]),
+                              Load2x32(g[2]->qs[c][j], g[3]->qs[c][j])};
+        __m512i v_lo[2];
+        __m512i v_hi[2];
+        for (int r = 0; r < 2; ++r) {
+          v_lo[r] = _mm512_and_si512(v[r], low_nibble);
+          v_hi[r] = _mm512_and_si512(_mm512_srli_epi16(v[r], 4), low_nibble);
+        }
+        for (int t = 0; t < T; ++t) {
+          const int8_t* q = a[t]->qs + 64 * c + 4 * j;
+          const __m512i q_lo = Broadcast32x16(q);
+          const __m512i q_hi = Broadcast32x16(q + 32);
+          for (int r = 0; r < 2; ++r) {
+            lo[r][t] = _mm512_dpbusd_epi32(lo[r][t], v_lo[r], q_lo);
+            hi[r][t] = _mm512_dpbusd_epi32(hi[r][t], v_hi[r], q_hi);
+          }
+        }
+      }
+      for (int r = 0; r < 2; ++r) {
+        const __m512i scale_lo = Bytes16ToInt32(low[r]->scales[2 * c], high[r]->scales[2 * c]);
+        const __m512i scale_hi =
+            Bytes16ToInt32(low[r]->scales[2 * c + 1], high[r]->scales[2 * c + 1]);
+        for (int t = 0; t < T; ++t) {
+          sum[r][t] = _mm512_add_epi32(sum[r][t], _mm512_mullo_epi32(lo[r][t], scale_lo));
+          sum[r][t] = _mm512_add_epi32(sum[r][t], _mm512_mullo_epi32(hi[r][t], scale_hi));
+        }
+      }
+    }
+    __m512i min_sum[2][T];
+    for (int r = 0; r < 2; ++r) {
+      for (int t = 0; t < T; ++t) min_sum[r][t] = _mm512_setzero_si512();
+    }
+    for (int64_t sub = 0; sub < 8; ++sub) {
+      for (int r = 0; r < 2; ++r) {
+        const __m512i mins = Bytes16ToInt32(low[r]->mins[sub], high[r]->mins[sub]);
+        for (int t = 0; t < T; ++t) {
+          const int32_t bsum = a[t]->bsums[2 * sub] + a[t]->bsums[2 * sub + 1];
+          min_sum[r][t] =
+              _mm512_add_epi32(min_sum[r][t], _mm512_mullo_epi32(mins, _mm512_set1_epi32(bsum)));
+        }
+      }
+    }
+    for (int r = 0; r < 2; ++r) {
+      const __m512 d = Halves16(low[r]->d, high[r]->d);
+      const __m512 dmin = Halves16(low[r]->dmin, high[r]->dmin);
+      for (int t = 0; t < T; ++t) {
+        const __m512 d_a = _mm512_set1_ps(a[t]->d);
+        acc[r][t] =
+            _mm512_fmadd_ps(_mm512_mul_ps(d, d_a), _mm512_cvtepi32_ps(sum[r][t]), acc[r][t]);
+        acc[r][t] = _mm512_fnmadd_ps(_mm512_mul_ps(dmin, d_a), _mm512_cvtepi32_ps(min_sum[r][t]),
+                                     acc[r][t]);
+      }
+    }
+  }
+  StoreWide(acc, tile);
+}
+
+// T tokens as tiles of at most 2 (the weights of the four groups stay in L1 between them).
+template <int T>
+void WideQ4_K(int64_t nb, const BlockQ4_Kx8* w, const TokenTile<T>& tile) {
+  if constexpr (T <= 2) {
+    WideQ4_KTokens(nb, w, tile);
+  } else {
+    const TokenTile<2> first{.act = {tile.act[0], tile.act[1]},
+                             .prep = {tile.prep[0], tile.prep[1]},
+                             .y = {tile.y[0], tile.y[1]}};
+    WideQ4_KTokens(nb, w, first);
+    TokenTile<T - 2> rest{};
+    for (int t = 0; t < T - 2; ++t) {
+      rest.act[t] = tile.act[t + 2];
+      rest.prep[t] = tile.prep[t + 2];
+      rest.y[t] = tile.y[t + 2];
+    }
+    WideQ4_K(nb, w, rest);
+  }
+}
+
 constexpr auto kGroupQ8_0 = [](int64_t nb, const BlockQ8_0x8* w, const auto& tile) {
   GroupQ8_0(nb, w, tile);
 };
@@ -233,6 +346,9 @@ constexpr auto kWideQ4_0 = [](int64_t nb, const BlockQ4_0x8* w, const auto& tile
 };
 constexpr auto kWideQ5_0 = [](int64_t nb, const BlockQ5_0x8* w, const auto& tile) {
   WideQ5_0(nb, w, tile);
+};
+constexpr auto kWideQ4_K = [](int64_t nb, const BlockQ4_Kx8* w, const auto& tile) {
+  WideQ4_K(nb, w, tile);
 };
 
 }  // namespace
@@ -277,8 +393,8 @@ void PackedMatvecQ4_K(int64_t n_in, const std::byte* groups, int64_t n_groups, c
 
 void PackedGemmQ4_K(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
                     int64_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy) {
-  PackedGemmOf<BlockQ4_Kx8, kQK_K>(n_in, groups, n_groups, act, act_row_bytes, n_tokens, y, ldy, 0,
-                                   kGroupQ4_K, kNoWide);
+  PackedGemmOf<BlockQ4_Kx8, kQK_K, kWideGroups>(n_in, groups, n_groups, act, act_row_bytes,
+                                                n_tokens, y, ldy, 0, kGroupQ4_K, kWideQ4_K);
 }
 
 }  // namespace dsinfer::kernels::avx512
