@@ -198,9 +198,9 @@ void BM_MatVec(benchmark::State& state, MatVecCase c) {
   for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores): benchmark idiom
     const kernels::PackedMatrixView weight{
         .dtype = c.dtype,
+        .packed = c.packed,
         .n_out = c.shape.n_out,
         .n_in = c.shape.n_in,
-        .packed = c.packed,
         .bytes = {base + fill.cursor * fill.stride, fill.matrix_bytes}};
     const Status status = kernels::MatMulPacked(weight, x, c.n_tokens, y, &pool, *c.table);
     if (!status.ok()) {

@@ -1,5 +1,6 @@
 #include "kernels/packed_matrix.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -62,9 +63,9 @@ StatusOr<PackedMatrix> PackedMatrix::Pack(const TensorView& weight, const Kernel
   }
   PackedMatrix m;
   m.view_ = PackedMatrixView{.dtype = weight.dtype,
+                             .packed = false,
                              .n_out = weight.shape.dim(0),
                              .n_in = weight.shape.dim(1),
-                             .packed = false,
                              .bytes = weight.bytes};
   if (!CanPack(weight.dtype, table)) return m;
   DSI_ASSIGN_OR_RETURN(const int64_t bytes,
@@ -76,14 +77,12 @@ StatusOr<PackedMatrix> PackedMatrix::Pack(const TensorView& weight, const Kernel
   return m;
 }
 
-Status MatMulPacked(const PackedMatrixView& weight, std::span<const float> x, int64_t n_tokens,
-                    std::span<float> y, ThreadPool* pool, const KernelTable& table) {
-  const TensorView rows{
-      .dtype = weight.dtype, .shape = Shape{weight.n_out, weight.n_in}, .bytes = weight.bytes};
-  if (!weight.packed) return MatMul(rows, x, n_tokens, y, pool, table);
+namespace {
 
-  const PackedMatvecFn matvec = table.PackedMatvec(weight.dtype);
-  if (matvec == nullptr) {
+// The checks of MatMulPacked on a packed weight.
+Status CheckPacked(const PackedMatrixView& weight, std::span<const float> x, int64_t n_tokens,
+                   std::span<float> y, const KernelTable& table) {
+  if (table.PackedMatvec(weight.dtype) == nullptr) {
     return InvalidArgumentError(fmt::format("matmul: the {} kernels have no packed {} body",
                                             IsaName(table.isa), DTypeName(weight.dtype)));
   }
@@ -94,45 +93,112 @@ Status MatMulPacked(const PackedMatrixView& weight, std::span<const float> x, in
                                             DTypeName(weight.dtype), weight.n_out, weight.n_in,
                                             bytes, weight.bytes.size()));
   }
-  const int64_t n_in = weight.n_in;
-  const int64_t n_out = weight.n_out;
-  if (n_tokens < 0 || static_cast<int64_t>(x.size()) != n_tokens * n_in ||
-      static_cast<int64_t>(y.size()) != n_tokens * n_out) {
+  if (n_tokens < 0 || static_cast<int64_t>(x.size()) != n_tokens * weight.n_in ||
+      static_cast<int64_t>(y.size()) != n_tokens * weight.n_out) {
     return InvalidArgumentError(
         fmt::format("matmul: x has {} floats and y {}, want {} tokens x {} in and x {} out",
-                    x.size(), y.size(), n_tokens, n_in, n_out));
+                    x.size(), y.size(), n_tokens, weight.n_in, weight.n_out));
+  }
+  return Status::Ok();
+}
+
+// Row groups [begin, end) of a packed weight against every token of `act`.
+void RunGroups(const PackedMatrixView& weight, PackedMatvecFn matvec, PackedGemmFn gemm,
+               const QuantizedActivations& act, int64_t n_tokens, std::span<float> y, int64_t begin,
+               int64_t end) {
+  const int64_t group_bytes = PackedGroupBytes(weight.dtype, weight.n_in);
+  const std::byte* packed = weight.bytes.data();
+  if (n_tokens == 1 || gemm == nullptr) {
+    for (int64_t t = 0; t < n_tokens; ++t) {
+      matvec(weight.n_in, packed + begin * group_bytes, end - begin, act.data + t * act.row_bytes,
+             y.data() + t * weight.n_out + kPackRows * begin);
+    }
+    return;
+  }
+  gemm(weight.n_in, packed + begin * group_bytes, end - begin, act.data, act.row_bytes, n_tokens,
+       y.data() + kPackRows * begin, weight.n_out);
+}
+
+// The n_out % 8 tail rows, in ggml's layout after the groups.
+void RunTailRows(const PackedMatrixView& weight, const QuantizedActivations& act, int64_t n_tokens,
+                 std::span<float> y, const KernelTable& table) {
+  const VecDotFn vec_dot = table.VecDot(weight.dtype);
+  const int64_t groups = weight.n_out / kPackRows;
+  const std::byte* tail =
+      weight.bytes.data() + groups * PackedGroupBytes(weight.dtype, weight.n_in);
+  const int64_t row_bytes = *RowBytes(weight.dtype, weight.n_in);
+  for (int64_t r = groups * kPackRows; r < weight.n_out; ++r) {
+    const std::byte* row = tail + (r - groups * kPackRows) * row_bytes;
+    for (int64_t t = 0; t < n_tokens; ++t) {
+      y[static_cast<size_t>(t * weight.n_out + r)] =
+          vec_dot(weight.n_in, row, act.data + t * act.row_bytes);
+    }
+  }
+}
+
+}  // namespace
+
+Status MatMulPacked(const PackedMatrixView& weight, std::span<const float> x, int64_t n_tokens,
+                    std::span<float> y, ThreadPool* pool, const KernelTable& table) {
+  const std::span<float> ys[] = {y};
+  return MatMulPackedSharedInput(std::span(&weight, 1), x, n_tokens, ys, pool, table);
+}
+
+Status MatMulPackedSharedInput(std::span<const PackedMatrixView> weights, std::span<const float> x,
+                               int64_t n_tokens, std::span<const std::span<float>> ys,
+                               ThreadPool* pool, const KernelTable& table) {
+  const size_t n = weights.size();
+  if (n == 0 || n > kMaxSharedInputWeights || ys.size() != n) {
+    return InvalidArgumentError(
+        fmt::format("matmul: {} weights and {} outputs, want 1 to {} of each", n, ys.size(),
+                    kMaxSharedInputWeights));
+  }
+  const QuantOps* first_ops = FindQuantOps(weights[0].dtype);
+  bool together = first_ops != nullptr;
+  for (const PackedMatrixView& w : weights) {
+    const QuantOps* ops = FindQuantOps(w.dtype);
+    together = together && w.packed && w.n_in == weights[0].n_in && ops != nullptr &&
+               ops->vec_dot_type == first_ops->vec_dot_type;
+  }
+  if (!together) {
+    for (size_t i = 0; i < n; ++i) {
+      const PackedMatrixView& w = weights[i];
+      if (w.packed) {
+        DSI_RETURN_IF_ERROR(MatMulPackedSharedInput(weights.subspan(i, 1), x, n_tokens,
+                                                    ys.subspan(i, 1), pool, table));
+      } else {
+        const TensorView rows{.dtype = w.dtype, .shape = Shape{w.n_out, w.n_in}, .bytes = w.bytes};
+        DSI_RETURN_IF_ERROR(MatMul(rows, x, n_tokens, ys[i], pool, table));
+      }
+    }
+    return Status::Ok();
+  }
+
+  PackedMatvecFn matvecs[kMaxSharedInputWeights] = {};
+  PackedGemmFn gemms[kMaxSharedInputWeights] = {};
+  int64_t first_group[kMaxSharedInputWeights + 1] = {};  // of weight i in the joint range
+  for (size_t i = 0; i < n; ++i) {
+    DSI_RETURN_IF_ERROR(CheckPacked(weights[i], x, n_tokens, ys[i], table));
+    matvecs[i] = table.PackedMatvec(weights[i].dtype);
+    gemms[i] = table.PackedGemm(weights[i].dtype);
+    first_group[i + 1] = first_group[i] + weights[i].n_out / kPackRows;
   }
   if (n_tokens == 0) return Status::Ok();
 
-  const QuantOps* ops = FindQuantOps(weight.dtype);
-  DSI_ASSIGN_OR_RETURN(
-      const QuantizedActivations act,
-      QuantizeActivations(table, ops->vec_dot_type, x.data(), n_tokens, n_in, pool));
-  const int64_t group_bytes = PackedGroupBytes(weight.dtype, n_in);
-  const int64_t groups = n_out / kPackRows;
-  const std::byte* packed = weight.bytes.data();
-  const PackedGemmFn gemm = table.PackedGemm(weight.dtype);
-  ForRange(pool, groups, [&](int64_t begin, int64_t end) {
-    if (n_tokens == 1 || gemm == nullptr) {
-      for (int64_t t = 0; t < n_tokens; ++t) {
-        matvec(n_in, packed + begin * group_bytes, end - begin, act.data + t * act.row_bytes,
-               y.data() + t * n_out + kPackRows * begin);
+  DSI_ASSIGN_OR_RETURN(const QuantizedActivations act,
+                       QuantizeActivations(table, first_ops->vec_dot_type, x.data(), n_tokens,
+                                           weights[0].n_in, pool));
+  ForRange(pool, first_group[n], [&](int64_t begin, int64_t end) {
+    for (size_t i = 0; i < n; ++i) {
+      const int64_t lo = std::max(begin, first_group[i]);
+      const int64_t hi = std::min(end, first_group[i + 1]);
+      if (lo < hi) {
+        RunGroups(weights[i], matvecs[i], gemms[i], act, n_tokens, ys[i], lo - first_group[i],
+                  hi - first_group[i]);
       }
-      return;
     }
-    gemm(n_in, packed + begin * group_bytes, end - begin, act.data, act.row_bytes, n_tokens,
-         y.data() + kPackRows * begin, n_out);
   });
-  // The n_out % 8 tail rows, in ggml's layout after the groups.
-  const VecDotFn vec_dot = table.VecDot(weight.dtype);
-  const std::byte* tail = packed + groups * group_bytes;
-  const int64_t row_bytes = *RowBytes(weight.dtype, n_in);
-  for (int64_t r = groups * kPackRows; r < n_out; ++r) {
-    const std::byte* row = tail + (r - groups * kPackRows) * row_bytes;
-    for (int64_t t = 0; t < n_tokens; ++t) {
-      y[static_cast<size_t>(t * n_out + r)] = vec_dot(n_in, row, act.data + t * act.row_bytes);
-    }
-  }
+  for (size_t i = 0; i < n; ++i) RunTailRows(weights[i], act, n_tokens, ys[i], table);
   return Status::Ok();
 }
 

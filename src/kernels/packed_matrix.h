@@ -33,9 +33,9 @@ namespace dsinfer::kernels {
 // buffer). When `packed` is false, `bytes` is the weight in ggml's row-major layout.
 struct PackedMatrixView {
   DType dtype = DType::kF32;
+  bool packed = false;
   int64_t n_out = 0;
   int64_t n_in = 0;
-  bool packed = false;
   std::span<const std::byte> bytes;
 };
 
@@ -65,6 +65,16 @@ Status PackInto(const TensorView& weight, std::span<std::byte> out, ThreadPool* 
 // the matrix was packed for (or any level with the same packed body). `pool` may be null.
 Status MatMulPacked(const PackedMatrixView& weight, std::span<const float> x, int64_t n_tokens,
                     std::span<float> y, ThreadPool* pool, const KernelTable& table = Kernels());
+
+// ys[i] = x * weights[i]^T for up to kMaxSharedInputWeights weights that read the same x
+// (q, k and v; gate and up). When all are packed with the same n_in and activation type, x is
+// quantised once and one parallel loop covers every weight's row groups: a decode step pays
+// one dispatch and one wait instead of one per weight. Otherwise each runs MatMulPacked. Each
+// ys[i] is bit-identical to MatMulPacked(weights[i], ...).
+inline constexpr size_t kMaxSharedInputWeights = 4;
+Status MatMulPackedSharedInput(std::span<const PackedMatrixView> weights, std::span<const float> x,
+                               int64_t n_tokens, std::span<const std::span<float>> ys,
+                               ThreadPool* pool, const KernelTable& table = Kernels());
 
 }  // namespace dsinfer::kernels
 

@@ -53,8 +53,9 @@ Status DenseMlpForward(const DenseMlpWeights& w, std::span<const float> x, int64
   const int64_t width = w.gate.n_out();
   std::vector<float> g(static_cast<size_t>(n_tokens * width));
   std::vector<float> u(g.size());
-  DSI_RETURN_IF_ERROR(w.gate.Apply(x, n_tokens, g, pool));
-  DSI_RETURN_IF_ERROR(w.up.Apply(x, n_tokens, u, pool));
+  const Linear* gate_up[] = {&w.gate, &w.up};
+  const std::span<float> gate_up_out[] = {g, u};
+  DSI_RETURN_IF_ERROR(ApplySharedInput(gate_up, x, n_tokens, gate_up_out, pool));
   DSI_RETURN_IF_ERROR(kernels::SiluMul(g, u, g, pool));
   return w.down.Apply(g, n_tokens, out, pool);
 }

@@ -68,24 +68,25 @@ Status MlaForward(const MlaWeights& w, const AttentionStep& step, std::span<cons
   const int64_t q_head = dn + dr;
   const auto eps = static_cast<float>(c.rms_norm_eps);
 
-  // Query.
+  // The two projections of x: the query's (q, or q-LoRA's q_a) and the latent's, together.
+  const int64_t latent = rkv + dr;
   std::vector<float> q(static_cast<size_t>(n_tokens * h * q_head));
+  std::vector<float> c_q(w.q_a.has_value() ? static_cast<size_t>(n_tokens * c.q_lora_rank) : 0);
+  std::vector<float> kv_a(static_cast<size_t>(n_tokens * latent));
+  const Linear* from_x[] = {w.q_a.has_value() ? &*w.q_a : &*w.q, &w.kv_a_mqa};
+  const std::span<float> from_x_out[] = {w.q_a.has_value() ? std::span<float>(c_q) : q, kv_a};
+  DSI_RETURN_IF_ERROR(ApplySharedInput(from_x, x, n_tokens, from_x_out, step.pool));
+
+  // Query.
   if (w.q_a.has_value()) {
-    std::vector<float> c_q(static_cast<size_t>(n_tokens * c.q_lora_rank));
-    DSI_RETURN_IF_ERROR(w.q_a->Apply(x, n_tokens, c_q, step.pool));
     DSI_RETURN_IF_ERROR(kernels::RmsNorm(c_q, w.q_a_norm, eps, c_q, step.pool));
     DSI_RETURN_IF_ERROR(w.q_b->Apply(c_q, n_tokens, q, step.pool));
-  } else {
-    DSI_RETURN_IF_ERROR(w.q->Apply(x, n_tokens, q, step.pool));
   }
   kernels::ApplyRopeBatch(s.pairing, s.inv_freq, step.positions,
                           {.n_heads = h, .head_dim = q_head, .rope_offset = dn}, q,
                           s.rope_attention_factor, step.pool);
 
   // Latent: [RMSNorm(c) ; RoPE(k_pe)] per token, the row the cache stores.
-  const int64_t latent = rkv + dr;
-  std::vector<float> kv_a(static_cast<size_t>(n_tokens * latent));
-  DSI_RETURN_IF_ERROR(w.kv_a_mqa.Apply(x, n_tokens, kv_a, step.pool));
   for (int64_t t = 0; t < n_tokens; ++t) {
     const std::span<float> row(kv_a.data() + t * latent, static_cast<size_t>(rkv));
     DSI_RETURN_IF_ERROR(kernels::RmsNorm(row, w.kv_a_norm, eps, row));

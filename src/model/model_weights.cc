@@ -1,5 +1,6 @@
 #include "model/model_weights.h"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 
@@ -19,6 +20,26 @@ Status Linear::Apply(std::span<const float> x, int64_t n_tokens, std::span<float
   // sums in another order; it serves the types without a packed layout.
   if (packed != nullptr) return kernels::MatMulPacked(packed->view(), x, n_tokens, y, pool);
   return kernels::MatMul(view, x, n_tokens, y, pool);
+}
+
+Status ApplySharedInput(std::span<const Linear* const> linears, std::span<const float> x,
+                        int64_t n_tokens, std::span<const std::span<float>> ys, ThreadPool* pool) {
+  const bool packed = linears.size() <= kernels::kMaxSharedInputWeights &&
+                      std::all_of(linears.begin(), linears.end(),
+                                  [](const Linear* l) { return l->packed != nullptr; });
+  if (!packed || linears.size() != ys.size()) {
+    if (linears.size() != ys.size()) {
+      return InvalidArgumentError(
+          fmt::format("{} linears and {} outputs", linears.size(), ys.size()));
+    }
+    for (size_t i = 0; i < linears.size(); ++i) {
+      DSI_RETURN_IF_ERROR(linears[i]->Apply(x, n_tokens, ys[i], pool));
+    }
+    return Status::Ok();
+  }
+  kernels::PackedMatrixView views[kernels::kMaxSharedInputWeights];
+  for (size_t i = 0; i < linears.size(); ++i) views[i] = linears[i]->packed->view();
+  return kernels::MatMulPackedSharedInput(std::span(views, linears.size()), x, n_tokens, ys, pool);
 }
 
 Status Linear::ApplyRows(int64_t row_begin, int64_t row_count, std::span<const float> x,

@@ -53,6 +53,12 @@ struct Linear {
                    std::span<float> y, ThreadPool* pool) const;
 };
 
+// ys[i] = x W_i^T for linears that read the same x (q, k and v; gate and up): one
+// quantisation of x and one parallel loop over all their rows when every one is packed
+// (kernels::MatMulPackedSharedInput), else one Apply each. Outputs as each one's Apply.
+Status ApplySharedInput(std::span<const Linear* const> linears, std::span<const float> x,
+                        int64_t n_tokens, std::span<const std::span<float>> ys, ThreadPool* pool);
+
 struct StandardAttentionWeights {
   Linear q, k, v, o;
   std::vector<float> q_bias, k_bias, v_bias;  // qwen2; empty otherwise

@@ -32,9 +32,9 @@ Status StandardAttentionForward(const StandardAttentionWeights& w, const Attenti
   std::vector<float> q(static_cast<size_t>(n_tokens * q_width));
   std::vector<float> k(static_cast<size_t>(n_tokens * kv_width));
   std::vector<float> v(static_cast<size_t>(n_tokens * kv_width));
-  DSI_RETURN_IF_ERROR(w.q.Apply(x, n_tokens, q, step.pool));
-  DSI_RETURN_IF_ERROR(w.k.Apply(x, n_tokens, k, step.pool));
-  DSI_RETURN_IF_ERROR(w.v.Apply(x, n_tokens, v, step.pool));
+  const Linear* qkv[] = {&w.q, &w.k, &w.v};
+  const std::span<float> qkv_out[] = {q, k, v};
+  DSI_RETURN_IF_ERROR(ApplySharedInput(qkv, x, n_tokens, qkv_out, step.pool));
   AddBias(w.q_bias, n_tokens, q);
   AddBias(w.k_bias, n_tokens, k);
   AddBias(w.v_bias, n_tokens, v);

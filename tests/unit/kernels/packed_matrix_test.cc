@@ -13,8 +13,10 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kernel_test_util.h"
@@ -152,6 +154,82 @@ TEST_P(PackedMatMulTest, EveryTokenEqualsItsCallAlone) {
       }
     }
   }
+}
+
+// Several weights on one input: each output bit-identical to its own MatMulPacked, whether
+// the weights run together (same n_in and activation type: Q4_0, Q5_0 and Q8_0 all read
+// Q8_0) or fall back one by one (Q4_K reads Q8_K; a weight left in row layout).
+TEST_P(PackedMatMulTest, SharedInputEqualsEachWeightAlone) {
+  const KernelTable& t = table();
+  ThreadPool pool(2);
+  const int64_t n_in = 512;
+  struct Case {
+    std::vector<DType> types;
+    std::vector<int64_t> n_out;
+    bool pack_all;
+  };
+  const Case cases[] = {{{DType::kQ4_0, DType::kQ4_0, DType::kQ4_0}, {64, 13, 67}, true},
+                        {{DType::kQ8_0, DType::kQ5_0, DType::kQ4_0}, {40, 8, 21}, true},
+                        {{DType::kQ4_0, DType::kQ4_K}, {24, 16}, true},
+                        {{DType::kQ4_0, DType::kQ4_0}, {32, 9}, false}};
+  uint32_t seed = 300;
+  for (const Case& c : cases) {
+    std::vector<std::vector<std::byte>> bytes;
+    std::vector<std::unique_ptr<PackedMatrix>> packed;
+    std::vector<PackedMatrixView> views;
+    for (size_t i = 0; i < c.types.size(); ++i) {
+      bytes.push_back(Quantize(c.types[i], RandomFloats(c.n_out[i] * n_in, ++seed), n_in));
+      const TensorView w{
+          .dtype = c.types[i], .shape = Shape{c.n_out[i], n_in}, .bytes = bytes.back()};
+      if (c.pack_all || i == 0) {
+        packed.push_back(std::make_unique<PackedMatrix>(PackedMatrix::Pack(w, t).value()));
+        views.push_back(packed.back()->view());
+      } else {
+        views.push_back({.dtype = w.dtype, .n_out = c.n_out[i], .n_in = n_in, .bytes = w.bytes});
+      }
+    }
+    for (const int64_t n_tokens : {int64_t{1}, int64_t{6}}) {
+      for (ThreadPool* p : {static_cast<ThreadPool*>(nullptr), &pool}) {
+        SCOPED_TRACE(testing::Message() << DTypeName(c.types[1]) << " tokens " << n_tokens
+                                        << " pool " << (p != nullptr));
+        const std::vector<float> x = RandomFloats(n_tokens * n_in, ++seed);
+        std::vector<std::vector<float>> together(views.size());
+        std::vector<std::span<float>> spans;
+        for (size_t i = 0; i < views.size(); ++i) {
+          together[i].assign(static_cast<size_t>(n_tokens * views[i].n_out), -1.0f);
+          spans.emplace_back(together[i]);
+        }
+        ASSERT_TRUE(MatMulPackedSharedInput(views, x, n_tokens, spans, p, t).ok());
+        for (size_t i = 0; i < views.size(); ++i) {
+          std::vector<float> alone(together[i].size());
+          ASSERT_TRUE(MatMulPacked(views[i], x, n_tokens, alone, p, t).ok());
+          for (size_t j = 0; j < alone.size(); ++j) {
+            ASSERT_EQ(std::bit_cast<uint32_t>(together[i][j]), std::bit_cast<uint32_t>(alone[j]))
+                << "weight " << i << " output " << j;
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_P(PackedMatMulTest, SharedInputRejectsMismatchedOutputs) {
+  const KernelTable& t = table();
+  const std::vector<std::byte> w = Quantize(DType::kQ8_0, RandomFloats(int64_t{16} * 64, 5), 64);
+  const StatusOr<PackedMatrix> m =
+      PackedMatrix::Pack(TensorView{.dtype = DType::kQ8_0, .shape = Shape{16, 64}, .bytes = w}, t);
+  ASSERT_TRUE(m.ok());
+  const std::vector<float> x = RandomFloats(64, 6);
+  std::vector<float> y(16);
+  const PackedMatrixView five[] = {m->view(), m->view(), m->view(), m->view(), m->view()};
+  const std::span<float> ys[] = {y, y, y, y, y};
+  EXPECT_FALSE(
+      MatMulPackedSharedInput(std::span(five, 2), x, 1, std::span(ys, 1), nullptr, t).ok());
+  const Status too_many = MatMulPackedSharedInput(five, x, 1, ys, nullptr, t);
+  EXPECT_EQ(too_many.code(), StatusCode::kInvalidArgument);
+  std::vector<float> short_y(15);
+  const std::span<float> wrong[] = {y, short_y};
+  EXPECT_FALSE(MatMulPackedSharedInput(std::span(five, 2), x, 1, wrong, nullptr, t).ok());
 }
 
 TEST_P(PackedMatMulTest, RejectsWrongSizes) {
