@@ -164,6 +164,11 @@ Status MatMulPackedSharedInput(std::span<const PackedMatrixView> weights, std::s
     for (size_t i = 0; i < n; ++i) {
       const PackedMatrixView& w = weights[i];
       if (w.packed) {
+        // Alone and still not runnable together: a type without kernels.
+        if (n == 1) {
+          return InvalidArgumentError(
+              fmt::format("matmul: {} weights have no kernels", DTypeName(w.dtype)));
+        }
         DSI_RETURN_IF_ERROR(MatMulPackedSharedInput(weights.subspan(i, 1), x, n_tokens,
                                                     ys.subspan(i, 1), pool, table));
       } else {

@@ -2,7 +2,7 @@
 // 8 interleaved block by block, then the n_out % 8 tail rows in ggml's layout.
 //
 //   PackedMatrix::Pack(weight)  copies a weight into that layout if the kernel level has a
-//                               packed body for its dtype (Q4_0, Q4_K; Q8_0 at avx512)
+//                               packed body for its dtype (Q4_0, Q5_0, Q4_K; Q8_0 at avx512)
 //   MatMulPacked(view, x, ...)  y = x * weight^T, the contract of kernels::MatMul
 //
 // Memory: the packed copy is the size of the weight (+2.8 % for Q4_K); once it exists the

@@ -227,6 +227,13 @@ TEST_P(PackedMatMulTest, SharedInputRejectsMismatchedOutputs) {
       MatMulPackedSharedInput(std::span(five, 2), x, 1, std::span(ys, 1), nullptr, t).ok());
   const Status too_many = MatMulPackedSharedInput(five, x, 1, ys, nullptr, t);
   EXPECT_EQ(too_many.code(), StatusCode::kInvalidArgument);
+  // A view marked packed whose type has no kernels: an error, as from MatMulPacked.
+  const std::vector<std::byte> f64_bytes(size_t{16} * 64 * 8);
+  const PackedMatrixView f64{
+      .dtype = DType::kF64, .packed = true, .n_out = 16, .n_in = 64, .bytes = f64_bytes};
+  EXPECT_EQ(MatMulPacked(f64, x, 1, y, nullptr, t).code(), StatusCode::kInvalidArgument);
+  const PackedMatrixView mixed[] = {m->view(), f64};
+  EXPECT_FALSE(MatMulPackedSharedInput(mixed, x, 1, std::span(ys, 2), nullptr, t).ok());
   std::vector<float> short_y(15);
   const std::span<float> wrong[] = {y, short_y};
   EXPECT_FALSE(MatMulPackedSharedInput(std::span(five, 2), x, 1, wrong, nullptr, t).ok());

@@ -88,7 +88,7 @@ inline __m512i Broadcast32x16(const int8_t* p) {
   return _mm512_set1_epi32(v);
 }
 
-// The float tail of a block shared by the wide Q4_0 and Q8_0 tiles: the group tiles'
+// The float tail of a block shared by the wide Q4_0, Q5_0 and Q8_0 tiles: the group tiles'
 // AccumulateBlock, lane by lane.
 template <int T>
 inline void AccumulateWide(const __m512 (&d)[2], const __m512i (&sum)[2][T], int64_t b,
@@ -315,7 +315,8 @@ void WideQ4_KTokens(int64_t nb, const BlockQ4_Kx8* w, const TokenTile<T>& tile) 
   StoreWide(acc, tile);
 }
 
-// T tokens as tiles of at most 2 (the weights of the four groups stay in L1 between them).
+// T tokens as tiles of at most 2 (the four groups' weights, 4 x 1184 bytes per block, are read
+// again for each pair, from L1 or L2 at DeepSeek widths).
 template <int T>
 void WideQ4_K(int64_t nb, const BlockQ4_Kx8* w, const TokenTile<T>& tile) {
   if constexpr (T <= 2) {
