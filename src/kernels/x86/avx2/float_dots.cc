@@ -50,48 +50,39 @@ __m256 OddBf16(__m256i v) {
   return _mm256_castsi256_ps(_mm256_and_si256(v, _mm256_set1_epi32(static_cast<int>(0xFFFF0000U))));
 }
 
-}  // namespace
-
-float DotF32(int64_t n, const void* w, const void* x) {
-  const auto* a = static_cast<const float*>(w);
-  const auto* b = static_cast<const float*>(x);
+// The dot of two rows of n elements that `load8` widens to floats 8 at a time and `element`
+// one at a time: four accumulators over 32 elements a step, then 8 at a time, then a scalar
+// FMA tail after the horizontal sum.
+template <typename T, typename Load8, typename Element>
+float DotOfFloats(int64_t n, const T* a, const T* b, Load8 load8, Element element) {
   __m256 acc0 = _mm256_setzero_ps();
   __m256 acc1 = _mm256_setzero_ps();
   __m256 acc2 = _mm256_setzero_ps();
   __m256 acc3 = _mm256_setzero_ps();
   int64_t i = 0;
   for (; i + 32 <= n; i += 32) {
-    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
-    acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), acc1);
-    acc2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16), acc2);
-    acc3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24), acc3);
+    acc0 = _mm256_fmadd_ps(load8(a + i), load8(b + i), acc0);
+    acc1 = _mm256_fmadd_ps(load8(a + i + 8), load8(b + i + 8), acc1);
+    acc2 = _mm256_fmadd_ps(load8(a + i + 16), load8(b + i + 16), acc2);
+    acc3 = _mm256_fmadd_ps(load8(a + i + 24), load8(b + i + 24), acc3);
   }
-  for (; i + 8 <= n; i += 8) {
-    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
-  }
+  for (; i + 8 <= n; i += 8) acc0 = _mm256_fmadd_ps(load8(a + i), load8(b + i), acc0);
   float sum = HorizontalSum(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3)));
-  for (; i < n; ++i) sum = std::fma(a[i], b[i], sum);
+  for (; i < n; ++i) sum = std::fma(element(a[i]), element(b[i]), sum);
   return sum;
 }
 
+}  // namespace
+
+float DotF32(int64_t n, const void* w, const void* x) {
+  return DotOfFloats(
+      n, static_cast<const float*>(w), static_cast<const float*>(x),
+      [](const float* p) { return _mm256_loadu_ps(p); }, [](float v) { return v; });
+}
+
 float DotF16(int64_t n, const void* w, const void* x_f16) {
-  const auto* a = static_cast<const uint16_t*>(w);
-  const auto* b = static_cast<const uint16_t*>(x_f16);
-  __m256 acc0 = _mm256_setzero_ps();
-  __m256 acc1 = _mm256_setzero_ps();
-  __m256 acc2 = _mm256_setzero_ps();
-  __m256 acc3 = _mm256_setzero_ps();
-  int64_t i = 0;
-  for (; i + 32 <= n; i += 32) {
-    acc0 = _mm256_fmadd_ps(LoadF16(a + i), LoadF16(b + i), acc0);
-    acc1 = _mm256_fmadd_ps(LoadF16(a + i + 8), LoadF16(b + i + 8), acc1);
-    acc2 = _mm256_fmadd_ps(LoadF16(a + i + 16), LoadF16(b + i + 16), acc2);
-    acc3 = _mm256_fmadd_ps(LoadF16(a + i + 24), LoadF16(b + i + 24), acc3);
-  }
-  for (; i + 8 <= n; i += 8) acc0 = _mm256_fmadd_ps(LoadF16(a + i), LoadF16(b + i), acc0);
-  float sum = HorizontalSum(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3)));
-  for (; i < n; ++i) sum = std::fma(_cvtsh_ss(a[i]), _cvtsh_ss(b[i]), sum);
-  return sum;
+  return DotOfFloats(n, static_cast<const uint16_t*>(w), static_cast<const uint16_t*>(x_f16),
+                     LoadF16, [](uint16_t h) { return _cvtsh_ss(h); });
 }
 
 float DotBF16(int64_t n, const void* w, const void* x_bf16) {
