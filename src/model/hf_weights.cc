@@ -1,6 +1,7 @@
 #include "model/hf_weights.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <string>
 #include <utility>
@@ -127,6 +128,19 @@ StatusOr<HfTensorReader> HfTensorReader::Create(const SafetensorsModel& model,
 
 Status HfTensorReader::DecodeRows(const Stored& s, int64_t row_begin, int64_t row_end,
                                   std::span<float> out) const {
+  DSI_RETURN_IF_ERROR(DecodeRowsUnchecked(s, row_begin, row_end, out));
+  const auto values = out.first(static_cast<size_t>((row_end - row_begin) * s.cols));
+  const auto bad =
+      std::find_if(values.begin(), values.end(), [](float v) { return !std::isfinite(v); });
+  if (bad == values.end()) return Status::Ok();
+  const auto at = static_cast<int64_t>(bad - values.begin());
+  return InvalidArgumentError(
+      fmt::format("{}: element [{}, {}] is {}; a checkpoint's weights must be finite",
+                  s.tensor->name, row_begin + at / s.cols, at % s.cols, *bad));
+}
+
+Status HfTensorReader::DecodeRowsUnchecked(const Stored& s, int64_t row_begin, int64_t row_end,
+                                           std::span<float> out) const {
   const size_t n = static_cast<size_t>((row_end - row_begin) * s.cols);
   const size_t first = static_cast<size_t>(row_begin * s.cols);
   const std::byte* bytes = s.tensor->view.bytes.data();

@@ -17,7 +17,9 @@
 //
 // Errors (checked for every tensor before any conversion starts) name the HF tensor and the
 // GGUF tensor it is for: missing, a shape other than the config implies, an unsupported dtype,
-// an FP8 weight without a well-shaped scale tensor.
+// an FP8 weight without a well-shaped scale tensor. During conversion, a value that is NaN or
+// infinite (in the weight, or from an FP8 scale) is an error naming the tensor and element:
+// it would poison every output it reaches.
 //
 // Memory: conversion goes a chunk of rows at a time (16 MiB of floats per chunk, spread over
 // the pool); the checkpoint is mapped, not read into memory.
@@ -76,8 +78,11 @@ class HfTensorReader {
 
  private:
   HfTensorReader() = default;
+  // Rows [row_begin, row_end) of a stored tensor as floats, refused if one is not finite.
   Status DecodeRows(const Stored& stored, int64_t row_begin, int64_t row_end,
                     std::span<float> out) const;
+  Status DecodeRowsUnchecked(const Stored& stored, int64_t row_begin, int64_t row_end,
+                             std::span<float> out) const;
 
   ModelConfig config_;
   std::vector<TensorSpec> layout_;

@@ -20,6 +20,7 @@
 #include <cstring>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <string>
 #include <tuple>
@@ -531,6 +532,38 @@ TEST(HfWeightsTest, BadCheckpointsAreErrorsNamingTheTensor) {
         return true;
       },
       "scale tensor " + kv_b + "_scale_inv is F32 [1], expected F32 [1, 1]");
+
+  // Values that are not finite, found while converting: an FP8 NaN code (S.1111.111), an
+  // infinite block scale, a NaN in a norm weight of whatever float type it is stored in.
+  expect_error(
+      [&](std::string& name, DType&, Shape&, std::vector<std::byte>& bytes) {
+        if (name == kv_b) bytes[5] = std::byte{0x7F};
+        return true;
+      },
+      kv_b + ": element [0, 5] is nan; a checkpoint's weights must be finite");
+  expect_error(
+      [&](std::string& name, DType&, Shape&, std::vector<std::byte>& bytes) {
+        if (name == kv_b + "_scale_inv") {
+          const float inf = std::numeric_limits<float>::infinity();
+          std::memcpy(bytes.data(), &inf, sizeof(inf));
+        }
+        return true;
+      },
+      kv_b + ": element [0, 0] is ");
+  expect_error(
+      [&](std::string& name, DType& dtype, Shape&, std::vector<std::byte>& bytes) {
+        if (name == "model.norm.weight") {
+          const float nan = std::numeric_limits<float>::quiet_NaN();
+          if (dtype == DType::kF32) {
+            std::memcpy(bytes.data() + 8, &nan, sizeof(nan));
+          } else {  // F16 or BF16: a quiet NaN in both
+            bytes[4] = std::byte{0xC0};
+            bytes[5] = std::byte{0x7F};
+          }
+        }
+        return true;
+      },
+      "model.norm.weight: element [0, 2] is nan");
 
   // Tensors the layout does not use are ignored: an old inv_freq buffer, the MTP layer.
   std::filesystem::remove_all(bad.path());
