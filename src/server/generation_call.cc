@@ -103,6 +103,9 @@ void GenerationCall::Deliver(const engine::GenerationEvent& event) {
     }
     last_token_ = now;
   }
+  // Whether the client left before its answer was complete: read before the last bytes go
+  // out, since a client that has read them may close at once, and it was served (200).
+  const bool left_early = event.finished && exchange_->client_gone();
   int status = 200;
   if (stream_) {
     exchange_->Send(builder_.Chunk(event));
@@ -118,7 +121,7 @@ void GenerationCall::Deliver(const engine::GenerationEvent& event) {
     }
   }
   if (!event.finished) return;
-  if (exchange_->client_gone() || event.reason == Reason::kCancelled) status = kClientClosed;
+  if (left_early || event.reason == Reason::kCancelled) status = kClientClosed;
   context_.metrics->ObserveQueueTime(event.queue_seconds);
   Record(status, &event);
   exchange_.reset();  // lets the connection go
