@@ -140,46 +140,12 @@ void WideQ8_0(int64_t nb, const BlockQ8_0x8* w, const TokenTile<T>& tile) {
   StoreWide(acc, tile);
 }
 
-// Four groups of 8 Q4_0 rows against T tokens. The high nibbles are shifted down once per
-// weight vector, so low and high products share one exact int32 sum per row.
-template <int T>
-void WideQ4_0(int64_t nb, const BlockQ4_0x8* w, const TokenTile<T>& tile) {
-  const __m512i low_nibble = _mm512_set1_epi8(0x0F);
-  __m512 acc[2][T];
-  for (int r = 0; r < 2; ++r) {
-    for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
-  }
-  for (int64_t b = 0; b < nb; ++b) {
-    const BlockQ4_0x8* g[4] = {w + b, w + nb + b, w + 2 * nb + b, w + 3 * nb + b};
-    __m512i sum[2][T];
-    for (int r = 0; r < 2; ++r) {
-      for (int t = 0; t < T; ++t) sum[r][t] = _mm512_setzero_si512();
-    }
-    for (int64_t j = 0; j < 4; ++j) {
-      const __m512i v0 = Load2x32(g[0]->qs[j], g[1]->qs[j]);
-      const __m512i v1 = Load2x32(g[2]->qs[j], g[3]->qs[j]);
-      const __m512i lo[2] = {_mm512_and_si512(v0, low_nibble), _mm512_and_si512(v1, low_nibble)};
-      const __m512i hi[2] = {_mm512_and_si512(_mm512_srli_epi16(v0, 4), low_nibble),
-                             _mm512_and_si512(_mm512_srli_epi16(v1, 4), low_nibble)};
-      for (int t = 0; t < T; ++t) {
-        const int8_t* q = reinterpret_cast<const BlockQ8_0*>(tile.act[t])[b].qs;
-        const __m512i q_lo = Broadcast32x16(q + 4 * j);
-        const __m512i q_hi = Broadcast32x16(q + 16 + 4 * j);
-        for (int r = 0; r < 2; ++r) {
-          sum[r][t] = _mm512_dpbusd_epi32(sum[r][t], lo[r], q_lo);
-          sum[r][t] = _mm512_dpbusd_epi32(sum[r][t], hi[r], q_hi);
-        }
-      }
-    }
-    const __m512 d[2] = {Halves16(g[0]->d, g[1]->d), Halves16(g[2]->d, g[3]->d)};
-    AccumulateWide(d, sum, b, tile, acc);
-  }
-  StoreWide(acc, tile);
-}
-
-// Four groups of 8 Q5_0 rows against T tokens: WideQ4_0 with GroupQ5_0's fifth bits.
-template <int T>
-void WideQ5_0(int64_t nb, const BlockQ5_0x8* w, const TokenTile<T>& tile) {
+// Four groups of 8 Q4_0 or Q5_0 rows against T tokens, Q5_0 with GroupNibbleLevels' fifth
+// bits. The high levels are shifted down once per weight vector, so low and high products share
+// one exact int32 sum per row.
+template <int T, typename Block>
+void WideNibbleLevels(int64_t nb, const Block* w, const TokenTile<T>& tile) {
+  constexpr bool kFifthBit = std::is_same_v<Block, BlockQ5_0x8>;
   const __m512i low_nibble = _mm512_set1_epi8(0x0F);
   const __m512i bit4 = _mm512_set1_epi8(0x10);
   __m512 acc[2][T];
@@ -187,9 +153,15 @@ void WideQ5_0(int64_t nb, const BlockQ5_0x8* w, const TokenTile<T>& tile) {
     for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
   }
   for (int64_t b = 0; b < nb; ++b) {
-    const BlockQ5_0x8* g[4] = {w + b, w + nb + b, w + 2 * nb + b, w + 3 * nb + b};
-    __m512i h_hi[2] = {Load2x32(g[0]->qh, g[1]->qh), Load2x32(g[2]->qh, g[3]->qh)};
-    __m512i h_lo[2] = {_mm512_slli_epi32(h_hi[0], 4), _mm512_slli_epi32(h_hi[1], 4)};
+    const Block* g[4] = {w + b, w + nb + b, w + 2 * nb + b, w + 3 * nb + b};
+    __m512i h_hi[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()};
+    __m512i h_lo[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()};
+    if constexpr (kFifthBit) {
+      for (int r = 0; r < 2; ++r) {
+        h_hi[r] = Load2x32(g[2 * r]->qh, g[2 * r + 1]->qh);
+        h_lo[r] = _mm512_slli_epi32(h_hi[r], 4);
+      }
+    }
     __m512i sum[2][T];
     for (int r = 0; r < 2; ++r) {
       for (int t = 0; t < T; ++t) sum[r][t] = _mm512_setzero_si512();
@@ -199,12 +171,14 @@ void WideQ5_0(int64_t nb, const BlockQ5_0x8* w, const TokenTile<T>& tile) {
       __m512i lo[2];
       __m512i hi[2];
       for (int r = 0; r < 2; ++r) {
-        lo[r] =
-            _mm512_or_si512(_mm512_and_si512(v[r], low_nibble), _mm512_and_si512(h_lo[r], bit4));
-        hi[r] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(v[r], 4), low_nibble),
-                                _mm512_and_si512(h_hi[r], bit4));
-        h_lo[r] = _mm512_srli_epi32(h_lo[r], 1);
-        h_hi[r] = _mm512_srli_epi32(h_hi[r], 1);
+        lo[r] = _mm512_and_si512(v[r], low_nibble);
+        hi[r] = _mm512_and_si512(_mm512_srli_epi16(v[r], 4), low_nibble);
+        if constexpr (kFifthBit) {
+          lo[r] = _mm512_or_si512(lo[r], _mm512_and_si512(h_lo[r], bit4));
+          hi[r] = _mm512_or_si512(hi[r], _mm512_and_si512(h_hi[r], bit4));
+          h_lo[r] = _mm512_srli_epi32(h_lo[r], 1);
+          h_hi[r] = _mm512_srli_epi32(h_hi[r], 1);
+        }
       }
       for (int t = 0; t < T; ++t) {
         const int8_t* q = reinterpret_cast<const BlockQ8_0*>(tile.act[t])[b].qs;
@@ -343,10 +317,10 @@ constexpr auto kWideQ8_0 = [](int64_t nb, const BlockQ8_0x8* w, const auto& tile
   WideQ8_0(nb, w, tile);
 };
 constexpr auto kWideQ4_0 = [](int64_t nb, const BlockQ4_0x8* w, const auto& tile) {
-  WideQ4_0(nb, w, tile);
+  WideNibbleLevels(nb, w, tile);
 };
 constexpr auto kWideQ5_0 = [](int64_t nb, const BlockQ5_0x8* w, const auto& tile) {
-  WideQ5_0(nb, w, tile);
+  WideNibbleLevels(nb, w, tile);
 };
 constexpr auto kWideQ4_K = [](int64_t nb, const BlockQ4_Kx8* w, const auto& tile) {
   WideQ4_K(nb, w, tile);
