@@ -39,7 +39,7 @@ uint32_t Q5_0HighBitsFromX8(uint32_t x8) {
 
 bool HasPackedLayout(DType dtype) {
   return dtype == DType::kQ4_0 || dtype == DType::kQ5_0 || dtype == DType::kQ8_0 ||
-         dtype == DType::kQ4_K;
+         dtype == DType::kQ4_K || dtype == DType::kQ6_K;
 }
 
 int64_t PackedGroupBytes(DType dtype, int64_t n_in) {
@@ -48,6 +48,7 @@ int64_t PackedGroupBytes(DType dtype, int64_t n_in) {
     case DType::kQ5_0: return n_in / kQK * static_cast<int64_t>(sizeof(BlockQ5_0x8));
     case DType::kQ8_0: return n_in / kQK * static_cast<int64_t>(sizeof(BlockQ8_0x8));
     case DType::kQ4_K: return n_in / kQK_K * static_cast<int64_t>(sizeof(BlockQ4_Kx8));
+    case DType::kQ6_K: return n_in / kQK_K * static_cast<int64_t>(sizeof(BlockQ6_Kx8));
     default: DSI_CHECK_MSG(false, "no packed layout for %d", static_cast<int>(dtype)); return 0;
   }
 }
@@ -111,6 +112,24 @@ void PackGroup(DType dtype, int64_t n_in, const std::byte* rows, int64_t row_byt
       }
       return;
     }
+    case DType::kQ6_K: {
+      auto* out = reinterpret_cast<BlockQ6_Kx8*>(group);
+      for (int64_t b = 0; b < n_in / kQK_K; ++b) {
+        for (int r = 0; r < kPackRows; ++r) {
+          const BlockQ6_K& in = RowBlocks<BlockQ6_K>(rows, row_bytes, r)[b];
+          out[b].d[r] = in.d;
+          for (int64_t sub = 0; sub < 16; ++sub) out[b].scales[sub][r] = in.scales[sub];
+          for (int64_t h = 0; h < 2; ++h) {
+            for (int64_t j = 0; j < 8; ++j) {
+              std::memcpy(out[b].q[h][j][0][r], in.ql + 64 * h + 4 * j, 4);
+              std::memcpy(out[b].q[h][j][1][r], in.ql + 64 * h + 32 + 4 * j, 4);
+              std::memcpy(out[b].q[h][j][2][r], in.qh + 32 * h + 4 * j, 4);
+            }
+          }
+        }
+      }
+      return;
+    }
     default: DSI_CHECK_MSG(false, "no packed layout for %d", static_cast<int>(dtype));
   }
 }
@@ -161,6 +180,22 @@ void UnpackGroupRow(DType dtype, int64_t n_in, const std::byte* group, int r, st
         for (int64_t c = 0; c < 4; ++c) {
           for (int64_t j = 0; j < 8; ++j)
             std::memcpy(out[b].qs + 32 * c + 4 * j, in[b].qs[c][j][r], 4);
+        }
+      }
+      return;
+    }
+    case DType::kQ6_K: {
+      const auto* in = reinterpret_cast<const BlockQ6_Kx8*>(group);
+      auto* out = reinterpret_cast<BlockQ6_K*>(row);
+      for (int64_t b = 0; b < n_in / kQK_K; ++b) {
+        out[b].d = in[b].d[r];
+        for (int64_t sub = 0; sub < 16; ++sub) out[b].scales[sub] = in[b].scales[sub][r];
+        for (int64_t h = 0; h < 2; ++h) {
+          for (int64_t j = 0; j < 8; ++j) {
+            std::memcpy(out[b].ql + 64 * h + 4 * j, in[b].q[h][j][0][r], 4);
+            std::memcpy(out[b].ql + 64 * h + 32 + 4 * j, in[b].q[h][j][1][r], 4);
+            std::memcpy(out[b].qh + 32 * h + 4 * j, in[b].q[h][j][2][r], 4);
+          }
         }
       }
       return;

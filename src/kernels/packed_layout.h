@@ -19,10 +19,17 @@
 //       mins[8 sub][8 rows] (the 6-bit fields unpacked to bytes) | qs[4][8][8][4]: chunk c
 //       (64 elements), k-group j (0..7), row r, the row's qs bytes 32c+4j..+3 (low nibbles:
 //       sub-block 2c, high: 2c+1)
+//   Q6_Kx8 (1680 B = 8 x 210):  d[8] (f16) | scales[16 sub][8 rows] | q[2][8][3][8][4]: half
+//       h (128 elements), k-group j (0..7), part (0: ql bytes 64h + 4j.., 1: ql bytes
+//       64h + 32 + 4j.., 2: qh bytes 32h + 4j..), row r. Only bytes move: one qh byte holds
+//       the fifth and sixth bits of the low and high nibbles of the same ql byte of both ql
+//       parts, as in ggml's row. The three parts of a k-group are adjacent so that the tile
+//       reads each block front to back (with them in three separate arrays the matvec ran at
+//       a third of the memory bandwidth).
 //
-// Memory: Q4_0x8, Q5_0x8 and Q8_0x8 are the same size as the rows they replace; Q4_Kx8 adds 32
-// bytes per 8 super-blocks (+2.8 %) for the unpacked scales. Rows past the last full group stay in
-// ggml's layout (PackedMatrix keeps them as a tail).
+// Memory: Q4_0x8, Q5_0x8, Q8_0x8 and Q6_Kx8 are the same size as the rows they replace; Q4_Kx8 adds
+// 32 bytes per 8 super-blocks (+2.8 %) for the unpacked scales. Rows past the last full group stay
+// in ggml's layout (PackedMatrix keeps them as a tail).
 //
 // Pure byte transforms: no SIMD here, the bodies that read these layouts are in x86/.
 #ifndef DSINFER_KERNELS_PACKED_LAYOUT_H_
@@ -58,10 +65,16 @@ struct BlockQ4_Kx8 {
   uint8_t mins[8][kPackRows];
   uint8_t qs[4][8][kPackRows][4];
 };
+struct BlockQ6_Kx8 {
+  uint16_t d[kPackRows];
+  int8_t scales[16][kPackRows];
+  uint8_t q[2][8][3][kPackRows][4];
+};
 static_assert(sizeof(BlockQ4_0x8) == 8 * sizeof(BlockQ4_0));
 static_assert(sizeof(BlockQ5_0x8) == 8 * sizeof(BlockQ5_0));
 static_assert(sizeof(BlockQ8_0x8) == 8 * sizeof(BlockQ8_0));
 static_assert(sizeof(BlockQ4_Kx8) == 8 * sizeof(BlockQ4_K) + 32);
+static_assert(sizeof(BlockQ6_Kx8) == 8 * sizeof(BlockQ6_K));
 
 // A Q5_0 block's qh (bit i: element i's high bit) in the order of BlockQ5_0x8::qh, and back.
 uint32_t Q5_0HighBitsForX8(uint32_t qh);

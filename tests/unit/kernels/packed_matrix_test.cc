@@ -31,7 +31,8 @@ namespace dsinfer::kernels {
 namespace {
 
 constexpr double kDotTol = 1e-6;
-constexpr DType kPackedTypes[] = {DType::kQ4_0, DType::kQ5_0, DType::kQ8_0, DType::kQ4_K};
+constexpr DType kPackedTypes[] = {DType::kQ4_0, DType::kQ5_0, DType::kQ8_0, DType::kQ4_K,
+                                  DType::kQ6_K};
 
 TEST(PackedLayout, EveryRowUnpacksToItsOriginalBytes) {
   uint32_t seed = 7;
@@ -57,7 +58,8 @@ TEST(PackedLayout, SizesAreTheRowsPlusTheUnpackedQ4KScales) {
   EXPECT_EQ(*PackedMatrixBytes(DType::kQ8_0, 11, 32), 11 * 34);
   // Q4_K: one group of 8 rows (8 * 144 + 32) and 3 tail rows of 144.
   EXPECT_EQ(*PackedMatrixBytes(DType::kQ4_K, 11, 256), 8 * 144 + 32 + 3 * 144);
-  EXPECT_EQ(*PackedMatrixBytes(DType::kQ6_K, 11, 256), 11 * 210);  // no packed layout
+  EXPECT_EQ(*PackedMatrixBytes(DType::kQ6_K, 11, 256), 11 * 210);
+  EXPECT_EQ(*PackedMatrixBytes(DType::kQ2_K, 11, 256), 11 * 84);  // no packed layout
 }
 
 std::string LevelName(const ::testing::TestParamInfo<Isa>& info) {

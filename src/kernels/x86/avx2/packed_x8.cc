@@ -63,4 +63,15 @@ void PackedGemmQ4_K(int64_t n_in, const std::byte* groups, int64_t n_groups, con
                                    kGroupQ4_K, kNoWide);
 }
 
+void PackedMatvecQ6_K(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
+                      float* y) {
+  PackedMatvecOf<BlockQ6_Kx8, kQK_K>(n_in, groups, n_groups, act, y, 0, kGroupQ6_K);
+}
+
+void PackedGemmQ6_K(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
+                    int64_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy) {
+  PackedGemmOf<BlockQ6_Kx8, kQK_K>(n_in, groups, n_groups, act, act_row_bytes, n_tokens, y, ldy, 0,
+                                   kGroupQ6_K, kNoWide);
+}
+
 }  // namespace dsinfer::kernels::avx2

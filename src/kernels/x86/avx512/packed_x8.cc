@@ -203,6 +203,13 @@ inline __m512i Bytes16ToInt32(const uint8_t* lo, const uint8_t* hi) {
   return _mm512_cvtepu8_epi32(bytes);
 }
 
+// Sixteen signed bytes, 8 from `lo` and 8 from `hi`, as int32.
+inline __m512i SignedBytes16ToInt32(const int8_t* lo, const int8_t* hi) {
+  const __m128i bytes = _mm_unpacklo_epi64(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(lo)),
+                                           _mm_loadl_epi64(reinterpret_cast<const __m128i*>(hi)));
+  return _mm512_cvtepi8_epi32(bytes);
+}
+
 // Four groups of 8 Q4_K rows against T <= 2 tokens (the integer sums of both halves of each
 // 64-element chunk, the scaled block sum and the float accumulator take 8 registers a token).
 // Every lane runs GroupQ4_K's integer sums and float operations of its row, so results are
@@ -289,25 +296,102 @@ void WideQ4_KTokens(int64_t nb, const BlockQ4_Kx8* w, const TokenTile<T>& tile) 
   StoreWide(acc, tile);
 }
 
+// Four groups of 8 Q6_K rows against T <= 2 tokens: GroupQ6_KTokens lane by lane (the same
+// exact integer sums and float operations, so bit-identical to it). The four quadrants of a
+// k-group are taken a pair at a time, (0, 1) from the low nibbles and (2, 3) from the high ones,
+// its three vectors loaded again (from L1) for the second pair, so that the quadrants' integer
+// sums fit the registers with two tokens.
+template <int T>
+void WideQ6_KTokens(int64_t nb, const BlockQ6_Kx8* w, const TokenTile<T>& tile) {
+  const __m512i low_nibble = _mm512_set1_epi8(0x0F);
+  const __m512i bits45 = _mm512_set1_epi8(0x30);
+  __m512 acc[2][T];
+  for (int r = 0; r < 2; ++r) {
+    for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
+  }
+  for (int64_t b = 0; b < nb; ++b) {
+    const BlockQ6_Kx8* g[4] = {w + b, w + nb + b, w + 2 * nb + b, w + 3 * nb + b};
+    const BlockQ6_Kx8* low[2] = {g[0], g[2]};
+    const BlockQ6_Kx8* high[2] = {g[1], g[3]};
+    const BlockQ8_K* a[T];
+    for (int t = 0; t < T; ++t) a[t] = reinterpret_cast<const BlockQ8_K*>(tile.act[t]) + b;
+    __m512i sum[2][T];
+    for (int r = 0; r < 2; ++r) {
+      for (int t = 0; t < T; ++t) sum[r][t] = _mm512_setzero_si512();
+    }
+    for (int64_t h = 0; h < 2; ++h) {
+      for (int64_t half_sub = 0; half_sub < 2; ++half_sub) {
+        for (int64_t pair = 0; pair < 2; ++pair) {
+          __m512i quad[2][2][T];  // [quadrant 2 pair + i][r][t]
+          for (int i = 0; i < 2; ++i) {
+            for (int r = 0; r < 2; ++r) {
+              for (int t = 0; t < T; ++t) quad[i][r][t] = _mm512_setzero_si512();
+            }
+          }
+          for (int64_t j = 4 * half_sub; j < 4 * half_sub + 4; ++j) {
+            __m512i level[2][2];  // [i][r]
+            for (int r = 0; r < 2; ++r) {
+              __m512i v0 = Load2x32(low[r]->q[h][j][0], high[r]->q[h][j][0]);
+              __m512i v1 = Load2x32(low[r]->q[h][j][1], high[r]->q[h][j][1]);
+              const __m512i hb = Load2x32(low[r]->q[h][j][2], high[r]->q[h][j][2]);
+              __m512i h0 = _mm512_slli_epi16(hb, 4);
+              __m512i h1 = _mm512_slli_epi16(hb, 2);
+              if (pair == 1) {
+                v0 = _mm512_srli_epi16(v0, 4);
+                v1 = _mm512_srli_epi16(v1, 4);
+                h0 = hb;
+                h1 = _mm512_srli_epi16(hb, 2);
+              }
+              level[0][r] =
+                  _mm512_or_si512(_mm512_and_si512(v0, low_nibble), _mm512_and_si512(h0, bits45));
+              level[1][r] =
+                  _mm512_or_si512(_mm512_and_si512(v1, low_nibble), _mm512_and_si512(h1, bits45));
+            }
+            for (int t = 0; t < T; ++t) {
+              const int8_t* q = a[t]->qs + 128 * h + 64 * pair + 4 * j;
+              for (int64_t i = 0; i < 2; ++i) {
+                const __m512i q_i = Broadcast32x16(q + 32 * i);
+                for (int r = 0; r < 2; ++r) {
+                  quad[i][r][t] = _mm512_dpbusd_epi32(quad[i][r][t], level[i][r], q_i);
+                }
+              }
+            }
+          }
+          for (int64_t i = 0; i < 2; ++i) {
+            const int64_t sub = 8 * h + 2 * (2 * pair + i) + half_sub;
+            for (int r = 0; r < 2; ++r) {
+              const __m512i scale = SignedBytes16ToInt32(low[r]->scales[sub], high[r]->scales[sub]);
+              for (int t = 0; t < T; ++t) {
+                const __m512i exact =
+                    _mm512_sub_epi32(quad[i][r][t], _mm512_set1_epi32(32 * a[t]->bsums[sub]));
+                sum[r][t] = _mm512_add_epi32(sum[r][t], _mm512_mullo_epi32(exact, scale));
+              }
+            }
+          }
+        }
+      }
+    }
+    for (int r = 0; r < 2; ++r) {
+      const __m512 d = Halves16(low[r]->d, high[r]->d);
+      for (int t = 0; t < T; ++t) {
+        acc[r][t] = _mm512_fmadd_ps(_mm512_mul_ps(d, _mm512_set1_ps(a[t]->d)),
+                                    _mm512_cvtepi32_ps(sum[r][t]), acc[r][t]);
+      }
+    }
+  }
+  StoreWide(acc, tile);
+}
+
+template <int T>
+void WideQ6_K(int64_t nb, const BlockQ6_Kx8* w, const TokenTile<T>& tile) {
+  InPartsOfAtMost<2>(tile, [&](const auto& part) { WideQ6_KTokens(nb, w, part); });
+}
+
 // T tokens as tiles of at most 2 (the four groups' weights, 4 x 1184 bytes per block, are read
 // again for each pair, from L1 or L2 at DeepSeek widths).
 template <int T>
 void WideQ4_K(int64_t nb, const BlockQ4_Kx8* w, const TokenTile<T>& tile) {
-  if constexpr (T <= 2) {
-    WideQ4_KTokens(nb, w, tile);
-  } else {
-    const TokenTile<2> first{.act = {tile.act[0], tile.act[1]},
-                             .prep = {tile.prep[0], tile.prep[1]},
-                             .y = {tile.y[0], tile.y[1]}};
-    WideQ4_KTokens(nb, w, first);
-    TokenTile<T - 2> rest{};
-    for (int t = 0; t < T - 2; ++t) {
-      rest.act[t] = tile.act[t + 2];
-      rest.prep[t] = tile.prep[t + 2];
-      rest.y[t] = tile.y[t + 2];
-    }
-    WideQ4_K(nb, w, rest);
-  }
+  InPartsOfAtMost<2>(tile, [&](const auto& part) { WideQ4_KTokens(nb, w, part); });
 }
 
 constexpr auto kGroupQ8_0 = [](int64_t nb, const BlockQ8_0x8* w, const auto& tile) {
@@ -324,6 +408,9 @@ constexpr auto kWideQ5_0 = [](int64_t nb, const BlockQ5_0x8* w, const auto& tile
 };
 constexpr auto kWideQ4_K = [](int64_t nb, const BlockQ4_Kx8* w, const auto& tile) {
   WideQ4_K(nb, w, tile);
+};
+constexpr auto kWideQ6_K = [](int64_t nb, const BlockQ6_Kx8* w, const auto& tile) {
+  WideQ6_K(nb, w, tile);
 };
 
 }  // namespace
@@ -348,6 +435,17 @@ void PackedGemmQ5_0(int64_t n_in, const std::byte* groups, int64_t n_groups, con
                     int64_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy) {
   PackedGemmOf<BlockQ5_0x8, kQK, kWideGroups>(n_in, groups, n_groups, act, act_row_bytes, n_tokens,
                                               y, ldy, 16, kGroupQ5_0, kWideQ5_0);
+}
+
+void PackedMatvecQ6_K(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
+                      float* y) {
+  PackedMatvecOf<BlockQ6_Kx8, kQK_K>(n_in, groups, n_groups, act, y, 0, kGroupQ6_K);
+}
+
+void PackedGemmQ6_K(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
+                    int64_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy) {
+  PackedGemmOf<BlockQ6_Kx8, kQK_K, kWideGroups>(n_in, groups, n_groups, act, act_row_bytes,
+                                                n_tokens, y, ldy, 0, kGroupQ6_K, kWideQ6_K);
 }
 
 void PackedMatvecQ8_0(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,

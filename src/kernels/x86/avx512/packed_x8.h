@@ -24,6 +24,8 @@ void PackedMatvecQ8_0(int64_t n_in, const std::byte* groups, int64_t n_groups, c
                       float* y);
 void PackedMatvecQ5_0(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
                       float* y);
+void PackedMatvecQ6_K(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
+                      float* y);
 void PackedMatvecQ4_K(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
                       float* y);
 
@@ -32,6 +34,8 @@ void PackedGemmQ4_0(int64_t n_in, const std::byte* groups, int64_t n_groups, con
 void PackedGemmQ8_0(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
                     int64_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy);
 void PackedGemmQ5_0(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
+                    int64_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy);
+void PackedGemmQ6_K(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
                     int64_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy);
 void PackedGemmQ4_K(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
                     int64_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy);
