@@ -11,13 +11,10 @@
 #include "quant/quant_ops.h"
 
 namespace dsinfer::kernels {
-namespace {
 
 bool CanPack(DType dtype, const KernelTable& table) {
   return HasPackedLayout(dtype) && table.PackedMatvec(dtype) != nullptr;
 }
-
-}  // namespace
 
 StatusOr<int64_t> PackedMatrixBytes(DType dtype, int64_t n_out, int64_t n_in) {
   DSI_ASSIGN_OR_RETURN(const int64_t row_bytes, RowBytes(dtype, n_in));

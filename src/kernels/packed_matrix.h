@@ -39,6 +39,9 @@ struct PackedMatrixView {
   std::span<const std::byte> bytes;
 };
 
+// Whether `table` has a packed body for `dtype`: the weights Pack copies into the x8 layout.
+bool CanPack(DType dtype, const KernelTable& table = Kernels());
+
 // Bytes that a packed [n_out, n_in] weight of `dtype` occupies (groups + tail rows).
 StatusOr<int64_t> PackedMatrixBytes(DType dtype, int64_t n_out, int64_t n_in);
 

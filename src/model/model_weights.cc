@@ -18,7 +18,7 @@ Status Linear::Apply(std::span<const float> x, int64_t n_tokens, std::span<float
   // results do not depend on what else is in the batch (greedy output is reproducible under
   // load). The tiled gemm of the row layout would prefill 1.6-3x faster (bench/README.md) but
   // sums in another order; it serves the types without a packed layout.
-  if (packed != nullptr) return kernels::MatMulPacked(packed->view(), x, n_tokens, y, pool);
+  if (packed.has_value()) return kernels::MatMulPacked(*packed, x, n_tokens, y, pool);
   return kernels::MatMul(view, x, n_tokens, y, pool);
 }
 
@@ -26,7 +26,7 @@ Status ApplySharedInput(std::span<const Linear* const> linears, std::span<const 
                         int64_t n_tokens, std::span<const std::span<float>> ys, ThreadPool* pool) {
   const bool packed = linears.size() <= kernels::kMaxSharedInputWeights &&
                       std::all_of(linears.begin(), linears.end(),
-                                  [](const Linear* l) { return l->packed != nullptr; });
+                                  [](const Linear* l) { return l->packed.has_value(); });
   if (!packed || linears.size() != ys.size()) {
     if (linears.size() != ys.size()) {
       return InvalidArgumentError(
@@ -38,7 +38,7 @@ Status ApplySharedInput(std::span<const Linear* const> linears, std::span<const 
     return Status::Ok();
   }
   kernels::PackedMatrixView views[kernels::kMaxSharedInputWeights];
-  for (size_t i = 0; i < linears.size(); ++i) views[i] = linears[i]->packed->view();
+  for (size_t i = 0; i < linears.size(); ++i) views[i] = *linears[i]->packed;
   return kernels::MatMulPackedSharedInput(std::span(views, linears.size()), x, n_tokens, ys, pool);
 }
 
@@ -47,7 +47,7 @@ Status Linear::ApplyRows(int64_t row_begin, int64_t row_count, std::span<const f
   const int64_t rows = n_out();
   if (!packed_experts.empty() && row_count == rows && row_begin % rows == 0) {
     const auto expert = static_cast<size_t>(row_begin / rows);
-    return kernels::MatMulPacked(packed_experts.at(expert)->view(), x, n_tokens, y, pool);
+    return kernels::MatMulPacked(packed_experts.at(expert), x, n_tokens, y, pool);
   }
   return kernels::MatMulRows(view, row_begin, row_count, x, n_tokens, y, pool);
 }
@@ -87,22 +87,14 @@ class Binder {
       return UnimplementedError(
           fmt::format("tensor '{}': no matrix product for type {}", name, DTypeName(view.dtype)));
     }
-    Linear linear{.view = view, .packed = nullptr, .packed_experts = {}};
-    if (!options_.pack_for_decode) return linear;
-    (void)pool;
+    Linear linear{.view = view, .packed = std::nullopt, .packed_experts = {}};
+    if (!options_.pack_for_decode || !kernels::CanPack(view.dtype)) return linear;
     if (view.shape.rank() == 2) {
-      DSI_ASSIGN_OR_RETURN(linear.packed, Pack(view));
+      DSI_ASSIGN_OR_RETURN(linear.packed, Pack(view, pool));
     } else if (view.shape.rank() == 3) {
-      const int64_t n_experts = view.shape.dim(0);
-      const size_t expert_bytes = view.bytes.size() / static_cast<size_t>(n_experts);
-      for (int64_t e = 0; e < n_experts; ++e) {
-        const TensorView expert{
-            .dtype = view.dtype,
-            .shape = Shape{view.shape.dim(1), view.shape.dim(2)},
-            .bytes = view.bytes.subspan(static_cast<size_t>(e) * expert_bytes, expert_bytes)};
-        DSI_ASSIGN_OR_RETURN(auto packed, Pack(expert));
-        if (packed == nullptr) break;  // the type has no packed layout
-        linear.packed_experts.push_back(std::move(packed));
+      for (int64_t e = 0; e < view.shape.dim(0); ++e) {
+        DSI_ASSIGN_OR_RETURN(auto packed, Pack(ExpertOf(view, e), pool));
+        linear.packed_experts.push_back(packed);
       }
     }
     return linear;
@@ -117,21 +109,56 @@ class Binder {
     return values;
   }
 
+  // Reserves the arena for every matrix of the layout that Matrix will pack, before any is
+  // (token_embd is only ever looked up by row; an unused reservation costs address space).
+  Status ReservePackedArena() {
+    if (!options_.pack_for_decode) return Status::Ok();
+    size_t capacity = 0;
+    for (const auto& [name, spec] : specs_) {
+      const TensorView* view = store_.Find(name);
+      if (name == gguf::kTokenEmbd || view == nullptr || !kernels::CanPack(view->dtype)) continue;
+      const int rank = view->shape.rank();
+      if (rank != 2 && rank != 3) continue;
+      const int64_t n_experts = rank == 3 ? view->shape.dim(0) : 1;
+      DSI_ASSIGN_OR_RETURN(
+          const int64_t bytes,
+          kernels::PackedMatrixBytes(view->dtype, view->shape.dim(rank - 2), view->shape.inner()));
+      capacity +=
+          HugePageArena::Footprint(static_cast<size_t>(bytes)) * static_cast<size_t>(n_experts);
+    }
+    DSI_ASSIGN_OR_RETURN(arena_, HugePageArena::Reserve(capacity));
+    return Status::Ok();
+  }
+
   uint64_t packed_bytes() const { return packed_bytes_; }
+  HugePageArena TakeArena() { return std::move(arena_); }
 
  private:
-  // A packed copy of `view`, or nullptr when its type has no packed layout.
-  StatusOr<std::shared_ptr<const kernels::PackedMatrix>> Pack(const TensorView& view) {
-    DSI_ASSIGN_OR_RETURN(kernels::PackedMatrix packed, kernels::PackedMatrix::Pack(view));
-    if (packed.owned_bytes() == 0) return std::shared_ptr<const kernels::PackedMatrix>();
-    packed_bytes_ += packed.owned_bytes();
-    return std::make_shared<const kernels::PackedMatrix>(std::move(packed));
+  static TensorView ExpertOf(const TensorView& stacked, int64_t e) {
+    const size_t expert_bytes = stacked.bytes.size() / static_cast<size_t>(stacked.shape.dim(0));
+    return TensorView{
+        .dtype = stacked.dtype,
+        .shape = Shape{stacked.shape.dim(1), stacked.shape.dim(2)},
+        .bytes = stacked.bytes.subspan(static_cast<size_t>(e) * expert_bytes, expert_bytes)};
+  }
+
+  // A packed copy of `view` in the arena (its type has a packed layout).
+  StatusOr<kernels::PackedMatrixView> Pack(const TensorView& view, ThreadPool* pool) {
+    const int64_t n_out = view.shape.dim(0);
+    const int64_t n_in = view.shape.dim(1);
+    DSI_ASSIGN_OR_RETURN(const int64_t bytes, kernels::PackedMatrixBytes(view.dtype, n_out, n_in));
+    DSI_ASSIGN_OR_RETURN(const std::span<std::byte> out, arena_.Take(static_cast<size_t>(bytes)));
+    DSI_RETURN_IF_ERROR(kernels::PackInto(view, out, pool));
+    packed_bytes_ += static_cast<uint64_t>(bytes);
+    return kernels::PackedMatrixView{
+        .dtype = view.dtype, .packed = true, .n_out = n_out, .n_in = n_in, .bytes = out};
   }
 
   const WeightStore& store_;
   ModelWeights::BindOptions options_;
   std::unordered_map<std::string, const TensorSpec*> specs_;
   uint64_t packed_bytes_ = 0;
+  HugePageArena arena_;
 };
 
 std::string L(int64_t layer, std::string_view base, std::string_view suffix = "weight") {
@@ -243,6 +270,7 @@ StatusOr<ModelWeights> ModelWeights::Bind(const ModelConfig& config, WeightStore
   const std::vector<TensorSpec> layout =
       BuildTensorLayout(config, {.kv_b_form = MlaKvBForm::kSplit});
   Binder b(store, layout, options);
+  DSI_RETURN_IF_ERROR(b.ReservePackedArena());
   ModelWeights w;
   DSI_ASSIGN_OR_RETURN(w.token_embd, b.View(std::string(gguf::kTokenEmbd)));
   if (config.rope.scaling == RopeScalingType::kLlama3 && store.Find(gguf::kRopeFreqs) != nullptr) {
@@ -267,11 +295,12 @@ StatusOr<ModelWeights> ModelWeights::Bind(const ModelConfig& config, WeightStore
   }
   DSI_ASSIGN_OR_RETURN(w.output_norm, b.Vector(std::string(gguf::kOutputNorm)));
   if (config.tie_word_embeddings) {
-    w.output = Linear{.view = w.token_embd, .packed = nullptr, .packed_experts = {}};
+    w.output = Linear{.view = w.token_embd, .packed = std::nullopt, .packed_experts = {}};
   } else {
     DSI_ASSIGN_OR_RETURN(w.output, b.Matrix(std::string(gguf::kOutput), pool));
   }
   w.packed_bytes = b.packed_bytes();
+  w.packed_arena = b.TakeArena();
   return w;
 }
 

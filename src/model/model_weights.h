@@ -6,8 +6,9 @@
 // extra tensors (e.g. a GGUF's unused ones) are ignored. Messages name the tensor.
 //
 // Matrices become Linear: the stored view, plus a copy repacked for decode (kernels/
-// packed_matrix.h) when the kernels have a packed layout for its type. 1-D tensors (norm
-// weights, biases, the V3 router bias) are widened to float vectors: they are small and read
+// packed_matrix.h) when the kernels have a packed layout for its type. The packed copies
+// share one huge-page arena (platform/huge_page_arena.h), sized exactly before packing. 1-D tensors
+// (norm weights, biases, the V3 router bias) are widened to float vectors: they are small and read
 // every step. A legacy MLA file's fused attn_kv_b is cut into the attn_k_b / attn_v_b the
 // absorbed form multiplies by (F32 copies, as llama.cpp's converter would have split them).
 //
@@ -27,6 +28,7 @@
 #include "model/model_config.h"
 #include "model/tensor_layout.h"
 #include "model/weight_store.h"
+#include "platform/huge_page_arena.h"
 #include "platform/thread_pool.h"
 #include "tensor/tensor_view.h"
 
@@ -35,10 +37,11 @@ namespace dsinfer {
 // y = x W^T for a weight [n_out, n_in] (stacked expert tensors: [E, n_out, n_in]).
 struct Linear {
   TensorView view;
-  // Present for rank-2 weights whose type has a packed layout at the running ISA level.
-  std::shared_ptr<const kernels::PackedMatrix> packed;
+  // Present for rank-2 weights whose type has a packed layout at the running ISA level; the
+  // bytes live in ModelWeights::packed_arena.
+  std::optional<kernels::PackedMatrixView> packed;
   // Stacked expert tensors [E, n_out, n_in]: each expert packed on its own, or empty.
-  std::vector<std::shared_ptr<const kernels::PackedMatrix>> packed_experts;
+  std::vector<kernels::PackedMatrixView> packed_experts;
 
   int64_t n_out() const { return view.shape.dim(view.shape.rank() - 2); }
   int64_t n_in() const { return view.shape.inner(); }
@@ -99,8 +102,9 @@ struct ModelWeights {
   std::vector<float> rope_divisors;  // llama3 rope_freqs.weight; empty when absent
   std::vector<LayerWeights> layers;
   std::vector<float> output_norm;
-  Linear output;              // [V, D] (token_embd when tied)
-  uint64_t packed_bytes = 0;  // memory taken by repacked copies
+  Linear output;               // [V, D] (token_embd when tied)
+  uint64_t packed_bytes = 0;   // memory taken by repacked copies
+  HugePageArena packed_arena;  // where they live
 
   struct BindOptions {
     bool pack_for_decode = true;

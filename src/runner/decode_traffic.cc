@@ -9,11 +9,11 @@ namespace {
 // Bytes a matrix read whole (every row, or every head of MLA's attn_k_b / attn_v_b) costs:
 // Linear::Apply / ApplyRows take the packed copies when there are some.
 int64_t ReadBytes(const Linear& linear) {
-  if (linear.packed != nullptr) return static_cast<int64_t>(linear.packed->view().bytes.size());
+  if (linear.packed.has_value()) return static_cast<int64_t>(linear.packed->bytes.size());
   if (!linear.packed_experts.empty()) {
     int64_t bytes = 0;
     for (const auto& slice : linear.packed_experts) {
-      bytes += static_cast<int64_t>(slice->view().bytes.size());
+      bytes += static_cast<int64_t>(slice.bytes.size());
     }
     return bytes;
   }
@@ -43,10 +43,9 @@ class Tally {
   // k of the E equal experts of a stacked [E, ...] tensor: their packed copies when the
   // model made them (Linear::ApplyRows then reads only those), else the stored slices.
   void Experts(const Linear& stacked, int64_t n_experts, int64_t k) {
-    const auto expert =
-        stacked.packed_experts.empty()
-            ? static_cast<int64_t>(stacked.view.bytes.size()) / n_experts
-            : static_cast<int64_t>(stacked.packed_experts.front()->view().bytes.size());
+    const auto expert = stacked.packed_experts.empty()
+                            ? static_cast<int64_t>(stacked.view.bytes.size()) / n_experts
+                            : static_cast<int64_t>(stacked.packed_experts.front().bytes.size());
     traffic_->routed_experts += expert * k;
     traffic_->all_weights += expert * n_experts;
   }

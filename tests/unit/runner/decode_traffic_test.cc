@@ -175,19 +175,23 @@ TEST_P(DecodeTrafficPackedTest, CountsTheCopiesDecodeReads) {
   // Row bytes of the matrices that have copies, and the copies' bytes, apart for experts.
   int64_t copied_rows = 0, expert_copies = 0;
   ForEachLinear(packed->weights(), [&](const Linear& m, bool experts) {
-    if (m.packed != nullptr || !m.packed_experts.empty()) {
+    if (m.packed.has_value() || !m.packed_experts.empty()) {
       copied_rows += static_cast<int64_t>(m.view.bytes.size());
     }
     if (experts) {
       ASSERT_EQ(static_cast<int64_t>(m.packed_experts.size()), config->n_routed_experts);
       for (const auto& e : m.packed_experts) {
-        expert_copies += static_cast<int64_t>(e->view().bytes.size());
+        expert_copies += static_cast<int64_t>(e.bytes.size());
       }
     }
   });
   ASSERT_GT(copied_rows, 0);
   const auto copies = static_cast<int64_t>(packed->weights().packed_bytes);
   EXPECT_NEAR(static_cast<double>(copies) / static_cast<double>(copied_rows), 1.028, 0.01);
+  // The copies share one arena, reserved exactly: each is rounded up to a cache line.
+  const HugePageArena& arena = packed->weights().packed_arena;
+  EXPECT_GE(arena.used(), static_cast<size_t>(copies));
+  EXPECT_EQ(arena.used(), arena.capacity());
 
   const DecodeTraffic tp = DecodeTrafficOf(packed->weights(), packed->config());
   const DecodeTraffic tr = DecodeTrafficOf(rows->weights(), rows->config());
