@@ -1,9 +1,9 @@
 // `dsinfer run -m MODEL (-p TEXT | --prompt-ids 1,2,3) -n N [--temp T] [--seed S]
 // [--threads N] [--logits-out FILE] [--print-ids]`: one generation with the KV cache.
 // Text goes to stdout as it is generated (or, with --print-ids, one line of comma-separated
-// ids); timings go to stderr. --logits-out writes the logits of every evaluated position as
-// little-endian float32 rows [n_positions x vocab]: the prompt's positions, then each
-// generated token but the last.
+// ids, as for a model without a vocabulary); timings go to stderr. --logits-out writes the logits
+// of every evaluated position as little-endian float32 rows [n_positions x vocab]: the prompt's
+// positions, then each generated token but the last.
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -72,12 +72,21 @@ int Run(const RunArgs& args) {
   StatusOr<Model> model = LoadModel(args.model, {.hf_dtype = *hf_type}, &pool);
   if (!model.ok()) return ReportError(kCommand, model.status().message());
 
-  // The tokenizer is needed for text in or out; --prompt-ids --print-ids runs without one.
+  // The tokenizer is needed for text in or out; --prompt-ids --print-ids runs without one, and
+  // ids in from a model marked as having no vocabulary (random-model's files) come out as ids.
   std::unique_ptr<tokenizer::Tokenizer> tok;
-  if (!args.prompt.empty() || !args.print_ids) {
+  bool print_ids = args.print_ids;
+  if (!args.prompt.empty() || !print_ids) {
     StatusOr<tokenizer::Tokenizer> loaded = tokenizer::LoadTokenizer(args.model);
-    if (!loaded.ok()) return ReportError(kCommand, loaded.status().message());
-    tok = std::make_unique<tokenizer::Tokenizer>(std::move(*loaded));
+    if (loaded.ok()) {
+      tok = std::make_unique<tokenizer::Tokenizer>(std::move(*loaded));
+    } else if (args.prompt.empty() && loaded.status().code() == StatusCode::kFailedPrecondition) {
+      fmt::print(stderr, "{}: {}; printing the generated ids\n", kCommand,
+                 loaded.status().message());
+      print_ids = true;
+    } else {
+      return ReportError(kCommand, loaded.status().message());
+    }
   }
   std::vector<int32_t> prompt;
   if (!args.prompt.empty()) {
@@ -111,7 +120,7 @@ int Run(const RunArgs& args) {
   }
   std::vector<int32_t> generated;
   std::unique_ptr<tokenizer::StreamingDetokenizer> detok;
-  if (!args.print_ids) detok = std::make_unique<tokenizer::StreamingDetokenizer>(tok.get());
+  if (!print_ids) detok = std::make_unique<tokenizer::StreamingDetokenizer>(tok.get());
   const runner::TokenSink on_token = [&](int32_t token) {
     generated.push_back(token);
     if (detok != nullptr) {

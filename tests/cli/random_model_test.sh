@@ -50,6 +50,12 @@ text=$("$dsinfer" run -m "$dir/tiny-v2-lite.gguf" -p "hello" -n 1 2>&1); rc=$?
 expect_contains "$text" "the model has no vocabulary" "no-vocabulary message"
 text=$("$dsinfer" run -m "$dir/tiny-v2-lite.gguf" --prompt-ids 1,2 -n 1 --print-ids 2>&1); rc=$?
 [ "$rc" -eq 0 ] && pass || fail "token ids without a vocabulary exit $rc: $text"
+# ids in without --print-ids: the same ids come out, with a note on stderr instead of an error
+ids=$("$dsinfer" run -m "$dir/tiny-v2-lite.gguf" --prompt-ids 1,2 -n 3 --temp 0 2>"$dir/err.txt"); rc=$?
+[ "$rc" -eq 0 ] && pass || fail "ids without --print-ids exit $rc: $(cat "$dir/err.txt")"
+want=$("$dsinfer" run -m "$dir/tiny-v2-lite.gguf" --prompt-ids 1,2 -n 3 --temp 0 --print-ids 2>/dev/null)
+[[ "$ids" =~ ^[0-9]+,[0-9]+,[0-9]+$ && "$ids" == "$want" ]] && pass || fail "ids printed: '$ids' vs '$want'"
+expect_contains "$(cat "$dir/err.txt")" "printing the generated ids" "note on stderr"
 # MLA with q-LoRA, softmax group-limited routing: dense 13, 2 MoE x 17 + 3
 check_model deepseek2 tiny-v2 "--type q6_k" 50 >/dev/null
 # a real shape cut to one layer (defaults to f32): 1 layer + token_embd, output_norm, output
