@@ -4,6 +4,7 @@
 #ifndef DSINFER_KERNELS_FOR_RANGE_H_
 #define DSINFER_KERNELS_FOR_RANGE_H_
 
+#include <algorithm>
 #include <cstdint>
 
 #include "platform/thread_pool.h"
@@ -18,6 +19,22 @@ void ForRange(ThreadPool* pool, int64_t n, Fn&& fn, int64_t grain = 1) {
   }
   pool->ParallelFor(
       n, [&fn](int64_t begin, int64_t end, int /*thread*/) { fn(begin, end); }, grain);
+}
+
+// ForRange for memory-bound loops: about `per_thread` chunks per thread (multiples of `grain`),
+// taken by whichever thread is free (ThreadPool::ParallelForDynamic), so that threads that get
+// unequal shares of the memory bandwidth still finish together.
+template <typename Fn>
+void ForRangeBalanced(ThreadPool* pool, int64_t n, Fn&& fn, int64_t grain = 1,
+                      int64_t per_thread = 8) {
+  if (pool == nullptr || pool->num_threads() <= 1) {
+    fn(int64_t{0}, n);
+    return;
+  }
+  const int64_t chunks = per_thread * pool->num_threads();
+  const int64_t chunk = std::max<int64_t>(1, (n + chunks - 1) / chunks / grain) * grain;
+  pool->ParallelForDynamic(n, chunk,
+                           [&fn](int64_t begin, int64_t end, int /*thread*/) { fn(begin, end); });
 }
 
 }  // namespace dsinfer::kernels

@@ -190,16 +190,20 @@ Status MatMulPackedSharedInput(std::span<const PackedMatrixView> weights, std::s
   DSI_ASSIGN_OR_RETURN(const QuantizedActivations act,
                        QuantizeActivations(table, first_ops->vec_dot_type, x.data(), n_tokens,
                                            weights[0].n_in, pool));
-  ForRange(pool, first_group[n], [&](int64_t begin, int64_t end) {
-    for (size_t i = 0; i < n; ++i) {
-      const int64_t lo = std::max(begin, first_group[i]);
-      const int64_t hi = std::min(end, first_group[i + 1]);
-      if (lo < hi) {
-        RunGroups(weights[i], matvecs[i], gemms[i], act, n_tokens, ys[i], lo - first_group[i],
-                  hi - first_group[i]);
-      }
-    }
-  });
+  // Chunks of 4 groups at least, so that the gemm's wide tiles still cover them.
+  ForRangeBalanced(
+      pool, first_group[n],
+      [&](int64_t begin, int64_t end) {
+        for (size_t i = 0; i < n; ++i) {
+          const int64_t lo = std::max(begin, first_group[i]);
+          const int64_t hi = std::min(end, first_group[i + 1]);
+          if (lo < hi) {
+            RunGroups(weights[i], matvecs[i], gemms[i], act, n_tokens, ys[i], lo - first_group[i],
+                      hi - first_group[i]);
+          }
+        }
+      },
+      /*grain=*/4);
   for (size_t i = 0; i < n; ++i) RunTailRows(weights[i], act, n_tokens, ys[i], table);
   return Status::Ok();
 }

@@ -52,12 +52,19 @@ void ThreadPool::ChunkRange(int64_t n, int64_t grain, int threads, int thread, i
 }
 
 void ThreadPool::RunChunk(int thread) {
+  if (job_dynamic_) {
+    for (;;) {
+      const int64_t begin = next_chunk_.fetch_add(job_grain_, std::memory_order_relaxed);
+      if (begin >= job_n_) return;
+      job_fn_(job_ctx_, begin, std::min(job_n_, begin + job_grain_), thread);
+    }
+  }
   int64_t begin = 0, end = 0;
   ChunkRange(job_n_, job_grain_, num_threads_, thread, &begin, &end);
   if (begin < end) job_fn_(job_ctx_, begin, end, thread);
 }
 
-void ThreadPool::Run(int64_t n, int64_t grain, JobFn fn, void* ctx) {
+void ThreadPool::Run(int64_t n, int64_t grain, JobFn fn, void* ctx, bool dynamic) {
   DSI_CHECK(grain >= 1);
   if (n <= 0) return;
   if (num_threads_ == 1 || inside_job_ || n <= grain) {
@@ -70,6 +77,8 @@ void ThreadPool::Run(int64_t n, int64_t grain, JobFn fn, void* ctx) {
   job_ctx_ = ctx;
   job_n_ = n;
   job_grain_ = grain;
+  job_dynamic_ = dynamic;
+  next_chunk_.store(0, std::memory_order_relaxed);  // published by the generation bump
   pending_.store(num_threads_ - 1, std::memory_order_relaxed);
   {
     std::lock_guard<std::mutex> lock(mutex_);

@@ -130,3 +130,64 @@ TEST(ThreadPoolTest, BackToBackAndAfterSleepJobsSeeEveryWrite) {
 
 }  // namespace
 }  // namespace dsinfer
+
+namespace dsinfer {
+namespace {
+
+// Dynamic chunks: every index once, each call one whole chunk starting at a multiple of the
+// chunk size (the last one shorter), whichever thread takes it; back to back, so that a new
+// job's counter never leaks chunks of the previous one.
+TEST(ThreadPoolTest, DynamicChunksCoverTheRangeOnceInWholeChunks) {
+  for (const int threads : {1, 2, 3}) {
+    ThreadPool pool(threads);
+    for (int64_t round = 0; round < 300; ++round) {
+      const int64_t n = round * 13 % 211;
+      const int64_t chunk = 1 + round % 9;
+      std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
+      std::atomic<int> bad_chunks{0};
+      pool.ParallelForDynamic(n, chunk, [&](int64_t begin, int64_t end, int thread) {
+        const bool inline_call = begin == 0 && end == n;
+        if (!inline_call && (begin % chunk != 0 || (end - begin != chunk && end != n))) {
+          ++bad_chunks;
+        }
+        if (thread < 0 || thread >= threads) ++bad_chunks;
+        for (int64_t i = begin; i < end; ++i) hits[static_cast<size_t>(i)]++;
+      });
+      ASSERT_EQ(bad_chunks.load(), 0) << "threads=" << threads << " n=" << n;
+      for (auto& h : hits) ASSERT_EQ(h.load(), 1) << "threads=" << threads << " n=" << n;
+    }
+  }
+}
+
+// A thread that is slow on its first chunk leaves the rest to the others.
+TEST(ThreadPoolTest, DynamicChunksGoToTheFreeThread) {
+  ThreadPool pool(2);
+  std::atomic<int> chunks_of[2] = {0, 0};
+  pool.ParallelForDynamic(64, 1, [&](int64_t begin, int64_t, int thread) {
+    if (begin == 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    ++chunks_of[thread];
+  });
+  // Chunk 0 went to one thread, which slept through (nearly) all the other 63.
+  EXPECT_EQ(chunks_of[0].load() + chunks_of[1].load(), 64);
+  EXPECT_GE(std::max(chunks_of[0].load(), chunks_of[1].load()), 60);
+}
+
+TEST(ThreadPoolTest, DynamicChunkExceptionIsRethrownAfterTheOthersFinish) {
+  ThreadPool pool(2);
+  std::atomic<int> ran{0};
+  EXPECT_THROW(pool.ParallelForDynamic(100, 10,
+                                       [&](int64_t begin, int64_t, int) {
+                                         if (begin == 50) throw std::runtime_error("chunk failed");
+                                         ++ran;
+                                       }),
+               std::runtime_error);
+  // The thread that threw stopped taking chunks; the other finished what was left.
+  EXPECT_GE(ran.load(), 1);
+  EXPECT_LE(ran.load(), 9);
+  std::atomic<int64_t> total{0};
+  pool.ParallelForDynamic(100, 10, [&](int64_t b, int64_t e, int) { total += e - b; });
+  EXPECT_EQ(total.load(), 100);
+}
+
+}  // namespace
+}  // namespace dsinfer
