@@ -76,6 +76,7 @@ KernelTable Avx2Table(const KernelTable& below) {
   SetVecDot(t, DType::kBF16, avx2::DotBF16);
   SetPacked(t, DType::kQ4_0, avx2::PackedMatvecQ4_0, avx2::PackedGemmQ4_0);
   SetPacked(t, DType::kQ5_0, avx2::PackedMatvecQ5_0, avx2::PackedGemmQ5_0);
+  SetPacked(t, DType::kQ8_0, avx2::PackedMatvecQ8_0, avx2::PackedGemmQ8_0);
   SetPacked(t, DType::kQ4_K, avx2::PackedMatvecQ4_K, avx2::PackedGemmQ4_K);
   SetPacked(t, DType::kQ6_K, avx2::PackedMatvecQ6_K, avx2::PackedGemmQ6_K);
 #endif

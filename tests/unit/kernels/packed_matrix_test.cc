@@ -25,6 +25,8 @@
 #include "kernels/packed_matrix.h"
 #include "kernels/reference/matmul.h"
 #include "platform/thread_pool.h"
+#include "quant/blocks.h"
+#include "quant/half.h"
 #include "quant/quant_ops.h"
 
 namespace dsinfer::kernels {
@@ -239,6 +241,35 @@ TEST_P(PackedMatMulTest, SharedInputRejectsMismatchedOutputs) {
   std::vector<float> short_y(15);
   const std::span<float> wrong[] = {y, short_y};
   EXPECT_FALSE(MatMulPackedSharedInput(std::span(five, 2), x, 1, wrong, nullptr, t).ok());
+}
+
+// Q8_0 levels of -128, which no quantiser writes but a file may hold, at every level: avx2's
+// tile takes |q| = 128 against a sign-moved activation (pairs up to 2 * 128 * 127), avx512's the
+// biased byte 0. Against the reference dot, with activations at the +-127 extremes.
+TEST_P(PackedMatMulTest, Q8_0LevelsOfMinus128MultiplyExactly) {
+  const KernelTable& t = table();
+  const int64_t n_out = 16;
+  const int64_t n_in = 64;
+  std::vector<BlockQ8_0> blocks(static_cast<size_t>(n_out * n_in / kQK));
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    blocks[i].d = Fp32ToFp16(0.25f);
+    for (int k = 0; k < kQK; ++k) {
+      blocks[i].qs[k] = static_cast<int8_t>((i + static_cast<size_t>(k)) % 3 == 0 ? -128 : 127 - k);
+    }
+  }
+  const auto* bytes = reinterpret_cast<const std::byte*>(blocks.data());
+  const TensorView weight{.dtype = DType::kQ8_0,
+                          .shape = Shape{n_out, n_in},
+                          .bytes = std::span(bytes, blocks.size() * sizeof(BlockQ8_0))};
+  std::vector<float> x(static_cast<size_t>(2 * n_in));
+  for (size_t i = 0; i < x.size(); ++i) x[i] = i % 2 == 0 ? 1.0f : -1.0f;  // quantised to +-127
+  const StatusOr<PackedMatrix> packed = PackedMatrix::Pack(weight, t);
+  ASSERT_TRUE(packed.ok());
+  std::vector<float> want(static_cast<size_t>(2 * n_out));
+  std::vector<float> got(want.size());
+  ASSERT_TRUE(dsinfer::MatMul(weight, x, 2, want, nullptr).ok());
+  ASSERT_TRUE(MatMulPacked(packed->view(), x, 2, got, nullptr, t).ok());
+  for (size_t i = 0; i < want.size(); ++i) EXPECT_FLOAT_EQ(got[i], want[i]) << i;
 }
 
 TEST_P(PackedMatMulTest, RejectsWrongSizes) {

@@ -1,5 +1,6 @@
 // AVX2 bodies over the x8 layouts: the shared loops of x86/packed_x8_body.inc with the
-// unsigned x signed byte dot done by vpmaddubsw (exact: 4-bit levels) and vpmaddwd.
+// unsigned x signed byte dot done by vpmaddubsw (exact: 4-bit levels) and vpmaddwd, and a
+// Q8_0 tile of its own (sign moved onto the activation).
 #include "kernels/x86/avx2/packed_x8.h"
 
 #include <immintrin.h>
@@ -30,6 +31,44 @@ constexpr int kGemmTokens = 2;
 
 #include "kernels/x86/packed_x8_body.inc"
 
+namespace {
+
+// One group of 8 Q8_0 rows against T tokens. The biased weight (q + 128, up to 255) that the
+// avx512 tile feeds vpdpbusd would overflow vpmaddubsw's 16-bit pair sums here, so the weight's
+// sign moves onto the activation instead: |q| * (sign(q) a), a pair at most 2 * 128 * 127.
+// No offset term then; the activation's scale comes from its block.
+template <int T>
+void GroupQ8_0(int64_t nb, const BlockQ8_0x8* w, const TokenTile<T>& tile) {
+  __m256 acc[T];
+  for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    const BlockQ8_0* a[T];
+    for (int t = 0; t < T; ++t) a[t] = reinterpret_cast<const BlockQ8_0*>(tile.act[t]) + b;
+    __m256i sum[T];
+    for (int t = 0; t < T; ++t) sum[t] = _mm256_setzero_si256();
+    for (int64_t j = 0; j < 8; ++j) {
+      const __m256i v = Load32(w[b].qs[j]);
+      const __m256i magnitude = _mm256_sign_epi8(v, v);  // -128 stays 0x80: 128 unsigned
+      for (int t = 0; t < T; ++t) {
+        const __m256i signed_a = _mm256_sign_epi8(Broadcast32(a[t]->qs + 4 * j), v);
+        sum[t] = DotAccU8S8(sum[t], magnitude, signed_a);
+      }
+    }
+    const __m256 d_w = Halves8(w[b].d);
+    for (int t = 0; t < T; ++t) {
+      acc[t] = _mm256_fmadd_ps(_mm256_mul_ps(d_w, _mm256_set1_ps(_cvtsh_ss(a[t]->d))),
+                               _mm256_cvtepi32_ps(sum[t]), acc[t]);
+    }
+  }
+  for (int t = 0; t < T; ++t) _mm256_storeu_ps(tile.y[t], acc[t]);
+}
+
+constexpr auto kGroupQ8_0 = [](int64_t nb, const BlockQ8_0x8* w, const auto& tile) {
+  GroupQ8_0(nb, w, tile);
+};
+
+}  // namespace
+
 void PackedMatvecQ4_0(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
                       float* y) {
   PackedMatvecOf<BlockQ4_0x8, kQK>(n_in, groups, n_groups, act, y, 8, kGroupQ4_0);
@@ -39,6 +78,17 @@ void PackedGemmQ4_0(int64_t n_in, const std::byte* groups, int64_t n_groups, con
                     int64_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy) {
   PackedGemmOf<BlockQ4_0x8, kQK>(n_in, groups, n_groups, act, act_row_bytes, n_tokens, y, ldy, 8,
                                  kGroupQ4_0, kNoWide);
+}
+
+void PackedMatvecQ8_0(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
+                      float* y) {
+  PackedMatvecOf<BlockQ8_0x8, kQK>(n_in, groups, n_groups, act, y, 0, kGroupQ8_0);
+}
+
+void PackedGemmQ8_0(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
+                    int64_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy) {
+  PackedGemmOf<BlockQ8_0x8, kQK>(n_in, groups, n_groups, act, act_row_bytes, n_tokens, y, ldy, 0,
+                                 kGroupQ8_0, kNoWide);
 }
 
 void PackedMatvecQ5_0(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,

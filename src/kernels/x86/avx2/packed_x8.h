@@ -18,7 +18,8 @@ namespace dsinfer::kernels::avx2 {
 
 void PackedMatvecQ4_0(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
                       float* y);
-// No Q8_0 here: biased 8-bit levels could saturate vpmaddubsw's 16-bit pair sums.
+void PackedMatvecQ8_0(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
+                      float* y);
 void PackedMatvecQ5_0(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
                       float* y);
 void PackedMatvecQ6_K(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
@@ -29,6 +30,8 @@ void PackedMatvecQ4_K(int64_t n_in, const std::byte* groups, int64_t n_groups, c
 void PackedGemmQ4_0(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
                     int64_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy);
 void PackedGemmQ5_0(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
+                    int64_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy);
+void PackedGemmQ8_0(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
                     int64_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy);
 void PackedGemmQ6_K(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
                     int64_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy);
