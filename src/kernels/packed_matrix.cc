@@ -190,7 +190,8 @@ Status MatMulPackedSharedInput(std::span<const PackedMatrixView> weights, std::s
   DSI_ASSIGN_OR_RETURN(const QuantizedActivations act,
                        QuantizeActivations(table, first_ops->vec_dot_type, x.data(), n_tokens,
                                            weights[0].n_in, pool));
-  // Chunks of 4 groups at least, so that the gemm's wide tiles still cover them.
+  // Chunks in multiples of 4 groups, so that the gemm's wide tiles cover most of each (a chunk
+  // that straddles two weights may start the second off that multiple; results are the same).
   ForRangeBalanced(
       pool, first_group[n],
       [&](int64_t begin, int64_t end) {

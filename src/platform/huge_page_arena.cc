@@ -57,8 +57,7 @@ StatusOr<HugePageArena> HugePageArena::Reserve(size_t capacity) {
   }
   // One extra huge page, so that the arena can start on a huge-page boundary.
   const size_t bytes = RoundUp(capacity, kHugePage) + kHugePage;
-  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) {
     return ResourceExhaustedError(
         fmt::format("cannot map {} MiB for weights: {}", bytes >> 20, std::strerror(errno)));

@@ -8,9 +8,10 @@
 // expert on MoE models; one arena wastes at most the part of its last huge page it never
 // touches.
 //
-// The mapping is reserved at once (MAP_NORESERVE) and backed as it is written, so reserving
-// a bound that is never reached costs address space only. MADV_HUGEPAGE is advice: with
-// transparent huge pages off ("never") the arena works on 4 KiB pages.
+// The mapping is reserved at once, without MAP_NORESERVE, so that a system that accounts for
+// its memory refuses a model that does not fit here, with an error, rather than while packing
+// (the callers size it exactly). Pages are backed as they are written. MADV_HUGEPAGE is
+// advice: with transparent huge pages off ("never") the arena works on 4 KiB pages.
 //
 // Thread safety: Take is not synchronised; the memory it hands out may be used from any
 // thread. Move-only; the memory is unmapped when the arena goes.
