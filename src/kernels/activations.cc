@@ -6,19 +6,14 @@
 
 namespace dsinfer::kernels {
 
-StatusOr<QuantizedActivations> QuantizeActivations(const KernelTable& table, DType vec_dot_type,
-                                                   const float* x, int64_t n_tokens, int64_t n_in,
-                                                   ThreadPool* pool) {
+Status QuantizeActivationsInto(const KernelTable& table, DType vec_dot_type, const float* x,
+                               int64_t n_tokens, int64_t n_in, std::byte* out, ThreadPool* pool) {
   const QuantizeRowFn quantize = table.QuantizeRow(vec_dot_type);
   if (quantize == nullptr) {
     return InternalError(
         fmt::format("no quantiser for activation type {}", DTypeName(vec_dot_type)));
   }
   DSI_ASSIGN_OR_RETURN(const int64_t row_bytes, RowBytes(vec_dot_type, n_in));
-  thread_local std::vector<std::byte> buffer;
-  const auto needed = static_cast<size_t>(n_tokens * row_bytes);
-  if (buffer.size() < needed) buffer.resize(needed);
-  std::byte* out = buffer.data();
   if (n_tokens == 1) {
     quantize(x, out, n_in);  // one row: waking the pool costs more than it saves
   } else {
@@ -26,7 +21,19 @@ StatusOr<QuantizedActivations> QuantizeActivations(const KernelTable& table, DTy
       for (int64_t t = begin; t < end; ++t) quantize(x + t * n_in, out + t * row_bytes, n_in);
     });
   }
-  return QuantizedActivations{.data = out, .row_bytes = row_bytes};
+  return Status::Ok();
+}
+
+StatusOr<QuantizedActivations> QuantizeActivations(const KernelTable& table, DType vec_dot_type,
+                                                   const float* x, int64_t n_tokens, int64_t n_in,
+                                                   ThreadPool* pool) {
+  DSI_ASSIGN_OR_RETURN(const int64_t row_bytes, RowBytes(vec_dot_type, n_in));
+  thread_local std::vector<std::byte> buffer;
+  const auto needed = static_cast<size_t>(n_tokens * row_bytes);
+  if (buffer.size() < needed) buffer.resize(needed);
+  DSI_RETURN_IF_ERROR(
+      QuantizeActivationsInto(table, vec_dot_type, x, n_tokens, n_in, buffer.data(), pool));
+  return QuantizedActivations{.data = buffer.data(), .row_bytes = row_bytes};
 }
 
 }  // namespace dsinfer::kernels

@@ -27,6 +27,11 @@ StatusOr<QuantizedActivations> QuantizeActivations(const KernelTable& table, DTy
                                                    const float* x, int64_t n_tokens, int64_t n_in,
                                                    ThreadPool* pool);
 
+// The same conversion into the caller's `out` (n_tokens rows of RowBytes(vec_dot_type, n_in)),
+// for callers that hold several converted inputs at once.
+Status QuantizeActivationsInto(const KernelTable& table, DType vec_dot_type, const float* x,
+                               int64_t n_tokens, int64_t n_in, std::byte* out, ThreadPool* pool);
+
 }  // namespace dsinfer::kernels
 
 #endif  // DSINFER_KERNELS_ACTIVATIONS_H_

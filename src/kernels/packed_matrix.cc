@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -137,75 +138,122 @@ void RunTailRows(const PackedMatrixView& weight, const QuantizedActivations& act
 
 Status MatMulPacked(const PackedMatrixView& weight, std::span<const float> x, int64_t n_tokens,
                     std::span<float> y, ThreadPool* pool, const KernelTable& table) {
-  const std::span<float> ys[] = {y};
-  return MatMulPackedSharedInput(std::span(&weight, 1), x, n_tokens, ys, pool, table);
+  const PackedProduct product{.weight = weight, .x = x, .n_tokens = n_tokens, .y = y};
+  return MatMulPackedBatch(std::span(&product, 1), pool, table);
 }
 
-Status MatMulPackedSharedInput(std::span<const PackedMatrixView> weights, std::span<const float> x,
-                               int64_t n_tokens, std::span<const std::span<float>> ys,
-                               ThreadPool* pool, const KernelTable& table) {
-  const size_t n = weights.size();
-  if (n == 0 || n > kMaxSharedInputWeights || ys.size() != n) {
-    return InvalidArgumentError(
-        fmt::format("matmul: {} weights and {} outputs, want 1 to {} of each", n, ys.size(),
-                    kMaxSharedInputWeights));
-  }
-  const QuantOps* first_ops = FindQuantOps(weights[0].dtype);
-  bool together = first_ops != nullptr;
-  for (const PackedMatrixView& w : weights) {
-    const QuantOps* ops = FindQuantOps(w.dtype);
-    together = together && w.packed && w.n_in == weights[0].n_in && ops != nullptr &&
-               ops->vec_dot_type == first_ops->vec_dot_type;
-  }
-  if (!together) {
-    for (size_t i = 0; i < n; ++i) {
-      const PackedMatrixView& w = weights[i];
-      if (w.packed) {
-        // Alone and still not runnable together: a type without kernels.
-        if (n == 1) {
-          return InvalidArgumentError(
-              fmt::format("matmul: {} weights have no kernels", DTypeName(w.dtype)));
-        }
-        DSI_RETURN_IF_ERROR(MatMulPackedSharedInput(weights.subspan(i, 1), x, n_tokens,
-                                                    ys.subspan(i, 1), pool, table));
-      } else {
-        const TensorView rows{.dtype = w.dtype, .shape = Shape{w.n_out, w.n_in}, .bytes = w.bytes};
-        DSI_RETURN_IF_ERROR(MatMul(rows, x, n_tokens, ys[i], pool, table));
-      }
+namespace {
+
+// A packed product of a batch, ready to run: its bodies, its activations and its place in the
+// joint range of row groups.
+struct ReadyProduct {
+  const PackedProduct* product;
+  PackedMatvecFn matvec;
+  PackedGemmFn gemm;
+  DType act_type;
+  size_t act_offset;  // into the batch's activation buffer
+  int64_t act_row_bytes;
+  int64_t first_group;
+};
+
+// Whether `b` reads the activations of the earlier `a`: the same floats in the same type.
+bool SameActivations(const ReadyProduct& a, const ReadyProduct& b) {
+  const PackedProduct& pa = *a.product;
+  const PackedProduct& pb = *b.product;
+  return a.act_type == b.act_type && pa.x.data() == pb.x.data() && pa.x.size() == pb.x.size() &&
+         pa.n_tokens == pb.n_tokens;
+}
+
+}  // namespace
+
+Status MatMulPackedBatch(std::span<const PackedProduct> products, ThreadPool* pool,
+                         const KernelTable& table) {
+  // Row-layout weights run alone; the packed ones are checked and given activations.
+  std::vector<ReadyProduct> ready;
+  ready.reserve(products.size());
+  size_t act_bytes = 0;
+  int64_t groups = 0;
+  for (const PackedProduct& p : products) {
+    if (!p.weight.packed) {
+      const TensorView rows{.dtype = p.weight.dtype,
+                            .shape = Shape{p.weight.n_out, p.weight.n_in},
+                            .bytes = p.weight.bytes};
+      DSI_RETURN_IF_ERROR(MatMul(rows, p.x, p.n_tokens, p.y, pool, table));
+      continue;
     }
-    return Status::Ok();
+    DSI_RETURN_IF_ERROR(CheckPacked(p.weight, p.x, p.n_tokens, p.y, table));
+    if (p.n_tokens == 0) continue;
+    const QuantOps* ops = FindQuantOps(p.weight.dtype);
+    if (ops == nullptr) {
+      return InvalidArgumentError(
+          fmt::format("matmul: {} weights have no kernels", DTypeName(p.weight.dtype)));
+    }
+    const DType act_type = ops->vec_dot_type;
+    DSI_ASSIGN_OR_RETURN(const int64_t act_row_bytes, RowBytes(act_type, p.weight.n_in));
+    ReadyProduct r{.product = &p,
+                   .matvec = table.PackedMatvec(p.weight.dtype),
+                   .gemm = table.PackedGemm(p.weight.dtype),
+                   .act_type = act_type,
+                   .act_offset = act_bytes,
+                   .act_row_bytes = act_row_bytes,
+                   .first_group = groups};
+    const auto shared = std::find_if(ready.begin(), ready.end(), [&](const ReadyProduct& earlier) {
+      return SameActivations(earlier, r);
+    });
+    if (shared != ready.end()) {
+      r.act_offset = shared->act_offset;
+    } else {
+      act_bytes += static_cast<size_t>(p.n_tokens * act_row_bytes);
+    }
+    groups += p.weight.n_out / kPackRows;
+    ready.push_back(r);
   }
+  if (ready.empty()) return Status::Ok();
 
-  PackedMatvecFn matvecs[kMaxSharedInputWeights] = {};
-  PackedGemmFn gemms[kMaxSharedInputWeights] = {};
-  int64_t first_group[kMaxSharedInputWeights + 1] = {};  // of weight i in the joint range
-  for (size_t i = 0; i < n; ++i) {
-    DSI_RETURN_IF_ERROR(CheckPacked(weights[i], x, n_tokens, ys[i], table));
-    matvecs[i] = table.PackedMatvec(weights[i].dtype);
-    gemms[i] = table.PackedGemm(weights[i].dtype);
-    first_group[i + 1] = first_group[i] + weights[i].n_out / kPackRows;
+  // Each distinct input converted once, into a buffer of this thread's that outlives the call
+  // (decode makes hundreds of these calls per token).
+  thread_local std::vector<std::byte> act_buffer;
+  if (act_buffer.size() < act_bytes) act_buffer.resize(act_bytes);
+  size_t converted = 0;
+  for (const ReadyProduct& r : ready) {
+    if (r.act_offset < converted) continue;  // shared with an earlier product
+    const PackedProduct& p = *r.product;
+    DSI_RETURN_IF_ERROR(QuantizeActivationsInto(table, r.act_type, p.x.data(), p.n_tokens,
+                                                p.weight.n_in, act_buffer.data() + r.act_offset,
+                                                pool));
+    converted = r.act_offset + static_cast<size_t>(p.n_tokens * r.act_row_bytes);
   }
-  if (n_tokens == 0) return Status::Ok();
+  // The workers reach the buffer through this pointer: the name would be their own.
+  const std::byte* const act_base = act_buffer.data();
+  const auto activations = [&](const ReadyProduct& r) {
+    return QuantizedActivations{.data = act_base + r.act_offset, .row_bytes = r.act_row_bytes};
+  };
 
-  DSI_ASSIGN_OR_RETURN(const QuantizedActivations act,
-                       QuantizeActivations(table, first_ops->vec_dot_type, x.data(), n_tokens,
-                                           weights[0].n_in, pool));
   // Chunks in multiples of 4 groups, so that the gemm's wide tiles cover most of each (a chunk
   // that straddles two weights may start the second off that multiple; results are the same).
-  ForRangeBalanced(
-      pool, first_group[n],
-      [&](int64_t begin, int64_t end) {
-        for (size_t i = 0; i < n; ++i) {
-          const int64_t lo = std::max(begin, first_group[i]);
-          const int64_t hi = std::min(end, first_group[i + 1]);
-          if (lo < hi) {
-            RunGroups(weights[i], matvecs[i], gemms[i], act, n_tokens, ys[i], lo - first_group[i],
-                      hi - first_group[i]);
+  if (groups > 0) {
+    ForRangeBalanced(
+        pool, groups,
+        [&](int64_t begin, int64_t end) {
+          // The first product whose groups reach past `begin`.
+          auto it =
+              std::upper_bound(ready.begin(), ready.end(), begin,
+                               [](int64_t g, const ReadyProduct& r) { return g < r.first_group; });
+          for (--it; it != ready.end() && it->first_group < end; ++it) {
+            const PackedProduct& p = *it->product;
+            const int64_t count = p.weight.n_out / kPackRows;
+            const int64_t lo = std::max(begin, it->first_group) - it->first_group;
+            const int64_t hi = std::min(end, it->first_group + count) - it->first_group;
+            if (lo < hi) {
+              RunGroups(p.weight, it->matvec, it->gemm, activations(*it), p.n_tokens, p.y, lo, hi);
+            }
           }
-        }
-      },
-      /*grain=*/4);
-  for (size_t i = 0; i < n; ++i) RunTailRows(weights[i], act, n_tokens, ys[i], table);
+        },
+        /*grain=*/4);
+  }
+  for (const ReadyProduct& r : ready) {
+    RunTailRows(r.product->weight, activations(r), r.product->n_tokens, r.product->y, table);
+  }
   return Status::Ok();
 }
 

@@ -69,15 +69,21 @@ Status PackInto(const TensorView& weight, std::span<std::byte> out, ThreadPool* 
 Status MatMulPacked(const PackedMatrixView& weight, std::span<const float> x, int64_t n_tokens,
                     std::span<float> y, ThreadPool* pool, const KernelTable& table = Kernels());
 
-// ys[i] = x * weights[i]^T for up to kMaxSharedInputWeights weights that read the same x
-// (q, k and v; gate and up). When all are packed with the same n_in and activation type, x is
-// quantised once and one parallel loop covers every weight's row groups: a decode step pays
-// one dispatch and one wait instead of one per weight. Otherwise each runs MatMulPacked. Each
-// ys[i] is bit-identical to MatMulPacked(weights[i], ...).
-inline constexpr size_t kMaxSharedInputWeights = 4;
-Status MatMulPackedSharedInput(std::span<const PackedMatrixView> weights, std::span<const float> x,
-                               int64_t n_tokens, std::span<const std::span<float>> ys,
-                               ThreadPool* pool, const KernelTable& table = Kernels());
+// One product of MatMulPackedBatch: y [n_tokens, n_out] = x [n_tokens, n_in] * weight^T.
+struct PackedProduct {
+  PackedMatrixView weight;
+  std::span<const float> x;
+  int64_t n_tokens = 0;
+  std::span<float> y;
+};
+
+// Every product of `products` in one parallel loop over all their packed row groups, so that a
+// decode step pays one dispatch and one wait for q, k and v, or for the gate and up of every
+// selected expert, instead of one per weight. Products that read the same x (the same floats,
+// tokens and activation type) share one conversion of it. A weight in row layout runs its own
+// MatMul. Each y is bit-identical to MatMulPacked of its product alone.
+Status MatMulPackedBatch(std::span<const PackedProduct> products, ThreadPool* pool,
+                         const KernelTable& table = Kernels());
 
 }  // namespace dsinfer::kernels
 

@@ -2,11 +2,12 @@
 // picks num_experts_per_tok experts per token; each selected expert runs on the tokens that
 // chose it (its weights are read once per step, whatever the number of tokens), the outputs
 // are summed with the routing weights, and the shared experts run on every token.
+#include <algorithm>
+#include <span>
 #include <vector>
 
-#include <fmt/format.h>
-
 #include "kernels/elementwise.h"
+#include "kernels/packed_matrix.h"
 #include "kernels/reference/moe_routing.h"
 #include "model/layers.h"
 
@@ -32,18 +33,103 @@ MoeRoutingConfig RoutingConfigOf(const ModelConfig& c) {
   return r;
 }
 
-// SwiGLU over rows [expert * width, (expert + 1) * width) of stacked gate/up (and the
-// matching rows of down): y [n_tokens, D].
-Status ExpertMlp(const Linear& gate, const Linear& up, const Linear& down, int64_t expert,
-                 std::span<const float> x, int64_t n_tokens, std::span<float> y, ThreadPool* pool) {
-  const int64_t width = gate.n_out();
-  const int64_t d = down.n_out();
-  std::vector<float> g(static_cast<size_t>(n_tokens * width));
+// One selected expert of a wave: the slots (token * k + choice) routed to it, in token order,
+// and the first of its rows in the wave's buffers.
+struct ExpertRun {
+  int64_t expert;
+  const std::vector<int64_t>* slots;
+  int64_t first_row;
+};
+
+// The experts of `runs` (and the shared experts into `shared_out`, unless it is empty) through
+// SwiGLU in two batches, every gate and up in one and every down in the other, so that a
+// decode step waits on the threads twice per layer rather than four times per expert. Each
+// run's outputs are then added to `out` with their routing weights, in expert order.
+Status RunWave(const MoeWeights& w, std::span<const ExpertRun> runs, int64_t rows,
+               std::span<const float> x, int64_t n_tokens, std::span<const float> route_weights,
+               int64_t k, std::span<float> shared_out, std::span<float> out, ThreadPool* pool) {
+  const int64_t d = w.down_exps.n_out();
+  const int64_t width = w.gate_exps.n_out();
+  const int64_t shared_width = shared_out.empty() ? 0 : w.shared->gate.n_out();
+  const auto rows_of = [](auto& v, int64_t first, int64_t count, int64_t row) {
+    return std::span(v).subspan(static_cast<size_t>(first * row), static_cast<size_t>(count * row));
+  };
+
+  // Inputs: an expert that every token chose (each one of a decode step) reads x in place.
+  int64_t gathered = 0;
+  for (const ExpertRun& r : runs) {
+    const auto m = static_cast<int64_t>(r.slots->size());
+    if (m != n_tokens) gathered += m;
+  }
+  std::vector<float> xs(static_cast<size_t>(gathered * d));
+  std::vector<std::span<const float>> inputs;
+  gathered = 0;
+  for (const ExpertRun& r : runs) {
+    const auto m = static_cast<int64_t>(r.slots->size());
+    if (m == n_tokens) {
+      inputs.emplace_back(x);
+      continue;
+    }
+    for (int64_t j = 0; j < m; ++j) {
+      const int64_t t = (*r.slots)[static_cast<size_t>(j)] / k;
+      std::copy(x.begin() + t * d, x.begin() + (t + 1) * d, xs.begin() + (gathered + j) * d);
+    }
+    inputs.emplace_back(rows_of(xs, gathered, m, d));
+    gathered += m;
+  }
+
+  const int64_t gate_rows = rows * width + n_tokens * shared_width;
+  std::vector<float> g(static_cast<size_t>(gate_rows));
   std::vector<float> u(g.size());
-  DSI_RETURN_IF_ERROR(gate.ApplyRows(expert * width, width, x, n_tokens, g, pool));
-  DSI_RETURN_IF_ERROR(up.ApplyRows(expert * width, width, x, n_tokens, u, pool));
+  std::vector<kernels::PackedProduct> products;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const ExpertRun& r = runs[i];
+    const auto m = static_cast<int64_t>(r.slots->size());
+    products.push_back({.weight = w.gate_exps.ExpertOperand(r.expert),
+                        .x = inputs[i],
+                        .n_tokens = m,
+                        .y = rows_of(g, r.first_row, m, width)});
+    products.push_back({.weight = w.up_exps.ExpertOperand(r.expert),
+                        .x = inputs[i],
+                        .n_tokens = m,
+                        .y = rows_of(u, r.first_row, m, width)});
+  }
+  const std::span<float> shared_g = std::span(g).subspan(static_cast<size_t>(rows * width));
+  const std::span<float> shared_u = std::span(u).subspan(static_cast<size_t>(rows * width));
+  if (!shared_out.empty()) {
+    products.push_back(
+        {.weight = w.shared->gate.Operand(), .x = x, .n_tokens = n_tokens, .y = shared_g});
+    products.push_back(
+        {.weight = w.shared->up.Operand(), .x = x, .n_tokens = n_tokens, .y = shared_u});
+  }
+  DSI_RETURN_IF_ERROR(kernels::MatMulPackedBatch(products, pool));
   DSI_RETURN_IF_ERROR(kernels::SiluMul(g, u, g, pool));
-  return down.ApplyRows(expert * d, d, g, n_tokens, y, pool);
+
+  std::vector<float> ys(static_cast<size_t>(rows * d));
+  products.clear();
+  for (const ExpertRun& r : runs) {
+    const auto m = static_cast<int64_t>(r.slots->size());
+    products.push_back({.weight = w.down_exps.ExpertOperand(r.expert),
+                        .x = rows_of(g, r.first_row, m, width),
+                        .n_tokens = m,
+                        .y = rows_of(ys, r.first_row, m, d)});
+  }
+  if (!shared_out.empty()) {
+    products.push_back(
+        {.weight = w.shared->down.Operand(), .x = shared_g, .n_tokens = n_tokens, .y = shared_out});
+  }
+  DSI_RETURN_IF_ERROR(kernels::MatMulPackedBatch(products, pool));
+
+  for (const ExpertRun& r : runs) {
+    for (size_t j = 0; j < r.slots->size(); ++j) {
+      const int64_t slot = (*r.slots)[j];
+      const float weight = route_weights[static_cast<size_t>(slot)];
+      float* dst = out.data() + (slot / k) * d;
+      const float* src = ys.data() + (r.first_row + static_cast<int64_t>(j)) * d;
+      for (int64_t i = 0; i < d; ++i) dst[i] += weight * src[i];
+    }
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -61,7 +147,8 @@ Status DenseMlpForward(const DenseMlpWeights& w, std::span<const float> x, int64
 }
 
 Status MoeForward(const MoeWeights& w, const ModelConfig& c, std::span<const float> x,
-                  int64_t n_tokens, std::span<float> out, ThreadPool* pool) {
+                  int64_t n_tokens, std::span<float> out, ThreadPool* pool,
+                  int64_t wave_scratch_bytes) {
   const int64_t d = c.hidden_size;
   const int64_t n_experts = c.n_routed_experts;
   const int64_t k = c.num_experts_per_tok;
@@ -80,33 +167,37 @@ Status MoeForward(const MoeWeights& w, const ModelConfig& c, std::span<const flo
     assigned[static_cast<size_t>(ids[static_cast<size_t>(i)])].push_back(i);
   }
 
+  // The selected experts in waves of bounded scratch, in expert order; the shared experts
+  // join the first wave and are added last.
   std::fill(out.begin(), out.end(), 0.0f);
-  std::vector<float> xs, ys;
+  std::vector<float> shared(w.shared.has_value() ? static_cast<size_t>(n_tokens * d) : 0);
+  bool shared_pending = w.shared.has_value();
+  const int64_t row_bytes =
+      2 * static_cast<int64_t>(sizeof(float)) * (d + w.gate_exps.n_out());  // xs, g, u, ys
+  std::vector<ExpertRun> wave;
+  int64_t wave_rows = 0;
+  const auto run_wave = [&]() -> Status {
+    DSI_RETURN_IF_ERROR(RunWave(w, wave, wave_rows, x, n_tokens, weights, k,
+                                shared_pending ? std::span<float>(shared) : std::span<float>(), out,
+                                pool)
+                            .WithContext("experts"));
+    shared_pending = false;
+    wave.clear();
+    wave_rows = 0;
+    return Status::Ok();
+  };
   for (int64_t e = 0; e < n_experts; ++e) {
     const std::vector<int64_t>& slots = assigned[static_cast<size_t>(e)];
     if (slots.empty()) continue;
     const auto m = static_cast<int64_t>(slots.size());
-    xs.resize(static_cast<size_t>(m * d));
-    ys.resize(xs.size());
-    for (int64_t j = 0; j < m; ++j) {
-      const int64_t t = slots[static_cast<size_t>(j)] / k;
-      std::copy(x.begin() + t * d, x.begin() + (t + 1) * d, xs.begin() + j * d);
+    if (!wave.empty() && (wave_rows + m) * row_bytes > wave_scratch_bytes) {
+      DSI_RETURN_IF_ERROR(run_wave());
     }
-    DSI_RETURN_IF_ERROR(ExpertMlp(w.gate_exps, w.up_exps, w.down_exps, e, xs, m, ys, pool)
-                            .WithContext(fmt::format("expert {}", e)));
-    for (int64_t j = 0; j < m; ++j) {
-      const int64_t slot = slots[static_cast<size_t>(j)];
-      const float weight = weights[static_cast<size_t>(slot)];
-      float* dst = out.data() + (slot / k) * d;
-      const float* src = ys.data() + j * d;
-      for (int64_t i = 0; i < d; ++i) dst[i] += weight * src[i];
-    }
+    wave.push_back({.expert = e, .slots = &slots, .first_row = wave_rows});
+    wave_rows += m;
   }
-  if (w.shared.has_value()) {
-    std::vector<float> shared(static_cast<size_t>(n_tokens * d));
-    DSI_RETURN_IF_ERROR(DenseMlpForward(*w.shared, x, n_tokens, shared, pool));
-    DSI_RETURN_IF_ERROR(kernels::Add(out, shared, out));
-  }
+  if (!wave.empty() || shared_pending) DSI_RETURN_IF_ERROR(run_wave());
+  if (w.shared.has_value()) DSI_RETURN_IF_ERROR(kernels::Add(out, shared, out));
   return Status::Ok();
 }
 

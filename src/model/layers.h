@@ -49,8 +49,13 @@ Status MlaForward(const MlaWeights& w, const AttentionStep& step, std::span<cons
 
 Status DenseMlpForward(const DenseMlpWeights& w, std::span<const float> x, int64_t n_tokens,
                        std::span<float> out, ThreadPool* pool);
+// The selected experts run in waves, each a batch of every gate and up and a batch of every
+// down; a wave takes experts until their scratch (input, gate, up and output rows) would pass
+// `wave_scratch_bytes`. A decode step's experts always fit in one wave.
+inline constexpr int64_t kMoeWaveScratchBytes = int64_t{64} << 20;
 Status MoeForward(const MoeWeights& w, const ModelConfig& config, std::span<const float> x,
-                  int64_t n_tokens, std::span<float> out, ThreadPool* pool);
+                  int64_t n_tokens, std::span<float> out, ThreadPool* pool,
+                  int64_t wave_scratch_bytes = kMoeWaveScratchBytes);
 
 }  // namespace dsinfer
 

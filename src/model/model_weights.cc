@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "base/check.h"
 #include "formats/gguf_names.h"
 #include "kernels/matmul.h"
 #include "quant/quant_ops.h"
@@ -22,24 +23,36 @@ Status Linear::Apply(std::span<const float> x, int64_t n_tokens, std::span<float
   return kernels::MatMul(view, x, n_tokens, y, pool);
 }
 
+kernels::PackedMatrixView Linear::Operand() const {
+  if (packed.has_value()) return *packed;
+  return {
+      .dtype = view.dtype, .packed = false, .n_out = n_out(), .n_in = n_in(), .bytes = view.bytes};
+}
+
+kernels::PackedMatrixView Linear::ExpertOperand(int64_t e) const {
+  const int64_t bytes = n_out() * view.row_bytes();
+  DSI_CHECK_MSG(e >= 0 && (e + 1) * bytes <= static_cast<int64_t>(view.bytes.size()),
+                "expert index out of range");
+  if (!packed_experts.empty()) return packed_experts.at(static_cast<size_t>(e));
+  return {.dtype = view.dtype,
+          .packed = false,
+          .n_out = n_out(),
+          .n_in = n_in(),
+          .bytes = view.bytes.subspan(static_cast<size_t>(e * bytes), static_cast<size_t>(bytes))};
+}
+
 Status ApplySharedInput(std::span<const Linear* const> linears, std::span<const float> x,
                         int64_t n_tokens, std::span<const std::span<float>> ys, ThreadPool* pool) {
-  const bool packed = linears.size() <= kernels::kMaxSharedInputWeights &&
-                      std::all_of(linears.begin(), linears.end(),
-                                  [](const Linear* l) { return l->packed.has_value(); });
-  if (!packed || linears.size() != ys.size()) {
-    if (linears.size() != ys.size()) {
-      return InvalidArgumentError(
-          fmt::format("{} linears and {} outputs", linears.size(), ys.size()));
-    }
-    for (size_t i = 0; i < linears.size(); ++i) {
-      DSI_RETURN_IF_ERROR(linears[i]->Apply(x, n_tokens, ys[i], pool));
-    }
-    return Status::Ok();
+  if (linears.size() != ys.size()) {
+    return InvalidArgumentError(
+        fmt::format("{} linears and {} outputs", linears.size(), ys.size()));
   }
-  kernels::PackedMatrixView views[kernels::kMaxSharedInputWeights];
-  for (size_t i = 0; i < linears.size(); ++i) views[i] = *linears[i]->packed;
-  return kernels::MatMulPackedSharedInput(std::span(views, linears.size()), x, n_tokens, ys, pool);
+  std::vector<kernels::PackedProduct> products;
+  products.reserve(linears.size());
+  for (size_t i = 0; i < linears.size(); ++i) {
+    products.push_back({.weight = linears[i]->Operand(), .x = x, .n_tokens = n_tokens, .y = ys[i]});
+  }
+  return kernels::MatMulPackedBatch(products, pool);
 }
 
 Status Linear::ApplyRows(int64_t row_begin, int64_t row_count, std::span<const float> x,

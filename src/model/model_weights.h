@@ -44,6 +44,10 @@ struct Linear {
   std::vector<kernels::PackedMatrixView> packed_experts;
 
   int64_t n_out() const { return view.shape.dim(view.shape.rank() - 2); }
+  // The whole weight as a matmul operand: its packed copy, or its rows as stored.
+  kernels::PackedMatrixView Operand() const;
+  // Expert (or head) `e` of a stacked tensor, rows [e * n_out, (e + 1) * n_out), likewise.
+  kernels::PackedMatrixView ExpertOperand(int64_t e) const;
   int64_t n_in() const { return view.shape.inner(); }
 
   // y [n_tokens, n_out] = x [n_tokens, n_in] W^T.
@@ -57,8 +61,8 @@ struct Linear {
 };
 
 // ys[i] = x W_i^T for linears that read the same x (q, k and v; gate and up): one
-// quantisation of x and one parallel loop over all their rows when every one is packed
-// (kernels::MatMulPackedSharedInput), else one Apply each. Outputs as each one's Apply.
+// quantisation of x and one parallel loop over all their packed rows
+// (kernels::MatMulPackedBatch). Outputs as each one's Apply.
 Status ApplySharedInput(std::span<const Linear* const> linears, std::span<const float> x,
                         int64_t n_tokens, std::span<const std::span<float>> ys, ThreadPool* pool);
 

@@ -160,64 +160,74 @@ TEST_P(PackedMatMulTest, EveryTokenEqualsItsCallAlone) {
   }
 }
 
-// Several weights on one input: each output bit-identical to its own MatMulPacked, whether
-// the weights run together (same n_in and activation type: Q4_0, Q5_0 and Q8_0 all read
-// Q8_0) or fall back one by one (Q4_K reads Q8_K; a weight left in row layout).
-TEST_P(PackedMatMulTest, SharedInputEqualsEachWeightAlone) {
+// A batch of products, each output bit-identical to its own MatMulPacked: weights of several
+// types and widths (Q4_0, Q5_0 and Q8_0 read Q8_0 activations, Q4_K and Q6_K Q8_K), some
+// sharing one input and some not, row counts with tails and under one group, a weight left in
+// row layout, a product of no tokens, and products of other token counts than the rest.
+TEST_P(PackedMatMulTest, BatchEqualsEachProductAlone) {
   const KernelTable& t = table();
   ThreadPool pool(2);
-  const int64_t n_in = 512;
-  struct Case {
-    std::vector<DType> types;
-    std::vector<int64_t> n_out;
-    bool pack_all;
+  struct Weight {
+    int64_t n_out, n_in;
+    DType dtype;
+    bool packed;
   };
-  const Case cases[] = {{{DType::kQ4_0, DType::kQ4_0, DType::kQ4_0}, {64, 13, 67}, true},
-                        {{DType::kQ8_0, DType::kQ5_0, DType::kQ4_0}, {40, 8, 21}, true},
-                        {{DType::kQ4_0, DType::kQ4_K}, {24, 16}, true},
-                        {{DType::kQ4_0, DType::kQ4_0}, {32, 9}, false}};
+  const Weight weights[] = {{2048, 512, DType::kQ4_0, true}, {13, 512, DType::kQ4_0, true},
+                            {40, 512, DType::kQ8_0, true},   {5, 512, DType::kQ5_0, true},
+                            {24, 512, DType::kQ4_K, true},   {67, 256, DType::kQ6_K, true},
+                            {32, 256, DType::kQ4_0, false},  {16, 256, DType::kQ4_K, true}};
+  // Which input each product reads (inputs 0 and 1 are n_in 512, 2 and 3 are 256), and its
+  // tokens as a multiple of the call's (0: no tokens; 2: twice as many, from the same floats
+  // as the products of input 0 that read the first half, so not sharing their conversion).
+  const int input_of[] = {0, 0, 1, 0, 0, 2, 3, 2};
+  const int64_t input_n_in[] = {512, 512, 256, 256};
+  const int64_t token_factor[] = {1, 1, 1, 2, 1, 1, 1, 0};
   uint32_t seed = 300;
-  for (const Case& c : cases) {
-    std::vector<std::vector<std::byte>> bytes;
-    std::vector<std::unique_ptr<PackedMatrix>> packed;
-    std::vector<PackedMatrixView> views;
-    for (size_t i = 0; i < c.types.size(); ++i) {
-      bytes.push_back(Quantize(c.types[i], RandomFloats(c.n_out[i] * n_in, ++seed), n_in));
-      const TensorView w{
-          .dtype = c.types[i], .shape = Shape{c.n_out[i], n_in}, .bytes = bytes.back()};
-      if (c.pack_all || i == 0) {
-        packed.push_back(std::make_unique<PackedMatrix>(PackedMatrix::Pack(w, t).value()));
-        views.push_back(packed.back()->view());
-      } else {
-        views.push_back({.dtype = w.dtype, .n_out = c.n_out[i], .n_in = n_in, .bytes = w.bytes});
-      }
+  std::vector<std::vector<std::byte>> bytes;
+  std::vector<std::unique_ptr<PackedMatrix>> packed;
+  std::vector<PackedMatrixView> views;
+  for (const Weight& w : weights) {
+    bytes.push_back(Quantize(w.dtype, RandomFloats(w.n_out * w.n_in, ++seed), w.n_in));
+    const TensorView v{.dtype = w.dtype, .shape = Shape{w.n_out, w.n_in}, .bytes = bytes.back()};
+    if (w.packed) {
+      packed.push_back(std::make_unique<PackedMatrix>(PackedMatrix::Pack(v, t).value()));
+      views.push_back(packed.back()->view());
+    } else {
+      views.push_back({.dtype = w.dtype, .n_out = w.n_out, .n_in = w.n_in, .bytes = v.bytes});
     }
-    for (const int64_t n_tokens : {int64_t{1}, int64_t{6}}) {
-      for (ThreadPool* p : {static_cast<ThreadPool*>(nullptr), &pool}) {
-        SCOPED_TRACE(testing::Message() << DTypeName(c.types[1]) << " tokens " << n_tokens
-                                        << " pool " << (p != nullptr));
-        const std::vector<float> x = RandomFloats(n_tokens * n_in, ++seed);
-        std::vector<std::vector<float>> together(views.size());
-        std::vector<std::span<float>> spans;
-        for (size_t i = 0; i < views.size(); ++i) {
-          together[i].assign(static_cast<size_t>(n_tokens * views[i].n_out), -1.0f);
-          spans.emplace_back(together[i]);
-        }
-        ASSERT_TRUE(MatMulPackedSharedInput(views, x, n_tokens, spans, p, t).ok());
-        for (size_t i = 0; i < views.size(); ++i) {
-          std::vector<float> alone(together[i].size());
-          ASSERT_TRUE(MatMulPacked(views[i], x, n_tokens, alone, p, t).ok());
-          for (size_t j = 0; j < alone.size(); ++j) {
-            ASSERT_EQ(std::bit_cast<uint32_t>(together[i][j]), std::bit_cast<uint32_t>(alone[j]))
-                << "weight " << i << " output " << j;
-          }
+  }
+  for (const int64_t n_tokens : {int64_t{1}, int64_t{6}}) {
+    for (ThreadPool* p : {static_cast<ThreadPool*>(nullptr), &pool}) {
+      SCOPED_TRACE(testing::Message() << "tokens " << n_tokens << " pool " << (p != nullptr));
+      std::vector<std::vector<float>> inputs;
+      for (const int64_t n_in : input_n_in) {
+        inputs.push_back(RandomFloats(2 * n_tokens * n_in, ++seed));
+      }
+      std::vector<std::vector<float>> together(views.size());
+      std::vector<PackedProduct> products;
+      for (size_t i = 0; i < views.size(); ++i) {
+        const int64_t tokens = n_tokens * token_factor[i];
+        const std::vector<float>& x = inputs[static_cast<size_t>(input_of[i])];
+        together[i].assign(static_cast<size_t>(tokens * views[i].n_out), -1.0f);
+        products.push_back({.weight = views[i],
+                            .x = std::span(x).first(static_cast<size_t>(tokens * views[i].n_in)),
+                            .n_tokens = tokens,
+                            .y = together[i]});
+      }
+      ASSERT_TRUE(MatMulPackedBatch(products, p, t).ok());
+      for (size_t i = 0; i < views.size(); ++i) {
+        std::vector<float> alone(together[i].size());
+        ASSERT_TRUE(MatMulPacked(views[i], products[i].x, products[i].n_tokens, alone, p, t).ok());
+        for (size_t j = 0; j < alone.size(); ++j) {
+          ASSERT_EQ(std::bit_cast<uint32_t>(together[i][j]), std::bit_cast<uint32_t>(alone[j]))
+              << "product " << i << " output " << j;
         }
       }
     }
   }
 }
 
-TEST_P(PackedMatMulTest, SharedInputRejectsMismatchedOutputs) {
+TEST_P(PackedMatMulTest, BatchRejectsBadProducts) {
   const KernelTable& t = table();
   const std::vector<std::byte> w = Quantize(DType::kQ8_0, RandomFloats(int64_t{16} * 64, 5), 64);
   const StatusOr<PackedMatrix> m =
@@ -225,22 +235,19 @@ TEST_P(PackedMatMulTest, SharedInputRejectsMismatchedOutputs) {
   ASSERT_TRUE(m.ok());
   const std::vector<float> x = RandomFloats(64, 6);
   std::vector<float> y(16);
-  const PackedMatrixView five[] = {m->view(), m->view(), m->view(), m->view(), m->view()};
-  const std::span<float> ys[] = {y, y, y, y, y};
-  EXPECT_FALSE(
-      MatMulPackedSharedInput(std::span(five, 2), x, 1, std::span(ys, 1), nullptr, t).ok());
-  const Status too_many = MatMulPackedSharedInput(five, x, 1, ys, nullptr, t);
-  EXPECT_EQ(too_many.code(), StatusCode::kInvalidArgument);
-  // A view marked packed whose type has no kernels: an error, as from MatMulPacked.
+  std::vector<float> short_y(15);
+  const PackedProduct good{.weight = m->view(), .x = x, .n_tokens = 1, .y = y};
+  const PackedProduct short_output{.weight = m->view(), .x = x, .n_tokens = 1, .y = short_y};
+  const PackedProduct bad_batch[] = {good, short_output};
+  EXPECT_EQ(MatMulPackedBatch(bad_batch, nullptr, t).code(), StatusCode::kInvalidArgument);
+  // A view marked packed whose type has no kernels: an error, alone or in a batch.
   const std::vector<std::byte> f64_bytes(size_t{16} * 64 * 8);
   const PackedMatrixView f64{
       .dtype = DType::kF64, .packed = true, .n_out = 16, .n_in = 64, .bytes = f64_bytes};
   EXPECT_EQ(MatMulPacked(f64, x, 1, y, nullptr, t).code(), StatusCode::kInvalidArgument);
-  const PackedMatrixView mixed[] = {m->view(), f64};
-  EXPECT_FALSE(MatMulPackedSharedInput(mixed, x, 1, std::span(ys, 2), nullptr, t).ok());
-  std::vector<float> short_y(15);
-  const std::span<float> wrong[] = {y, short_y};
-  EXPECT_FALSE(MatMulPackedSharedInput(std::span(five, 2), x, 1, wrong, nullptr, t).ok());
+  const PackedProduct mixed[] = {good, {.weight = f64, .x = x, .n_tokens = 1, .y = y}};
+  EXPECT_EQ(MatMulPackedBatch(mixed, nullptr, t).code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(MatMulPackedBatch({}, nullptr, t).ok());
 }
 
 // Q8_0 levels of -128, which no quantiser writes but a file may hold, at every level: avx2's
