@@ -78,6 +78,7 @@ KernelTable Avx2Table(const KernelTable& below) {
   SetPacked(t, DType::kQ5_0, avx2::PackedMatvecQ5_0, avx2::PackedGemmQ5_0);
   SetPacked(t, DType::kQ8_0, avx2::PackedMatvecQ8_0, avx2::PackedGemmQ8_0);
   SetPacked(t, DType::kQ4_K, avx2::PackedMatvecQ4_K, avx2::PackedGemmQ4_K);
+  SetPacked(t, DType::kQ5_K, avx2::PackedMatvecQ5_K, avx2::PackedGemmQ5_K);
   SetPacked(t, DType::kQ6_K, avx2::PackedMatvecQ6_K, avx2::PackedGemmQ6_K);
 #endif
   return t;
@@ -111,6 +112,7 @@ KernelTable Avx512Table(const KernelTable& below) {
   SetPacked(t, DType::kQ5_0, avx512::PackedMatvecQ5_0, avx512::PackedGemmQ5_0);
   SetPacked(t, DType::kQ8_0, avx512::PackedMatvecQ8_0, avx512::PackedGemmQ8_0);
   SetPacked(t, DType::kQ4_K, avx512::PackedMatvecQ4_K, avx512::PackedGemmQ4_K);
+  SetPacked(t, DType::kQ5_K, avx512::PackedMatvecQ5_K, avx512::PackedGemmQ5_K);
   SetPacked(t, DType::kQ6_K, avx512::PackedMatvecQ6_K, avx512::PackedGemmQ6_K);
 #endif
   return t;

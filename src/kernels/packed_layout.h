@@ -19,6 +19,9 @@
 //       mins[8 sub][8 rows] (the 6-bit fields unpacked to bytes) | qs[4][8][8][4]: chunk c
 //       (64 elements), k-group j (0..7), row r, the row's qs bytes 32c+4j..+3 (low nibbles:
 //       sub-block 2c, high: 2c+1)
+//   Q5_Kx8 (1440 B = 8 x 176 + 32):  as Q4_Kx8, with qh[8][8][4] before qs: k-group j (0..7),
+//       row r, the row's qh bytes 4j..4j+3 unchanged (bit 2c: the fifth bit of the low nibble
+//       of qs byte 32c + 4j + i, bit 2c + 1: of its high nibble), read once per chunk c
 //   Q6_Kx8 (1680 B = 8 x 210):  d[8] (f16) | scales[16 sub][8 rows] | q[2][8][3][8][4]: half
 //       h (128 elements), k-group j (0..7), part (0: ql bytes 64h + 4j.., 1: ql bytes
 //       64h + 32 + 4j.., 2: qh bytes 32h + 4j..), row r. Only bytes move: one qh byte holds
@@ -27,9 +30,9 @@
 //       reads each block front to back (with them in three separate arrays the matvec ran at
 //       a third of the memory bandwidth).
 //
-// Memory: Q4_0x8, Q5_0x8, Q8_0x8 and Q6_Kx8 are the same size as the rows they replace; Q4_Kx8 adds
-// 32 bytes per 8 super-blocks (+2.8 %) for the unpacked scales. Rows past the last full group stay
-// in ggml's layout (PackedMatrix keeps them as a tail).
+// Memory: Q4_0x8, Q5_0x8, Q8_0x8 and Q6_Kx8 are the same size as the rows they replace; Q4_Kx8 and
+// Q5_Kx8 add 32 bytes per 8 super-blocks (+2.8 %, +2.3 %) for the unpacked scales. Rows past the
+// last full group stay in ggml's layout (PackedMatrix keeps them as a tail).
 //
 // Pure byte transforms: no SIMD here, the bodies that read these layouts are in x86/.
 #ifndef DSINFER_KERNELS_PACKED_LAYOUT_H_
@@ -65,6 +68,14 @@ struct BlockQ4_Kx8 {
   uint8_t mins[8][kPackRows];
   uint8_t qs[4][8][kPackRows][4];
 };
+struct BlockQ5_Kx8 {
+  uint16_t d[kPackRows];
+  uint16_t dmin[kPackRows];
+  uint8_t scales[8][kPackRows];
+  uint8_t mins[8][kPackRows];
+  uint8_t qh[8][kPackRows][4];
+  uint8_t qs[4][8][kPackRows][4];
+};
 struct BlockQ6_Kx8 {
   uint16_t d[kPackRows];
   int8_t scales[16][kPackRows];
@@ -74,6 +85,7 @@ static_assert(sizeof(BlockQ4_0x8) == 8 * sizeof(BlockQ4_0));
 static_assert(sizeof(BlockQ5_0x8) == 8 * sizeof(BlockQ5_0));
 static_assert(sizeof(BlockQ8_0x8) == 8 * sizeof(BlockQ8_0));
 static_assert(sizeof(BlockQ4_Kx8) == 8 * sizeof(BlockQ4_K) + 32);
+static_assert(sizeof(BlockQ5_Kx8) == 8 * sizeof(BlockQ5_K) + 32);
 static_assert(sizeof(BlockQ6_Kx8) == 8 * sizeof(BlockQ6_K));
 
 // A Q5_0 block's qh (bit i: element i's high bit) in the order of BlockQ5_0x8::qh, and back.

@@ -33,8 +33,8 @@ namespace dsinfer::kernels {
 namespace {
 
 constexpr double kDotTol = 1e-6;
-constexpr DType kPackedTypes[] = {DType::kQ4_0, DType::kQ5_0, DType::kQ8_0, DType::kQ4_K,
-                                  DType::kQ6_K};
+constexpr DType kPackedTypes[] = {DType::kQ4_0, DType::kQ5_0, DType::kQ8_0,
+                                  DType::kQ4_K, DType::kQ5_K, DType::kQ6_K};
 
 TEST(PackedLayout, EveryRowUnpacksToItsOriginalBytes) {
   uint32_t seed = 7;
@@ -60,6 +60,7 @@ TEST(PackedLayout, SizesAreTheRowsPlusTheUnpackedQ4KScales) {
   EXPECT_EQ(*PackedMatrixBytes(DType::kQ8_0, 11, 32), 11 * 34);
   // Q4_K: one group of 8 rows (8 * 144 + 32) and 3 tail rows of 144.
   EXPECT_EQ(*PackedMatrixBytes(DType::kQ4_K, 11, 256), 8 * 144 + 32 + 3 * 144);
+  EXPECT_EQ(*PackedMatrixBytes(DType::kQ5_K, 11, 512), 2 * (8 * 176 + 32) + 3 * 2 * 176);
   EXPECT_EQ(*PackedMatrixBytes(DType::kQ6_K, 11, 256), 11 * 210);
   EXPECT_EQ(*PackedMatrixBytes(DType::kQ2_K, 11, 256), 11 * 84);  // no packed layout
 }
@@ -161,7 +162,7 @@ TEST_P(PackedMatMulTest, EveryTokenEqualsItsCallAlone) {
 }
 
 // A batch of products, each output bit-identical to its own MatMulPacked: weights of several
-// types and widths (Q4_0, Q5_0 and Q8_0 read Q8_0 activations, Q4_K and Q6_K Q8_K), some
+// types and widths (Q4_0, Q5_0 and Q8_0 read Q8_0 activations, Q4_K, Q5_K and Q6_K Q8_K), some
 // sharing one input and some not, row counts with tails and under one group, a weight left in
 // row layout, a product of no tokens, and products of other token counts than the rest.
 TEST_P(PackedMatMulTest, BatchEqualsEachProductAlone) {
@@ -175,7 +176,7 @@ TEST_P(PackedMatMulTest, BatchEqualsEachProductAlone) {
   const Weight weights[] = {{2048, 512, DType::kQ4_0, true}, {13, 512, DType::kQ4_0, true},
                             {40, 512, DType::kQ8_0, true},   {5, 512, DType::kQ5_0, true},
                             {24, 512, DType::kQ4_K, true},   {67, 256, DType::kQ6_K, true},
-                            {32, 256, DType::kQ4_0, false},  {16, 256, DType::kQ4_K, true}};
+                            {32, 256, DType::kQ4_0, false},  {16, 256, DType::kQ5_K, true}};
   // Which input each product reads (inputs 0 and 1 are n_in 512, 2 and 3 are 256), and its
   // tokens as a multiple of the call's (0: no tokens; 2: twice as many, from the same floats
   // as the products of input 0 that read the first half, so not sharing their conversion).

@@ -124,4 +124,15 @@ void PackedGemmQ6_K(int64_t n_in, const std::byte* groups, int64_t n_groups, con
                                    kGroupQ6_K, kNoWide);
 }
 
+void PackedMatvecQ5_K(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
+                      float* y) {
+  PackedMatvecOf<BlockQ5_Kx8, kQK_K>(n_in, groups, n_groups, act, y, 0, kGroupQ5_K);
+}
+
+void PackedGemmQ5_K(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
+                    int64_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy) {
+  PackedGemmOf<BlockQ5_Kx8, kQK_K>(n_in, groups, n_groups, act, act_row_bytes, n_tokens, y, ldy, 0,
+                                   kGroupQ5_K, kNoWide);
+}
+
 }  // namespace dsinfer::kernels::avx2

@@ -210,22 +210,24 @@ inline __m512i SignedBytes16ToInt32(const int8_t* lo, const int8_t* hi) {
   return _mm512_cvtepi8_epi32(bytes);
 }
 
-// Four groups of 8 Q4_K rows against T <= 2 tokens (the integer sums of both halves of each
-// 64-element chunk, the scaled block sum and the float accumulator take 8 registers a token).
-// Every lane runs GroupQ4_K's integer sums and float operations of its row, so results are
-// bit-identical to the group tiles.
-template <int T>
-void WideQ4_KTokens(int64_t nb, const BlockQ4_Kx8* w, const TokenTile<T>& tile) {
+// Four groups of 8 Q4_K or Q5_K rows against T <= 2 tokens (the integer sums of both halves of
+// each 64-element chunk, the scaled block sum and the float accumulator take 8 registers a
+// token). Every lane runs GroupKNibbleLevels' integer sums and float operations of its row, so
+// results are bit-identical to the group tiles.
+template <int T, typename Block>
+void WideKNibbleLevelsTokens(int64_t nb, const Block* w, const TokenTile<T>& tile) {
+  constexpr bool kFifthBit = std::is_same_v<Block, BlockQ5_Kx8>;
   const __m512i low_nibble = _mm512_set1_epi8(0x0F);
+  const __m512i bit4 = _mm512_set1_epi8(0x10);
   __m512 acc[2][T];
   for (int r = 0; r < 2; ++r) {
     for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
   }
   for (int64_t b = 0; b < nb; ++b) {
-    const BlockQ4_Kx8* g[4] = {w + b, w + nb + b, w + 2 * nb + b, w + 3 * nb + b};
+    const Block* g[4] = {w + b, w + nb + b, w + 2 * nb + b, w + 3 * nb + b};
     // The two groups of each 512-bit row vector r: its low and high 256-bit halves.
-    const BlockQ4_Kx8* low[2] = {g[0], g[2]};
-    const BlockQ4_Kx8* high[2] = {g[1], g[3]};
+    const Block* low[2] = {g[0], g[2]};
+    const Block* high[2] = {g[1], g[3]};
     const BlockQ8_K* a[T];
     for (int t = 0; t < T; ++t) a[t] = reinterpret_cast<const BlockQ8_K*>(tile.act[t]) + b;
     __m512i sum[2][T];
@@ -246,6 +248,12 @@ void WideQ4_KTokens(int64_t nb, const BlockQ4_Kx8* w, const TokenTile<T>& tile) 
         for (int r = 0; r < 2; ++r) {
           v_lo[r] = _mm512_and_si512(v[r], low_nibble);
           v_hi[r] = _mm512_and_si512(_mm512_srli_epi16(v[r], 4), low_nibble);
+          if constexpr (kFifthBit) {
+            const __m512i h = _mm512_srli_epi16(Load2x32(low[r]->qh[j], high[r]->qh[j]),
+                                                static_cast<unsigned>(2 * c));
+            v_lo[r] = _mm512_or_si512(v_lo[r], _mm512_and_si512(_mm512_slli_epi16(h, 4), bit4));
+            v_hi[r] = _mm512_or_si512(v_hi[r], _mm512_and_si512(_mm512_slli_epi16(h, 3), bit4));
+          }
         }
         for (int t = 0; t < T; ++t) {
           const int8_t* q = a[t]->qs + 64 * c + 4 * j;
@@ -389,9 +397,9 @@ void WideQ6_K(int64_t nb, const BlockQ6_Kx8* w, const TokenTile<T>& tile) {
 
 // T tokens as tiles of at most 2 (the four groups' weights, 4 x 1184 bytes per block, are read
 // again for each pair, from L1 or L2 at DeepSeek widths).
-template <int T>
-void WideQ4_K(int64_t nb, const BlockQ4_Kx8* w, const TokenTile<T>& tile) {
-  InPartsOfAtMost<2>(tile, [&](const auto& part) { WideQ4_KTokens(nb, w, part); });
+template <int T, typename Block>
+void WideKNibbleLevels(int64_t nb, const Block* w, const TokenTile<T>& tile) {
+  InPartsOfAtMost<2>(tile, [&](const auto& part) { WideKNibbleLevelsTokens(nb, w, part); });
 }
 
 constexpr auto kGroupQ8_0 = [](int64_t nb, const BlockQ8_0x8* w, const auto& tile) {
@@ -407,7 +415,10 @@ constexpr auto kWideQ5_0 = [](int64_t nb, const BlockQ5_0x8* w, const auto& tile
   WideNibbleLevels(nb, w, tile);
 };
 constexpr auto kWideQ4_K = [](int64_t nb, const BlockQ4_Kx8* w, const auto& tile) {
-  WideQ4_K(nb, w, tile);
+  WideKNibbleLevels(nb, w, tile);
+};
+constexpr auto kWideQ5_K = [](int64_t nb, const BlockQ5_Kx8* w, const auto& tile) {
+  WideKNibbleLevels(nb, w, tile);
 };
 constexpr auto kWideQ6_K = [](int64_t nb, const BlockQ6_Kx8* w, const auto& tile) {
   WideQ6_K(nb, w, tile);
@@ -468,6 +479,17 @@ void PackedGemmQ4_K(int64_t n_in, const std::byte* groups, int64_t n_groups, con
                     int64_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy) {
   PackedGemmOf<BlockQ4_Kx8, kQK_K, kWideGroups>(n_in, groups, n_groups, act, act_row_bytes,
                                                 n_tokens, y, ldy, 0, kGroupQ4_K, kWideQ4_K);
+}
+
+void PackedMatvecQ5_K(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
+                      float* y) {
+  PackedMatvecOf<BlockQ5_Kx8, kQK_K>(n_in, groups, n_groups, act, y, 0, kGroupQ5_K);
+}
+
+void PackedGemmQ5_K(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
+                    int64_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy) {
+  PackedGemmOf<BlockQ5_Kx8, kQK_K, kWideGroups>(n_in, groups, n_groups, act, act_row_bytes,
+                                                n_tokens, y, ldy, 0, kGroupQ5_K, kWideQ5_K);
 }
 
 }  // namespace dsinfer::kernels::avx512
