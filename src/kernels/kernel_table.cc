@@ -79,6 +79,8 @@ KernelTable Avx2Table(const KernelTable& below) {
   SetPacked(t, DType::kQ8_0, avx2::PackedMatvecQ8_0, avx2::PackedGemmQ8_0);
   SetPacked(t, DType::kQ4_K, avx2::PackedMatvecQ4_K, avx2::PackedGemmQ4_K);
   SetPacked(t, DType::kQ5_K, avx2::PackedMatvecQ5_K, avx2::PackedGemmQ5_K);
+  SetPacked(t, DType::kQ2_K, avx2::PackedMatvecQ2_K, avx2::PackedGemmQ2_K);
+  SetPacked(t, DType::kQ3_K, avx2::PackedMatvecQ3_K, avx2::PackedGemmQ3_K);
   SetPacked(t, DType::kQ6_K, avx2::PackedMatvecQ6_K, avx2::PackedGemmQ6_K);
 #endif
   return t;
@@ -113,6 +115,8 @@ KernelTable Avx512Table(const KernelTable& below) {
   SetPacked(t, DType::kQ8_0, avx512::PackedMatvecQ8_0, avx512::PackedGemmQ8_0);
   SetPacked(t, DType::kQ4_K, avx512::PackedMatvecQ4_K, avx512::PackedGemmQ4_K);
   SetPacked(t, DType::kQ5_K, avx512::PackedMatvecQ5_K, avx512::PackedGemmQ5_K);
+  SetPacked(t, DType::kQ2_K, avx512::PackedMatvecQ2_K, avx512::PackedGemmQ2_K);
+  SetPacked(t, DType::kQ3_K, avx512::PackedMatvecQ3_K, avx512::PackedGemmQ3_K);
   SetPacked(t, DType::kQ6_K, avx512::PackedMatvecQ6_K, avx512::PackedGemmQ6_K);
 #endif
   return t;

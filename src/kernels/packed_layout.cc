@@ -1,75 +1,11 @@
 #include "kernels/packed_layout.h"
 
 #include <cstring>
-#include <type_traits>
 
 #include "base/check.h"
 #include "quant/k_scale_packing.h"
 
 namespace dsinfer::kernels {
-namespace {
-
-template <typename Block>
-const Block* RowBlocks(const std::byte* rows, int64_t row_bytes, int r) {
-  return reinterpret_cast<const Block*>(rows + r * row_bytes);
-}
-
-// Row r of a Q4_K or Q5_K super-block into its x8 block: scales and mins unpacked to bytes,
-// qs (and Q5_K's qh) by k-group.
-template <typename Row, typename Packed>
-void PackKQuantRow(const Row& in, int r, Packed& out) {
-  out.d[r] = in.d;
-  out.dmin[r] = in.dmin;
-  for (int sub = 0; sub < 8; ++sub) {
-    const quant_ref::KScaleMin pair = quant_ref::UnpackScaleMinK4(sub, in.scales);
-    out.scales[sub][r] = pair.scale;
-    out.mins[sub][r] = pair.min;
-  }
-  for (int64_t c = 0; c < 4; ++c) {
-    for (int64_t j = 0; j < 8; ++j) std::memcpy(out.qs[c][j][r], in.qs + 32 * c + 4 * j, 4);
-  }
-  if constexpr (std::is_same_v<Row, BlockQ5_K>) {
-    for (int64_t j = 0; j < 8; ++j) std::memcpy(out.qh[j][r], in.qh + 4 * j, 4);
-  }
-}
-
-// The inverse of PackKQuantRow.
-template <typename Packed, typename Row>
-void UnpackKQuantRow(const Packed& in, int r, Row& out) {
-  out.d = in.d[r];
-  out.dmin = in.dmin[r];
-  uint8_t scales[8], mins[8];
-  for (int64_t sub = 0; sub < 8; ++sub) {
-    scales[sub] = in.scales[sub][r];
-    mins[sub] = in.mins[sub][r];
-  }
-  quant_ref::PackScaleMinK4(scales, mins, out.scales);
-  for (int64_t c = 0; c < 4; ++c) {
-    for (int64_t j = 0; j < 8; ++j) std::memcpy(out.qs + 32 * c + 4 * j, in.qs[c][j][r], 4);
-  }
-  if constexpr (std::is_same_v<Row, BlockQ5_K>) {
-    for (int64_t j = 0; j < 8; ++j) std::memcpy(out.qh + 4 * j, in.qh[j][r], 4);
-  }
-}
-
-// Every super-block of 8 Q4_K or Q5_K rows.
-template <typename Row, typename Packed>
-void PackKQuantGroup(int64_t n_in, const std::byte* rows, int64_t row_bytes, std::byte* group) {
-  auto* out = reinterpret_cast<Packed*>(group);
-  for (int64_t b = 0; b < n_in / kQK_K; ++b) {
-    for (int r = 0; r < kPackRows; ++r)
-      PackKQuantRow(RowBlocks<Row>(rows, row_bytes, r)[b], r, out[b]);
-  }
-}
-
-template <typename Packed, typename Row>
-void UnpackKQuantGroupRow(int64_t n_in, const std::byte* group, int r, std::byte* row) {
-  const auto* in = reinterpret_cast<const Packed*>(group);
-  auto* out = reinterpret_cast<Row*>(row);
-  for (int64_t b = 0; b < n_in / kQK_K; ++b) UnpackKQuantRow(in[b], r, out[b]);
-}
-
-}  // namespace
 
 uint32_t Q5_0HighBitsForX8(uint32_t qh) {
   uint32_t x8 = 0;
@@ -93,141 +29,211 @@ uint32_t Q5_0HighBitsFromX8(uint32_t x8) {
   return qh;
 }
 
+namespace {
+
+// One row's block into row r of its x8 block (PackRow) and back (UnpackRow), per type. Each
+// pair moves the same bytes in opposite directions; the layouts are in packed_layout.h.
+
+void PackRow(const BlockQ4_0& in, int r, BlockQ4_0x8& out) {
+  out.d[r] = in.d;
+  for (int64_t j = 0; j < 4; ++j) std::memcpy(out.qs[j][r], in.qs + 4 * j, 4);
+}
+void UnpackRow(const BlockQ4_0x8& in, int r, BlockQ4_0& out) {
+  out.d = in.d[r];
+  for (int64_t j = 0; j < 4; ++j) std::memcpy(out.qs + 4 * j, in.qs[j][r], 4);
+}
+
+void PackRow(const BlockQ5_0& in, int r, BlockQ5_0x8& out) {
+  out.d[r] = in.d;
+  uint32_t qh = 0;
+  std::memcpy(&qh, in.qh, sizeof(qh));  // little-endian, as ggml reads it
+  out.qh[r] = Q5_0HighBitsForX8(qh);
+  for (int64_t j = 0; j < 4; ++j) std::memcpy(out.qs[j][r], in.qs + 4 * j, 4);
+}
+void UnpackRow(const BlockQ5_0x8& in, int r, BlockQ5_0& out) {
+  out.d = in.d[r];
+  const uint32_t qh = Q5_0HighBitsFromX8(in.qh[r]);
+  std::memcpy(out.qh, &qh, sizeof(qh));
+  for (int64_t j = 0; j < 4; ++j) std::memcpy(out.qs + 4 * j, in.qs[j][r], 4);
+}
+
+void PackRow(const BlockQ8_0& in, int r, BlockQ8_0x8& out) {
+  out.d[r] = in.d;
+  for (int64_t j = 0; j < 8; ++j) std::memcpy(out.qs[j][r], in.qs + 4 * j, 4);
+}
+void UnpackRow(const BlockQ8_0x8& in, int r, BlockQ8_0& out) {
+  out.d = in.d[r];
+  for (int64_t j = 0; j < 8; ++j) std::memcpy(out.qs + 4 * j, in.qs[j][r], 4);
+}
+
+void PackRow(const BlockQ2_K& in, int r, BlockQ2_Kx8& out) {
+  out.d[r] = in.d;
+  out.dmin[r] = in.dmin;
+  for (int64_t sub = 0; sub < 16; ++sub) out.scales[sub][r] = in.scales[sub];
+  for (int64_t j = 0; j < 8; ++j) {
+    for (int64_t h = 0; h < 2; ++h) std::memcpy(out.q[j][h][r], in.qs + 32 * h + 4 * j, 4);
+  }
+}
+void UnpackRow(const BlockQ2_Kx8& in, int r, BlockQ2_K& out) {
+  out.d = in.d[r];
+  out.dmin = in.dmin[r];
+  for (int64_t sub = 0; sub < 16; ++sub) out.scales[sub] = in.scales[sub][r];
+  for (int64_t j = 0; j < 8; ++j) {
+    for (int64_t h = 0; h < 2; ++h) std::memcpy(out.qs + 32 * h + 4 * j, in.q[j][h][r], 4);
+  }
+}
+
+void PackRow(const BlockQ3_K& in, int r, BlockQ3_Kx8& out) {
+  out.d[r] = in.d;
+  for (int sub = 0; sub < 16; ++sub) {
+    out.scales[sub][r] = static_cast<int8_t>(quant_ref::UnpackScaleQ3K(sub, in.scales));
+  }
+  for (int64_t j = 0; j < 8; ++j) {
+    std::memcpy(out.q[j][0][r], in.qs + 4 * j, 4);
+    std::memcpy(out.q[j][1][r], in.qs + 32 + 4 * j, 4);
+    std::memcpy(out.q[j][2][r], in.hmask + 4 * j, 4);
+  }
+}
+void UnpackRow(const BlockQ3_Kx8& in, int r, BlockQ3_K& out) {
+  out.d = in.d[r];
+  int8_t scales[16];
+  for (int64_t sub = 0; sub < 16; ++sub) scales[sub] = in.scales[sub][r];
+  quant_ref::PackScalesQ3K(scales, out.scales);
+  for (int64_t j = 0; j < 8; ++j) {
+    std::memcpy(out.qs + 4 * j, in.q[j][0][r], 4);
+    std::memcpy(out.qs + 32 + 4 * j, in.q[j][1][r], 4);
+    std::memcpy(out.hmask + 4 * j, in.q[j][2][r], 4);
+  }
+}
+
+// Q4_K and Q5_K: scales and mins unpacked to bytes, qs (and Q5_K's qh) by k-group.
+template <typename Row, typename Packed>
+void PackScalesMinsAndNibbles(const Row& in, int r, Packed& out) {
+  out.d[r] = in.d;
+  out.dmin[r] = in.dmin;
+  for (int sub = 0; sub < 8; ++sub) {
+    const quant_ref::KScaleMin pair = quant_ref::UnpackScaleMinK4(sub, in.scales);
+    out.scales[sub][r] = pair.scale;
+    out.mins[sub][r] = pair.min;
+  }
+  for (int64_t c = 0; c < 4; ++c) {
+    for (int64_t j = 0; j < 8; ++j) std::memcpy(out.qs[c][j][r], in.qs + 32 * c + 4 * j, 4);
+  }
+}
+template <typename Packed, typename Row>
+void UnpackScalesMinsAndNibbles(const Packed& in, int r, Row& out) {
+  out.d = in.d[r];
+  out.dmin = in.dmin[r];
+  uint8_t scales[8], mins[8];
+  for (int64_t sub = 0; sub < 8; ++sub) {
+    scales[sub] = in.scales[sub][r];
+    mins[sub] = in.mins[sub][r];
+  }
+  quant_ref::PackScaleMinK4(scales, mins, out.scales);
+  for (int64_t c = 0; c < 4; ++c) {
+    for (int64_t j = 0; j < 8; ++j) std::memcpy(out.qs + 32 * c + 4 * j, in.qs[c][j][r], 4);
+  }
+}
+
+void PackRow(const BlockQ4_K& in, int r, BlockQ4_Kx8& out) { PackScalesMinsAndNibbles(in, r, out); }
+void UnpackRow(const BlockQ4_Kx8& in, int r, BlockQ4_K& out) {
+  UnpackScalesMinsAndNibbles(in, r, out);
+}
+
+void PackRow(const BlockQ5_K& in, int r, BlockQ5_Kx8& out) {
+  PackScalesMinsAndNibbles(in, r, out);
+  for (int64_t j = 0; j < 8; ++j) std::memcpy(out.qh[j][r], in.qh + 4 * j, 4);
+}
+void UnpackRow(const BlockQ5_Kx8& in, int r, BlockQ5_K& out) {
+  UnpackScalesMinsAndNibbles(in, r, out);
+  for (int64_t j = 0; j < 8; ++j) std::memcpy(out.qh + 4 * j, in.qh[j][r], 4);
+}
+
+void PackRow(const BlockQ6_K& in, int r, BlockQ6_Kx8& out) {
+  out.d[r] = in.d;
+  for (int64_t sub = 0; sub < 16; ++sub) out.scales[sub][r] = in.scales[sub];
+  for (int64_t h = 0; h < 2; ++h) {
+    for (int64_t j = 0; j < 8; ++j) {
+      std::memcpy(out.q[h][j][0][r], in.ql + 64 * h + 4 * j, 4);
+      std::memcpy(out.q[h][j][1][r], in.ql + 64 * h + 32 + 4 * j, 4);
+      std::memcpy(out.q[h][j][2][r], in.qh + 32 * h + 4 * j, 4);
+    }
+  }
+}
+void UnpackRow(const BlockQ6_Kx8& in, int r, BlockQ6_K& out) {
+  out.d = in.d[r];
+  for (int64_t sub = 0; sub < 16; ++sub) out.scales[sub] = in.scales[sub][r];
+  for (int64_t h = 0; h < 2; ++h) {
+    for (int64_t j = 0; j < 8; ++j) {
+      std::memcpy(out.ql + 64 * h + 4 * j, in.q[h][j][0][r], 4);
+      std::memcpy(out.ql + 64 * h + 32 + 4 * j, in.q[h][j][1][r], 4);
+      std::memcpy(out.qh + 32 * h + 4 * j, in.q[h][j][2][r], 4);
+    }
+  }
+}
+
+// Calls fn(Row{}, Packed{}) with values of the row block type of `dtype` and of its x8 block.
+template <typename Fn>
+void WithPackedBlock(DType dtype, Fn&& fn) {
+  switch (dtype) {
+    case DType::kQ4_0: return fn(BlockQ4_0{}, BlockQ4_0x8{});
+    case DType::kQ5_0: return fn(BlockQ5_0{}, BlockQ5_0x8{});
+    case DType::kQ8_0: return fn(BlockQ8_0{}, BlockQ8_0x8{});
+    case DType::kQ2_K: return fn(BlockQ2_K{}, BlockQ2_Kx8{});
+    case DType::kQ3_K: return fn(BlockQ3_K{}, BlockQ3_Kx8{});
+    case DType::kQ4_K: return fn(BlockQ4_K{}, BlockQ4_Kx8{});
+    case DType::kQ5_K: return fn(BlockQ5_K{}, BlockQ5_Kx8{});
+    case DType::kQ6_K: return fn(BlockQ6_K{}, BlockQ6_Kx8{});
+    default: DSI_CHECK_MSG(false, "no packed layout for %d", static_cast<int>(dtype));
+  }
+}
+
+}  // namespace
+
 bool HasPackedLayout(DType dtype) {
-  return dtype == DType::kQ4_0 || dtype == DType::kQ5_0 || dtype == DType::kQ8_0 ||
-         dtype == DType::kQ4_K || dtype == DType::kQ5_K || dtype == DType::kQ6_K;
+  switch (dtype) {
+    case DType::kQ4_0:
+    case DType::kQ5_0:
+    case DType::kQ8_0:
+    case DType::kQ2_K:
+    case DType::kQ3_K:
+    case DType::kQ4_K:
+    case DType::kQ5_K:
+    case DType::kQ6_K: return true;
+    default: return false;
+  }
 }
 
 int64_t PackedGroupBytes(DType dtype, int64_t n_in) {
-  switch (dtype) {
-    case DType::kQ4_0: return n_in / kQK * static_cast<int64_t>(sizeof(BlockQ4_0x8));
-    case DType::kQ5_0: return n_in / kQK * static_cast<int64_t>(sizeof(BlockQ5_0x8));
-    case DType::kQ8_0: return n_in / kQK * static_cast<int64_t>(sizeof(BlockQ8_0x8));
-    case DType::kQ4_K: return n_in / kQK_K * static_cast<int64_t>(sizeof(BlockQ4_Kx8));
-    case DType::kQ5_K: return n_in / kQK_K * static_cast<int64_t>(sizeof(BlockQ5_Kx8));
-    case DType::kQ6_K: return n_in / kQK_K * static_cast<int64_t>(sizeof(BlockQ6_Kx8));
-    default: DSI_CHECK_MSG(false, "no packed layout for %d", static_cast<int>(dtype)); return 0;
-  }
+  int64_t bytes = 0;
+  WithPackedBlock(dtype, [&](auto /*row*/, auto packed) {
+    bytes = n_in / GetDTypeInfo(dtype).block_size * static_cast<int64_t>(sizeof(packed));
+  });
+  return bytes;
 }
 
 void PackGroup(DType dtype, int64_t n_in, const std::byte* rows, int64_t row_bytes,
                std::byte* group) {
-  switch (dtype) {
-    case DType::kQ4_0: {
-      auto* out = reinterpret_cast<BlockQ4_0x8*>(group);
-      for (int64_t b = 0; b < n_in / kQK; ++b) {
-        for (int r = 0; r < kPackRows; ++r) {
-          const BlockQ4_0& in = RowBlocks<BlockQ4_0>(rows, row_bytes, r)[b];
-          out[b].d[r] = in.d;
-          for (int64_t j = 0; j < 4; ++j) std::memcpy(out[b].qs[j][r], in.qs + 4 * j, 4);
-        }
+  WithPackedBlock(dtype, [&](auto row_block, auto packed) {
+    using Row = decltype(row_block);
+    using Packed = decltype(packed);
+    auto* out = reinterpret_cast<Packed*>(group);
+    for (int64_t b = 0; b < n_in / GetDTypeInfo(dtype).block_size; ++b) {
+      for (int r = 0; r < kPackRows; ++r) {
+        PackRow(reinterpret_cast<const Row*>(rows + r * row_bytes)[b], r, out[b]);
       }
-      return;
     }
-    case DType::kQ5_0: {
-      auto* out = reinterpret_cast<BlockQ5_0x8*>(group);
-      for (int64_t b = 0; b < n_in / kQK; ++b) {
-        for (int r = 0; r < kPackRows; ++r) {
-          const BlockQ5_0& in = RowBlocks<BlockQ5_0>(rows, row_bytes, r)[b];
-          out[b].d[r] = in.d;
-          uint32_t qh = 0;
-          std::memcpy(&qh, in.qh, sizeof(qh));  // little-endian, as ggml reads it
-          out[b].qh[r] = Q5_0HighBitsForX8(qh);
-          for (int64_t j = 0; j < 4; ++j) std::memcpy(out[b].qs[j][r], in.qs + 4 * j, 4);
-        }
-      }
-      return;
-    }
-    case DType::kQ8_0: {
-      auto* out = reinterpret_cast<BlockQ8_0x8*>(group);
-      for (int64_t b = 0; b < n_in / kQK; ++b) {
-        for (int r = 0; r < kPackRows; ++r) {
-          const BlockQ8_0& in = RowBlocks<BlockQ8_0>(rows, row_bytes, r)[b];
-          out[b].d[r] = in.d;
-          for (int64_t j = 0; j < 8; ++j) std::memcpy(out[b].qs[j][r], in.qs + 4 * j, 4);
-        }
-      }
-      return;
-    }
-    case DType::kQ4_K:
-      PackKQuantGroup<BlockQ4_K, BlockQ4_Kx8>(n_in, rows, row_bytes, group);
-      return;
-    case DType::kQ5_K:
-      PackKQuantGroup<BlockQ5_K, BlockQ5_Kx8>(n_in, rows, row_bytes, group);
-      return;
-    case DType::kQ6_K: {
-      auto* out = reinterpret_cast<BlockQ6_Kx8*>(group);
-      for (int64_t b = 0; b < n_in / kQK_K; ++b) {
-        for (int r = 0; r < kPackRows; ++r) {
-          const BlockQ6_K& in = RowBlocks<BlockQ6_K>(rows, row_bytes, r)[b];
-          out[b].d[r] = in.d;
-          for (int64_t sub = 0; sub < 16; ++sub) out[b].scales[sub][r] = in.scales[sub];
-          for (int64_t h = 0; h < 2; ++h) {
-            for (int64_t j = 0; j < 8; ++j) {
-              std::memcpy(out[b].q[h][j][0][r], in.ql + 64 * h + 4 * j, 4);
-              std::memcpy(out[b].q[h][j][1][r], in.ql + 64 * h + 32 + 4 * j, 4);
-              std::memcpy(out[b].q[h][j][2][r], in.qh + 32 * h + 4 * j, 4);
-            }
-          }
-        }
-      }
-      return;
-    }
-    default: DSI_CHECK_MSG(false, "no packed layout for %d", static_cast<int>(dtype));
-  }
+  });
 }
 
 void UnpackGroupRow(DType dtype, int64_t n_in, const std::byte* group, int r, std::byte* row) {
-  switch (dtype) {
-    case DType::kQ4_0: {
-      const auto* in = reinterpret_cast<const BlockQ4_0x8*>(group);
-      auto* out = reinterpret_cast<BlockQ4_0*>(row);
-      for (int64_t b = 0; b < n_in / kQK; ++b) {
-        out[b].d = in[b].d[r];
-        for (int64_t j = 0; j < 4; ++j) std::memcpy(out[b].qs + 4 * j, in[b].qs[j][r], 4);
-      }
-      return;
-    }
-    case DType::kQ5_0: {
-      const auto* in = reinterpret_cast<const BlockQ5_0x8*>(group);
-      auto* out = reinterpret_cast<BlockQ5_0*>(row);
-      for (int64_t b = 0; b < n_in / kQK; ++b) {
-        out[b].d = in[b].d[r];
-        const uint32_t qh = Q5_0HighBitsFromX8(in[b].qh[r]);
-        std::memcpy(out[b].qh, &qh, sizeof(qh));
-        for (int64_t j = 0; j < 4; ++j) std::memcpy(out[b].qs + 4 * j, in[b].qs[j][r], 4);
-      }
-      return;
-    }
-    case DType::kQ8_0: {
-      const auto* in = reinterpret_cast<const BlockQ8_0x8*>(group);
-      auto* out = reinterpret_cast<BlockQ8_0*>(row);
-      for (int64_t b = 0; b < n_in / kQK; ++b) {
-        out[b].d = in[b].d[r];
-        for (int64_t j = 0; j < 8; ++j) std::memcpy(out[b].qs + 4 * j, in[b].qs[j][r], 4);
-      }
-      return;
-    }
-    case DType::kQ4_K: UnpackKQuantGroupRow<BlockQ4_Kx8, BlockQ4_K>(n_in, group, r, row); return;
-    case DType::kQ5_K: UnpackKQuantGroupRow<BlockQ5_Kx8, BlockQ5_K>(n_in, group, r, row); return;
-    case DType::kQ6_K: {
-      const auto* in = reinterpret_cast<const BlockQ6_Kx8*>(group);
-      auto* out = reinterpret_cast<BlockQ6_K*>(row);
-      for (int64_t b = 0; b < n_in / kQK_K; ++b) {
-        out[b].d = in[b].d[r];
-        for (int64_t sub = 0; sub < 16; ++sub) out[b].scales[sub] = in[b].scales[sub][r];
-        for (int64_t h = 0; h < 2; ++h) {
-          for (int64_t j = 0; j < 8; ++j) {
-            std::memcpy(out[b].ql + 64 * h + 4 * j, in[b].q[h][j][0][r], 4);
-            std::memcpy(out[b].ql + 64 * h + 32 + 4 * j, in[b].q[h][j][1][r], 4);
-            std::memcpy(out[b].qh + 32 * h + 4 * j, in[b].q[h][j][2][r], 4);
-          }
-        }
-      }
-      return;
-    }
-    default: DSI_CHECK_MSG(false, "no packed layout for %d", static_cast<int>(dtype));
-  }
+  WithPackedBlock(dtype, [&](auto row_block, auto packed) {
+    using Row = decltype(row_block);
+    using Packed = decltype(packed);
+    const auto* in = reinterpret_cast<const Packed*>(group);
+    auto* out = reinterpret_cast<Row*>(row);
+    for (int64_t b = 0; b < n_in / GetDTypeInfo(dtype).block_size; ++b) UnpackRow(in[b], r, out[b]);
+  });
 }
 
 }  // namespace dsinfer::kernels

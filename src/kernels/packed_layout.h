@@ -15,6 +15,14 @@
 //       qs as Q4_0x8
 //   Q8_0x8 (272 B = 8 x 34):  d[8] (f16) | qs[8][8][4]: k-group j (0..7), row r, elements
 //       4j..4j+3
+//   Q2_Kx8 (672 B = 8 x 84):  d[8], dmin[8] (f16) | scales[16 sub][8 rows] (each row's byte
+//       unchanged: scale in the low nibble, min in the high) | q[8][2][8][4]: k-group j (0..7),
+//       half h (128 elements), row r, the row's qs bytes 32h + 4j..+3 (bits 2s..2s + 1: element
+//       128h + 32s + 4j + i)
+//   Q3_Kx8 (912 B = 8 x 110 + 32):  d[8] (f16) | scales[16 sub][8 rows] (the signed 6-bit
+//       scales unpacked to bytes) | q[8][3][8][4]: k-group j (0..7), part (0: qs bytes 4j..,
+//       1: qs bytes 32 + 4j.., 2: hmask bytes 4j.., whose bit 4h + s is the third bit of the
+//       level in bits 2s of part h), row r
 //   Q4_Kx8 (1184 B = 8 x 144 + 32):  d[8], dmin[8] (f16) | scales[8 sub][8 rows] |
 //       mins[8 sub][8 rows] (the 6-bit fields unpacked to bytes) | qs[4][8][8][4]: chunk c
 //       (64 elements), k-group j (0..7), row r, the row's qs bytes 32c+4j..+3 (low nibbles:
@@ -30,8 +38,9 @@
 //       reads each block front to back (with them in three separate arrays the matvec ran at
 //       a third of the memory bandwidth).
 //
-// Memory: Q4_0x8, Q5_0x8, Q8_0x8 and Q6_Kx8 are the same size as the rows they replace; Q4_Kx8 and
-// Q5_Kx8 add 32 bytes per 8 super-blocks (+2.8 %, +2.3 %) for the unpacked scales. Rows past the
+// Memory: Q4_0x8, Q5_0x8, Q8_0x8, Q2_Kx8 and Q6_Kx8 are the same size as the rows they replace;
+// Q3_Kx8, Q4_Kx8 and Q5_Kx8 add 32 bytes per 8 super-blocks (+3.6 %, +2.8 %, +2.3 %) for the
+// unpacked scales. Rows past the
 // last full group stay in ggml's layout (PackedMatrix keeps them as a tail).
 //
 // Pure byte transforms: no SIMD here, the bodies that read these layouts are in x86/.
@@ -61,6 +70,17 @@ struct BlockQ8_0x8 {
   uint16_t d[kPackRows];
   int8_t qs[8][kPackRows][4];
 };
+struct BlockQ2_Kx8 {
+  uint16_t d[kPackRows];
+  uint16_t dmin[kPackRows];
+  uint8_t scales[16][kPackRows];
+  uint8_t q[8][2][kPackRows][4];
+};
+struct BlockQ3_Kx8 {
+  uint16_t d[kPackRows];
+  int8_t scales[16][kPackRows];
+  uint8_t q[8][3][kPackRows][4];
+};
 struct BlockQ4_Kx8 {
   uint16_t d[kPackRows];
   uint16_t dmin[kPackRows];
@@ -84,6 +104,8 @@ struct BlockQ6_Kx8 {
 static_assert(sizeof(BlockQ4_0x8) == 8 * sizeof(BlockQ4_0));
 static_assert(sizeof(BlockQ5_0x8) == 8 * sizeof(BlockQ5_0));
 static_assert(sizeof(BlockQ8_0x8) == 8 * sizeof(BlockQ8_0));
+static_assert(sizeof(BlockQ2_Kx8) == 8 * sizeof(BlockQ2_K));
+static_assert(sizeof(BlockQ3_Kx8) == 8 * sizeof(BlockQ3_K) + 32);
 static_assert(sizeof(BlockQ4_Kx8) == 8 * sizeof(BlockQ4_K) + 32);
 static_assert(sizeof(BlockQ5_Kx8) == 8 * sizeof(BlockQ5_K) + 32);
 static_assert(sizeof(BlockQ6_Kx8) == 8 * sizeof(BlockQ6_K));

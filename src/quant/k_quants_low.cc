@@ -24,6 +24,7 @@
 #include "quant/blocks.h"
 #include "quant/half.h"
 #include "quant/k_quant_search.h"
+#include "quant/k_scale_packing.h"
 #include "quant/reference.h"
 #include "quant/rounding.h"
 
@@ -50,13 +51,8 @@ void PackTwoBit(const uint8_t* levels, uint8_t* qs) {
   }
 }
 
-// Q3_K's signed 6-bit scale k: low nibble in scales[k % 8] (high nibble for k >= 8), top two
-// bits in scales[8 + k % 4] at bit 2 * (k / 4).
-int Q3Scale(const uint8_t* scales, int k) {
-  const int lo4 = k < 8 ? (scales[k] & 0xF) : (scales[k - 8] >> 4);
-  const int hi2 = (scales[8 + k % 4] >> (2 * (k / 4))) & 3;
-  return (lo4 | (hi2 << 4)) - 32;
-}
+// Q3_K's signed 6-bit scale k (k_scale_packing.h).
+int Q3Scale(const uint8_t* scales, int k) { return UnpackScaleQ3K(k, scales); }
 
 // Q3_K's signed level in [-4, 3].
 int Q3Level(const BlockQ3_K& b, int e) {

@@ -63,6 +63,25 @@ inline void UnpackScalesMinsK4Words(const uint8_t* packed, uint32_t words[4]) {
   words[3] = ((w[2] >> 4) & 0x0f0f0f0fU) | ((w[1] >> 2) & 0x30303030U);
 }
 
+// Q3_K's 12-byte scale field: sixteen signed 6-bit scales, one per 16-element sub-block, stored
+// as scale + 32. Scale k's low nibble is in byte k % 8 (its high nibble for k >= 8), its top two
+// bits in byte 8 + k % 4 at bit 2 * (k / 4).
+inline int UnpackScaleQ3K(int k, const uint8_t* packed) {
+  const int lo4 = k < 8 ? (packed[k] & 0xF) : (packed[k - 8] >> 4);
+  const int hi2 = (packed[8 + k % 4] >> (2 * (k / 4))) & 3;
+  return (lo4 | (hi2 << 4)) - 32;
+}
+
+// Writes all sixteen scales (each in -32..31) over `packed`.
+inline void PackScalesQ3K(const int8_t scales[16], uint8_t packed[12]) {
+  std::memset(packed, 0, 12);
+  for (int k = 0; k < 16; ++k) {
+    const int l = scales[k] + 32;
+    packed[k % 8] = static_cast<uint8_t>(packed[k % 8] | ((l & 0xF) << (k < 8 ? 0 : 4)));
+    packed[8 + k % 4] = static_cast<uint8_t>(packed[8 + k % 4] | ((l >> 4) << (2 * (k / 4))));
+  }
+}
+
 }  // namespace dsinfer::quant_ref
 
 #endif  // DSINFER_QUANT_K_SCALE_PACKING_H_

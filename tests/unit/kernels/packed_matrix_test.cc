@@ -33,8 +33,8 @@ namespace dsinfer::kernels {
 namespace {
 
 constexpr double kDotTol = 1e-6;
-constexpr DType kPackedTypes[] = {DType::kQ4_0, DType::kQ5_0, DType::kQ8_0,
-                                  DType::kQ4_K, DType::kQ5_K, DType::kQ6_K};
+constexpr DType kPackedTypes[] = {DType::kQ4_0, DType::kQ5_0, DType::kQ8_0, DType::kQ2_K,
+                                  DType::kQ3_K, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K};
 
 TEST(PackedLayout, EveryRowUnpacksToItsOriginalBytes) {
   uint32_t seed = 7;
@@ -62,7 +62,9 @@ TEST(PackedLayout, SizesAreTheRowsPlusTheUnpackedQ4KScales) {
   EXPECT_EQ(*PackedMatrixBytes(DType::kQ4_K, 11, 256), 8 * 144 + 32 + 3 * 144);
   EXPECT_EQ(*PackedMatrixBytes(DType::kQ5_K, 11, 512), 2 * (8 * 176 + 32) + 3 * 2 * 176);
   EXPECT_EQ(*PackedMatrixBytes(DType::kQ6_K, 11, 256), 11 * 210);
-  EXPECT_EQ(*PackedMatrixBytes(DType::kQ2_K, 11, 256), 11 * 84);  // no packed layout
+  EXPECT_EQ(*PackedMatrixBytes(DType::kQ2_K, 11, 256), 11 * 84);
+  EXPECT_EQ(*PackedMatrixBytes(DType::kQ3_K, 11, 256), 8 * 110 + 32 + 3 * 110);
+  EXPECT_EQ(*PackedMatrixBytes(DType::kIQ4_NL, 11, 32), 11 * 18);  // no packed layout
 }
 
 std::string LevelName(const ::testing::TestParamInfo<Isa>& info) {

@@ -1,7 +1,7 @@
 // The packed decode copies that ModelWeights::Bind makes (kernels/packed_layout.h, in one
 // huge-page arena) against the tensors they copy, on tiny random models of every arch with
 // the shapes widened to the K-quants' 256-element blocks, in every type with a packed layout
-// (Q8_0, Q4_0, Q4_K, Q5_K, Q6_K; and the Q5_0 / Q8_0 / F16 fallbacks of rows a K-quant cannot
+// (Q8_0, Q4_0, Q2_K .. Q6_K; and the Q5_0 / Q8_0 / F16 fallbacks of rows a K-quant cannot
 // hold). Every Linear of the model, every expert of a stacked one and every head of MLA's
 // attn_k_b / attn_v_b: the packed product equals the row-layout product on the same input, for
 // 1 and 5 tokens. Both sum each block's integer dot exactly from the same quantised
@@ -95,7 +95,8 @@ TEST_P(PackedWeightsTest, EveryCopyMultipliesAsItsTensor) {
   config->intermediate_size = 512;
   if (!config->uses_mla()) config->head_dim = 64;
   if (config->is_moe()) config->moe_intermediate_size = 256;
-  for (const DType dtype : {DType::kQ8_0, DType::kQ4_0, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K}) {
+  for (const DType dtype : {DType::kQ8_0, DType::kQ4_0, DType::kQ2_K, DType::kQ3_K, DType::kQ4_K,
+                            DType::kQ5_K, DType::kQ6_K}) {
     SCOPED_TRACE(DTypeName(dtype));
     TempPath file(std::string(GetParam()) + "_" + std::string(DTypeName(dtype)) + ".gguf");
     ASSERT_TRUE(WriteRandomGguf(*config, {.dtype = dtype, .seed = 5}, file.path()).ok());

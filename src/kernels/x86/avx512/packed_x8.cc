@@ -492,4 +492,26 @@ void PackedGemmQ5_K(int64_t n_in, const std::byte* groups, int64_t n_groups, con
                                                 n_tokens, y, ldy, 0, kGroupQ5_K, kWideQ5_K);
 }
 
+void PackedMatvecQ2_K(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
+                      float* y) {
+  PackedMatvecOf<BlockQ2_Kx8, kQK_K>(n_in, groups, n_groups, act, y, 0, kGroupQ2_K);
+}
+
+void PackedGemmQ2_K(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
+                    int64_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy) {
+  PackedGemmOf<BlockQ2_Kx8, kQK_K>(n_in, groups, n_groups, act, act_row_bytes, n_tokens, y, ldy, 0,
+                                   kGroupQ2_K, kNoWide);
+}
+
+void PackedMatvecQ3_K(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
+                      float* y) {
+  PackedMatvecOf<BlockQ3_Kx8, kQK_K>(n_in, groups, n_groups, act, y, 0, kGroupQ3_K);
+}
+
+void PackedGemmQ3_K(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
+                    int64_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy) {
+  PackedGemmOf<BlockQ3_Kx8, kQK_K>(n_in, groups, n_groups, act, act_row_bytes, n_tokens, y, ldy, 0,
+                                   kGroupQ3_K, kNoWide);
+}
+
 }  // namespace dsinfer::kernels::avx512

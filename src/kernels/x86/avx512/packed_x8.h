@@ -37,6 +37,14 @@ void PackedGemmQ5_0(int64_t n_in, const std::byte* groups, int64_t n_groups, con
                     int64_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy);
 void PackedGemmQ6_K(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
                     int64_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy);
+void PackedMatvecQ2_K(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
+                      float* y);
+void PackedGemmQ2_K(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
+                    int64_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy);
+void PackedMatvecQ3_K(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
+                      float* y);
+void PackedGemmQ3_K(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
+                    int64_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy);
 void PackedMatvecQ5_K(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
                       float* y);
 void PackedGemmQ5_K(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
