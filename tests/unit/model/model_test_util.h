@@ -1,11 +1,15 @@
-// Helpers shared by the model tests: temporary files and GGUF files made from a config.
+// Helpers shared by the model tests: temporary files, and how far one row of floats is from
+// another.
 #ifndef DSINFER_TESTS_UNIT_MODEL_MODEL_TEST_UTIL_H_
 #define DSINFER_TESTS_UNIT_MODEL_MODEL_TEST_UTIL_H_
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -24,6 +28,16 @@ class TempPath {
  private:
   std::string path_;
 };
+
+// max |got - want| over a row, relative to want's largest magnitude.
+inline double RelativeDiff(const std::vector<float>& got, const std::vector<float>& want) {
+  double diff = 0, scale = 1e-30;
+  for (size_t i = 0; i < got.size(); ++i) {
+    diff = std::max(diff, std::fabs(double{got[i]} - want[i]));
+    scale = std::max(scale, std::fabs(double{want[i]}));
+  }
+  return diff / scale;
+}
 
 }  // namespace dsinfer::testing
 

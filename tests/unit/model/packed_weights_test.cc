@@ -25,6 +25,7 @@
 namespace dsinfer {
 namespace {
 
+using testing::RelativeDiff;
 using testing::TempPath;
 
 std::vector<float> Input(int64_t n, uint32_t seed) {
@@ -33,15 +34,6 @@ std::vector<float> Input(int64_t n, uint32_t seed) {
     x[static_cast<size_t>(i)] = static_cast<float>(std::sin(0.37 * static_cast<double>(i) + seed));
   }
   return x;
-}
-
-double RelativeDiff(const std::vector<float>& got, const std::vector<float>& want) {
-  double diff = 0, scale = 1e-30;
-  for (size_t i = 0; i < got.size(); ++i) {
-    diff = std::max(diff, std::fabs(double(got[i]) - want[i]));
-    scale = std::max(scale, std::fabs(double(want[i])));
-  }
-  return diff / scale;
 }
 
 // Visits every Linear of the model with a name for messages.

@@ -23,6 +23,7 @@
 namespace dsinfer {
 namespace {
 
+using testing::RelativeDiff;
 using testing::TempPath;
 
 Model MakeModel(const std::string& preset, DType dtype, const TempPath& file, ThreadPool* pool) {
@@ -91,16 +92,6 @@ std::vector<std::vector<float>> Recompute(const Model& model, std::span<const in
                      logits.begin() + (r + 1) * model.vocab_size());
   }
   return out;
-}
-
-// max |a - b| over a row, relative to the row's largest magnitude.
-double RelativeDiff(const std::vector<float>& a, const std::vector<float>& b) {
-  double diff = 0, scale = 1e-30;
-  for (size_t i = 0; i < a.size(); ++i) {
-    diff = std::max(diff, std::fabs(double(a[i]) - b[i]));
-    scale = std::max(scale, std::fabs(double(b[i])));
-  }
-  return diff / scale;
 }
 
 void ExpectRowsNear(const std::vector<std::vector<float>>& a,
