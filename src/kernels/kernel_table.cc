@@ -74,14 +74,10 @@ KernelTable Avx2Table(const KernelTable& below) {
   SetVecDot(t, DType::kF32, avx2::DotF32);
   SetVecDot(t, DType::kF16, avx2::DotF16);
   SetVecDot(t, DType::kBF16, avx2::DotBF16);
-  SetPacked(t, DType::kQ4_0, avx2::PackedMatvecQ4_0, avx2::PackedGemmQ4_0);
-  SetPacked(t, DType::kQ5_0, avx2::PackedMatvecQ5_0, avx2::PackedGemmQ5_0);
-  SetPacked(t, DType::kQ8_0, avx2::PackedMatvecQ8_0, avx2::PackedGemmQ8_0);
-  SetPacked(t, DType::kQ4_K, avx2::PackedMatvecQ4_K, avx2::PackedGemmQ4_K);
-  SetPacked(t, DType::kQ5_K, avx2::PackedMatvecQ5_K, avx2::PackedGemmQ5_K);
-  SetPacked(t, DType::kQ2_K, avx2::PackedMatvecQ2_K, avx2::PackedGemmQ2_K);
-  SetPacked(t, DType::kQ3_K, avx2::PackedMatvecQ3_K, avx2::PackedGemmQ3_K);
-  SetPacked(t, DType::kQ6_K, avx2::PackedMatvecQ6_K, avx2::PackedGemmQ6_K);
+  for (const DTypeInfo& info : AllDTypes()) {
+    const PackedBodies bodies = avx2::PackedBodiesFor(info.dtype);
+    if (bodies.matvec != nullptr) SetPacked(t, info.dtype, bodies.matvec, bodies.gemm);
+  }
 #endif
   return t;
 }
@@ -110,14 +106,10 @@ KernelTable Avx512Table(const KernelTable& below) {
   SetVecDot(t, DType::kF32, avx512::DotF32);
   SetVecDot(t, DType::kF16, avx512::DotF16);
   SetVecDot(t, DType::kBF16, avx512::DotBF16);
-  SetPacked(t, DType::kQ4_0, avx512::PackedMatvecQ4_0, avx512::PackedGemmQ4_0);
-  SetPacked(t, DType::kQ5_0, avx512::PackedMatvecQ5_0, avx512::PackedGemmQ5_0);
-  SetPacked(t, DType::kQ8_0, avx512::PackedMatvecQ8_0, avx512::PackedGemmQ8_0);
-  SetPacked(t, DType::kQ4_K, avx512::PackedMatvecQ4_K, avx512::PackedGemmQ4_K);
-  SetPacked(t, DType::kQ5_K, avx512::PackedMatvecQ5_K, avx512::PackedGemmQ5_K);
-  SetPacked(t, DType::kQ2_K, avx512::PackedMatvecQ2_K, avx512::PackedGemmQ2_K);
-  SetPacked(t, DType::kQ3_K, avx512::PackedMatvecQ3_K, avx512::PackedGemmQ3_K);
-  SetPacked(t, DType::kQ6_K, avx512::PackedMatvecQ6_K, avx512::PackedGemmQ6_K);
+  for (const DTypeInfo& info : AllDTypes()) {
+    const PackedBodies bodies = avx512::PackedBodiesFor(info.dtype);
+    if (bodies.matvec != nullptr) SetPacked(t, info.dtype, bodies.matvec, bodies.gemm);
+  }
 #endif
   return t;
 }

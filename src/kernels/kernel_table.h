@@ -57,6 +57,12 @@ using PackedGemmFn = void (*)(int64_t n_in, const std::byte* groups, int64_t n_g
                               const std::byte* act, int64_t act_row_bytes, int64_t n_tokens,
                               float* y, int64_t ldy);
 
+// The two bodies of one packed type at one level.
+struct PackedBodies {
+  PackedMatvecFn matvec = nullptr;
+  PackedGemmFn gemm = nullptr;
+};
+
 struct KernelTable {
   Isa isa = Isa::kScalar;
   // Indexed by DType; null where quant/ has no vec_dot for the type.

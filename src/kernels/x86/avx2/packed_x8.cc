@@ -69,92 +69,18 @@ constexpr auto kGroupQ8_0 = [](int64_t nb, const BlockQ8_0x8* w, const auto& til
 
 }  // namespace
 
-void PackedMatvecQ4_0(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
-                      float* y) {
-  PackedMatvecOf<BlockQ4_0x8, kQK>(n_in, groups, n_groups, act, y, 8, kGroupQ4_0);
-}
-
-void PackedGemmQ4_0(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
-                    int64_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy) {
-  PackedGemmOf<BlockQ4_0x8, kQK>(n_in, groups, n_groups, act, act_row_bytes, n_tokens, y, ldy, 8,
-                                 kGroupQ4_0, kNoWide);
-}
-
-void PackedMatvecQ8_0(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
-                      float* y) {
-  PackedMatvecOf<BlockQ8_0x8, kQK>(n_in, groups, n_groups, act, y, 0, kGroupQ8_0);
-}
-
-void PackedGemmQ8_0(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
-                    int64_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy) {
-  PackedGemmOf<BlockQ8_0x8, kQK>(n_in, groups, n_groups, act, act_row_bytes, n_tokens, y, ldy, 0,
-                                 kGroupQ8_0, kNoWide);
-}
-
-void PackedMatvecQ5_0(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
-                      float* y) {
-  PackedMatvecOf<BlockQ5_0x8, kQK>(n_in, groups, n_groups, act, y, 16, kGroupQ5_0);
-}
-
-void PackedGemmQ5_0(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
-                    int64_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy) {
-  PackedGemmOf<BlockQ5_0x8, kQK>(n_in, groups, n_groups, act, act_row_bytes, n_tokens, y, ldy, 16,
-                                 kGroupQ5_0, kNoWide);
-}
-
-void PackedMatvecQ4_K(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
-                      float* y) {
-  PackedMatvecOf<BlockQ4_Kx8, kQK_K>(n_in, groups, n_groups, act, y, 0, kGroupQ4_K);
-}
-
-void PackedGemmQ4_K(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
-                    int64_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy) {
-  PackedGemmOf<BlockQ4_Kx8, kQK_K>(n_in, groups, n_groups, act, act_row_bytes, n_tokens, y, ldy, 0,
-                                   kGroupQ4_K, kNoWide);
-}
-
-void PackedMatvecQ6_K(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
-                      float* y) {
-  PackedMatvecOf<BlockQ6_Kx8, kQK_K>(n_in, groups, n_groups, act, y, 0, kGroupQ6_K);
-}
-
-void PackedGemmQ6_K(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
-                    int64_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy) {
-  PackedGemmOf<BlockQ6_Kx8, kQK_K>(n_in, groups, n_groups, act, act_row_bytes, n_tokens, y, ldy, 0,
-                                   kGroupQ6_K, kNoWide);
-}
-
-void PackedMatvecQ5_K(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
-                      float* y) {
-  PackedMatvecOf<BlockQ5_Kx8, kQK_K>(n_in, groups, n_groups, act, y, 0, kGroupQ5_K);
-}
-
-void PackedGemmQ5_K(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
-                    int64_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy) {
-  PackedGemmOf<BlockQ5_Kx8, kQK_K>(n_in, groups, n_groups, act, act_row_bytes, n_tokens, y, ldy, 0,
-                                   kGroupQ5_K, kNoWide);
-}
-
-void PackedMatvecQ2_K(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
-                      float* y) {
-  PackedMatvecOf<BlockQ2_Kx8, kQK_K>(n_in, groups, n_groups, act, y, 0, kGroupQ2_K);
-}
-
-void PackedGemmQ2_K(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
-                    int64_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy) {
-  PackedGemmOf<BlockQ2_Kx8, kQK_K>(n_in, groups, n_groups, act, act_row_bytes, n_tokens, y, ldy, 0,
-                                   kGroupQ2_K, kNoWide);
-}
-
-void PackedMatvecQ3_K(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
-                      float* y) {
-  PackedMatvecOf<BlockQ3_Kx8, kQK_K>(n_in, groups, n_groups, act, y, 0, kGroupQ3_K);
-}
-
-void PackedGemmQ3_K(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
-                    int64_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy) {
-  PackedGemmOf<BlockQ3_Kx8, kQK_K>(n_in, groups, n_groups, act, act_row_bytes, n_tokens, y, ldy, 0,
-                                   kGroupQ3_K, kNoWide);
+PackedBodies PackedBodiesFor(DType dtype) {
+  switch (dtype) {
+    case DType::kQ4_0: return BodiesOf<BlockQ4_0x8, kQK, 8, 1>(kGroupQ4_0, kNoWide);
+    case DType::kQ5_0: return BodiesOf<BlockQ5_0x8, kQK, 16, 1>(kGroupQ5_0, kNoWide);
+    case DType::kQ8_0: return BodiesOf<BlockQ8_0x8, kQK, 0, 1>(kGroupQ8_0, kNoWide);
+    case DType::kQ2_K: return BodiesOf<BlockQ2_Kx8, kQK_K, 0, 1>(kGroupQ2_K, kNoWide);
+    case DType::kQ3_K: return BodiesOf<BlockQ3_Kx8, kQK_K, 0, 1>(kGroupQ3_K, kNoWide);
+    case DType::kQ4_K: return BodiesOf<BlockQ4_Kx8, kQK_K, 0, 1>(kGroupQ4_K, kNoWide);
+    case DType::kQ5_K: return BodiesOf<BlockQ5_Kx8, kQK_K, 0, 1>(kGroupQ5_K, kNoWide);
+    case DType::kQ6_K: return BodiesOf<BlockQ6_Kx8, kQK_K, 0, 1>(kGroupQ6_K, kNoWide);
+    default: return {};
+  }
 }
 
 }  // namespace dsinfer::kernels::avx2
