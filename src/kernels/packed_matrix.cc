@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include <fmt/format.h>
@@ -164,29 +165,46 @@ bool SameActivations(const ReadyProduct& a, const ReadyProduct& b) {
          pa.n_tokens == pb.n_tokens;
 }
 
+// "product 3 (q4_K [1408, 2048])", for errors from a batch.
+std::string ProductName(size_t i, const PackedProduct& p) {
+  return fmt::format("product {} ({} [{}, {}])", i, DTypeName(p.weight.dtype), p.weight.n_out,
+                     p.weight.n_in);
+}
+
 }  // namespace
 
 Status MatMulPackedBatch(std::span<const PackedProduct> products, ThreadPool* pool,
                          const KernelTable& table) {
-  // Row-layout weights run alone; the packed ones are checked and given activations.
+  // Every product is checked before any runs, so an error leaves every y untouched. The
+  // packed ones are given their place in the joint range and their activations.
   std::vector<ReadyProduct> ready;
   ready.reserve(products.size());
+  std::vector<size_t> row_layout;
   size_t act_bytes = 0;
   int64_t groups = 0;
-  for (const PackedProduct& p : products) {
+  for (size_t i = 0; i < products.size(); ++i) {
+    const PackedProduct& p = products[i];
     if (!p.weight.packed) {
-      const TensorView rows{.dtype = p.weight.dtype,
-                            .shape = Shape{p.weight.n_out, p.weight.n_in},
-                            .bytes = p.weight.bytes};
-      DSI_RETURN_IF_ERROR(MatMul(rows, p.x, p.n_tokens, p.y, pool, table));
+      if (p.n_tokens < 0 || static_cast<int64_t>(p.x.size()) != p.n_tokens * p.weight.n_in ||
+          static_cast<int64_t>(p.y.size()) != p.n_tokens * p.weight.n_out) {
+        return InvalidArgumentError(
+                   fmt::format(
+                       "matmul: x has {} floats and y {}, want {} tokens x {} in and x {} out",
+                       p.x.size(), p.y.size(), p.n_tokens, p.weight.n_in, p.weight.n_out))
+            .WithContext(ProductName(i, p));
+      }
+      row_layout.push_back(i);
       continue;
     }
-    DSI_RETURN_IF_ERROR(CheckPacked(p.weight, p.x, p.n_tokens, p.y, table));
+    if (Status s = CheckPacked(p.weight, p.x, p.n_tokens, p.y, table); !s.ok()) {
+      return s.WithContext(ProductName(i, p));
+    }
     if (p.n_tokens == 0) continue;
     const QuantOps* ops = FindQuantOps(p.weight.dtype);
     if (ops == nullptr) {
       return InvalidArgumentError(
-          fmt::format("matmul: {} weights have no kernels", DTypeName(p.weight.dtype)));
+                 fmt::format("matmul: {} weights have no kernels", DTypeName(p.weight.dtype)))
+          .WithContext(ProductName(i, p));
     }
     const DType act_type = ops->vec_dot_type;
     DSI_ASSIGN_OR_RETURN(const int64_t act_row_bytes, RowBytes(act_type, p.weight.n_in));
@@ -207,6 +225,15 @@ Status MatMulPackedBatch(std::span<const PackedProduct> products, ThreadPool* po
     }
     groups += p.weight.n_out / kPackRows;
     ready.push_back(r);
+  }
+  for (const size_t i : row_layout) {
+    const PackedProduct& p = products[i];
+    const TensorView rows{.dtype = p.weight.dtype,
+                          .shape = Shape{p.weight.n_out, p.weight.n_in},
+                          .bytes = p.weight.bytes};
+    if (Status s = MatMul(rows, p.x, p.n_tokens, p.y, pool, table); !s.ok()) {
+      return s.WithContext(ProductName(i, p));
+    }
   }
   if (ready.empty()) return Status::Ok();
 

@@ -2,10 +2,12 @@
 // 8 interleaved block by block, then the n_out % 8 tail rows in ggml's layout.
 //
 //   PackedMatrix::Pack(weight)  copies a weight into that layout if the kernel level has a
-//                               packed body for its dtype (Q4_0, Q5_0, Q4_K; Q8_0 at avx512)
+//                               packed body for its dtype (Q4_0, Q5_0, Q8_0, Q2_K .. Q6_K at
+//                               avx2 and avx512)
 //   MatMulPacked(view, x, ...)  y = x * weight^T, the contract of kernels::MatMul
 //
-// Memory: the packed copy is the size of the weight (+2.8 % for Q4_K); once it exists the
+// Memory: the packed copy is the size of the weight (+2.3 to +3.6 % for Q3_K, Q4_K and Q5_K,
+// whose scales are unpacked); once it exists the
 // source bytes are no longer read (an mmapped file's pages become reclaimable). A dtype
 // without a packed body is not copied: the PackedMatrix keeps the caller's view, which must
 // then outlive it, and MatMulPacked runs kernels::MatMul on it.

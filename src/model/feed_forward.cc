@@ -4,7 +4,11 @@
 // are summed with the routing weights, and the shared experts run on every token.
 #include <algorithm>
 #include <span>
+#include <string>
+#include <string_view>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "kernels/elementwise.h"
 #include "kernels/packed_matrix.h"
@@ -43,14 +47,23 @@ struct ExpertRun {
 
 // The experts of `runs` (and the shared experts into `shared_out`, unless it is empty) through
 // SwiGLU in two batches, every gate and up in one and every down in the other, so that a
-// decode step waits on the threads twice per layer rather than four times per expert. Each
-// run's outputs are then added to `out` with their routing weights, in expert order.
+// decode step waits on the threads three times per layer (the batches and the SiluMul between
+// them) rather than four times per expert. Each run's outputs are then added to `out` with
+// their routing weights, in expert order.
 Status RunWave(const MoeWeights& w, std::span<const ExpertRun> runs, int64_t rows,
                std::span<const float> x, int64_t n_tokens, std::span<const float> route_weights,
                int64_t k, std::span<float> shared_out, std::span<float> out, ThreadPool* pool) {
   const int64_t d = w.down_exps.n_out();
   const int64_t width = w.gate_exps.n_out();
   const int64_t shared_width = shared_out.empty() ? 0 : w.shared->gate.n_out();
+  // For errors only: "gate and up of experts 3, 17 and the shared experts" (the products in
+  // that order).
+  const auto of_experts = [&](std::string_view what) {
+    std::string ids;
+    for (const ExpertRun& r : runs) ids += fmt::format("{}{}", ids.empty() ? "" : ", ", r.expert);
+    return fmt::format("{} of experts {}{}", what, ids,
+                       shared_out.empty() ? "" : " and the shared experts");
+  };
   const auto rows_of = [](auto& v, int64_t first, int64_t count, int64_t row) {
     return std::span(v).subspan(static_cast<size_t>(first * row), static_cast<size_t>(count * row));
   };
@@ -102,7 +115,9 @@ Status RunWave(const MoeWeights& w, std::span<const ExpertRun> runs, int64_t row
     products.push_back(
         {.weight = w.shared->up.Operand(), .x = x, .n_tokens = n_tokens, .y = shared_u});
   }
-  DSI_RETURN_IF_ERROR(kernels::MatMulPackedBatch(products, pool));
+  if (Status s = kernels::MatMulPackedBatch(products, pool); !s.ok()) {
+    return s.WithContext(of_experts("gate and up"));
+  }
   DSI_RETURN_IF_ERROR(kernels::SiluMul(g, u, g, pool));
 
   std::vector<float> ys(static_cast<size_t>(rows * d));
@@ -118,7 +133,9 @@ Status RunWave(const MoeWeights& w, std::span<const ExpertRun> runs, int64_t row
     products.push_back(
         {.weight = w.shared->down.Operand(), .x = shared_g, .n_tokens = n_tokens, .y = shared_out});
   }
-  DSI_RETURN_IF_ERROR(kernels::MatMulPackedBatch(products, pool));
+  if (Status s = kernels::MatMulPackedBatch(products, pool); !s.ok()) {
+    return s.WithContext(of_experts("down"));
+  }
 
   for (const ExpertRun& r : runs) {
     for (size_t j = 0; j < r.slots->size(); ++j) {
@@ -168,19 +185,20 @@ Status MoeForward(const MoeWeights& w, const ModelConfig& c, std::span<const flo
   }
 
   // The selected experts in waves of bounded scratch, in expert order; the shared experts
-  // join the first wave and are added last.
+  // join the first wave, whose scratch they share, and are added last.
   std::fill(out.begin(), out.end(), 0.0f);
   std::vector<float> shared(w.shared.has_value() ? static_cast<size_t>(n_tokens * d) : 0);
   bool shared_pending = w.shared.has_value();
-  const int64_t row_bytes =
-      2 * static_cast<int64_t>(sizeof(float)) * (d + w.gate_exps.n_out());  // xs, g, u, ys
+  constexpr auto kFloat = static_cast<int64_t>(sizeof(float));
+  const int64_t row_bytes = 2 * kFloat * (d + w.gate_exps.n_out());  // xs, g, u, ys
+  const int64_t shared_bytes =
+      shared_pending ? n_tokens * kFloat * 2 * w.shared->gate.n_out() : 0;  // g, u
   std::vector<ExpertRun> wave;
   int64_t wave_rows = 0;
   const auto run_wave = [&]() -> Status {
     DSI_RETURN_IF_ERROR(RunWave(w, wave, wave_rows, x, n_tokens, weights, k,
                                 shared_pending ? std::span<float>(shared) : std::span<float>(), out,
-                                pool)
-                            .WithContext("experts"));
+                                pool));
     shared_pending = false;
     wave.clear();
     wave_rows = 0;
@@ -190,7 +208,8 @@ Status MoeForward(const MoeWeights& w, const ModelConfig& c, std::span<const flo
     const std::vector<int64_t>& slots = assigned[static_cast<size_t>(e)];
     if (slots.empty()) continue;
     const auto m = static_cast<int64_t>(slots.size());
-    if (!wave.empty() && (wave_rows + m) * row_bytes > wave_scratch_bytes) {
+    const int64_t scratch = (wave_rows + m) * row_bytes + (shared_pending ? shared_bytes : 0);
+    if (!wave.empty() && scratch > wave_scratch_bytes) {
       DSI_RETURN_IF_ERROR(run_wave());
     }
     wave.push_back({.expert = e, .slots = &slots, .first_row = wave_rows});

@@ -50,8 +50,9 @@ Status MlaForward(const MlaWeights& w, const AttentionStep& step, std::span<cons
 Status DenseMlpForward(const DenseMlpWeights& w, std::span<const float> x, int64_t n_tokens,
                        std::span<float> out, ThreadPool* pool);
 // The selected experts run in waves, each a batch of every gate and up and a batch of every
-// down; a wave takes experts until their scratch (input, gate, up and output rows) would pass
-// `wave_scratch_bytes`. A decode step's experts always fit in one wave.
+// down; a wave takes experts until their scratch (input, gate, up and output rows, and in the
+// first wave the shared experts' gate and up) would pass `wave_scratch_bytes`. A wave holds at
+// least one expert, and a decode step's experts always fit in one.
 inline constexpr int64_t kMoeWaveScratchBytes = int64_t{64} << 20;
 Status MoeForward(const MoeWeights& w, const ModelConfig& config, std::span<const float> x,
                   int64_t n_tokens, std::span<float> out, ThreadPool* pool,

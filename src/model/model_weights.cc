@@ -33,7 +33,7 @@ kernels::PackedMatrixView Linear::ExpertOperand(int64_t e) const {
   const int64_t bytes = n_out() * view.row_bytes();
   DSI_CHECK_MSG(e >= 0 && (e + 1) * bytes <= static_cast<int64_t>(view.bytes.size()),
                 "expert index out of range");
-  if (!packed_experts.empty()) return packed_experts.at(static_cast<size_t>(e));
+  if (!packed_experts.empty()) return packed_experts[static_cast<size_t>(e)];
   return {.dtype = view.dtype,
           .packed = false,
           .n_out = n_out(),

@@ -1,5 +1,6 @@
-// The 12-byte scale field of Q4_K and Q5_K: eight 6-bit (scale, min) pairs, one per 32-element
-// sub-block (ggml's get_scale_min_k4 and the packing loop of quantize_row_q4_K_ref).
+// The 12-byte scale fields of the K-quants. Q4_K and Q5_K: eight 6-bit (scale, min) pairs, one
+// per 32-element sub-block (ggml's get_scale_min_k4 and the packing loop of
+// quantize_row_q4_K_ref); Q3_K's sixteen signed 6-bit scales are at the end of the file.
 //
 //   byte    bits 7..6        bits 5..0
 //   0..3    scale[4+j] hi2   scale[j]        (j = 0..3)

@@ -10,6 +10,7 @@
 // included) and only the float order differs.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -164,7 +165,7 @@ TEST_P(PackedMatMulTest, EveryTokenEqualsItsCallAlone) {
 }
 
 // A batch of products, each output bit-identical to its own MatMulPacked: weights of several
-// types and widths (Q4_0, Q5_0 and Q8_0 read Q8_0 activations, Q4_K, Q5_K and Q6_K Q8_K), some
+// types and widths (Q4_0, Q5_0 and Q8_0 read Q8_0 activations, the K-quants Q8_K), some
 // sharing one input and some not, row counts with tails and under one group, a weight left in
 // row layout, a product of no tokens, and products of other token counts than the rest.
 TEST_P(PackedMatMulTest, BatchEqualsEachProductAlone) {
@@ -175,16 +176,18 @@ TEST_P(PackedMatMulTest, BatchEqualsEachProductAlone) {
     DType dtype;
     bool packed;
   };
-  const Weight weights[] = {{2048, 512, DType::kQ4_0, true}, {13, 512, DType::kQ4_0, true},
-                            {40, 512, DType::kQ8_0, true},   {5, 512, DType::kQ5_0, true},
-                            {24, 512, DType::kQ4_K, true},   {67, 256, DType::kQ6_K, true},
-                            {32, 256, DType::kQ4_0, false},  {16, 256, DType::kQ5_K, true}};
+  const Weight weights[] = {
+      {5, 256, DType::kQ2_K, true},  {2048, 512, DType::kQ4_0, true}, {13, 512, DType::kQ4_0, true},
+      {40, 512, DType::kQ8_0, true}, {5, 512, DType::kQ5_0, true},    {24, 512, DType::kQ4_K, true},
+      {67, 256, DType::kQ6_K, true}, {32, 256, DType::kQ4_0, false},  {16, 256, DType::kQ5_K, true},
+      {19, 256, DType::kQ3_K, true}, {16, 256, DType::kQ2_K, true}};
   // Which input each product reads (inputs 0 and 1 are n_in 512, 2 and 3 are 256), and its
   // tokens as a multiple of the call's (0: no tokens; 2: twice as many, from the same floats
   // as the products of input 0 that read the first half, so not sharing their conversion).
-  const int input_of[] = {0, 0, 1, 0, 0, 2, 3, 2};
+  // The first product has no full group: the joint range starts with the second's.
+  const int input_of[] = {2, 0, 0, 1, 0, 0, 2, 3, 2, 3, 2};
   const int64_t input_n_in[] = {512, 512, 256, 256};
-  const int64_t token_factor[] = {1, 1, 1, 2, 1, 1, 1, 0};
+  const int64_t token_factor[] = {1, 1, 1, 1, 2, 1, 1, 1, 0, 1, 1};
   uint32_t seed = 300;
   std::vector<std::vector<std::byte>> bytes;
   std::vector<std::unique_ptr<PackedMatrix>> packed;
@@ -237,12 +240,23 @@ TEST_P(PackedMatMulTest, BatchRejectsBadProducts) {
       PackedMatrix::Pack(TensorView{.dtype = DType::kQ8_0, .shape = Shape{16, 64}, .bytes = w}, t);
   ASSERT_TRUE(m.ok());
   const std::vector<float> x = RandomFloats(64, 6);
-  std::vector<float> y(16);
+  std::vector<float> y(16, -3.0f);
+  std::vector<float> row_y(16, -3.0f);
   std::vector<float> short_y(15);
   const PackedProduct good{.weight = m->view(), .x = x, .n_tokens = 1, .y = y};
   const PackedProduct short_output{.weight = m->view(), .x = x, .n_tokens = 1, .y = short_y};
-  const PackedProduct bad_batch[] = {good, short_output};
-  EXPECT_EQ(MatMulPackedBatch(bad_batch, nullptr, t).code(), StatusCode::kInvalidArgument);
+  // A row-layout product before the bad one: nothing runs, so no output is written.
+  const PackedProduct row_layout{
+      .weight = {.dtype = DType::kQ8_0, .n_out = 16, .n_in = 64, .bytes = w},
+      .x = x,
+      .n_tokens = 1,
+      .y = row_y};
+  const PackedProduct bad_batch[] = {row_layout, good, short_output};
+  const Status bad = MatMulPackedBatch(bad_batch, nullptr, t);
+  EXPECT_EQ(bad.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.message().find("product 2 (q8_0 [16, 64])"), std::string::npos) << bad.message();
+  EXPECT_TRUE(std::all_of(y.begin(), y.end(), [](float v) { return v == -3.0f; }));
+  EXPECT_TRUE(std::all_of(row_y.begin(), row_y.end(), [](float v) { return v == -3.0f; }));
   // A view marked packed whose type has no kernels: an error, alone or in a batch.
   const std::vector<std::byte> f64_bytes(size_t{16} * 64 * 8);
   const PackedMatrixView f64{

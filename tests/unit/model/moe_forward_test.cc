@@ -46,30 +46,34 @@ TEST_P(MoeForwardTest, BatchAndWavesGiveEachTokenItsLoneResult) {
     ASSERT_NE(layer, model->weights().layers.end());
     const MoeWeights& moe = *layer->moe;
 
-    const int64_t n_tokens = 24;
-    const int64_t d = c.hidden_size;
-    std::vector<float> x(static_cast<size_t>(n_tokens * d));
-    for (size_t i = 0; i < x.size(); ++i) x[i] = std::sin(0.61f * static_cast<float>(i));
+    // 2 and 3 tokens: experts that every token chose (read x in place) next to experts that
+    // only some chose (read gathered rows) in one wave; 24: most experts in every wave.
+    for (const int64_t n_tokens : {int64_t{2}, int64_t{3}, int64_t{24}}) {
+      SCOPED_TRACE(::testing::Message() << n_tokens << " tokens");
+      const int64_t d = c.hidden_size;
+      std::vector<float> x(static_cast<size_t>(n_tokens * d));
+      for (size_t i = 0; i < x.size(); ++i) x[i] = std::sin(0.61f * static_cast<float>(i));
 
-    std::vector<float> batch(x.size());
-    ASSERT_TRUE(MoeForward(moe, c, x, n_tokens, batch, &pool).ok());
-    std::vector<float> waves(x.size());
-    ASSERT_TRUE(MoeForward(moe, c, x, n_tokens, waves, &pool, /*wave_scratch_bytes=*/1).ok());
-    for (size_t i = 0; i < batch.size(); ++i) {
-      ASSERT_EQ(std::bit_cast<uint32_t>(waves[i]), std::bit_cast<uint32_t>(batch[i]))
-          << "output " << i;
-    }
+      std::vector<float> batch(x.size());
+      ASSERT_TRUE(MoeForward(moe, c, x, n_tokens, batch, &pool).ok());
+      std::vector<float> waves(x.size());
+      ASSERT_TRUE(MoeForward(moe, c, x, n_tokens, waves, &pool, /*wave_scratch_bytes=*/1).ok());
+      for (size_t i = 0; i < batch.size(); ++i) {
+        ASSERT_EQ(std::bit_cast<uint32_t>(waves[i]), std::bit_cast<uint32_t>(batch[i]))
+            << "output " << i;
+      }
 
-    double scale = 1e-30;
-    for (const float v : batch) scale = std::max(scale, std::fabs(double{v}));
-    for (int64_t t = 0; t < n_tokens; ++t) {
-      const std::span<const float> row(x.data() + t * d, static_cast<size_t>(d));
-      std::vector<float> alone(static_cast<size_t>(d));
-      ASSERT_TRUE(MoeForward(moe, c, row, 1, alone, &pool).ok());
-      for (int64_t i = 0; i < d; ++i) {
-        EXPECT_NEAR(batch[static_cast<size_t>(t * d + i)], alone[static_cast<size_t>(i)],
-                    1e-5 * scale)
-            << "token " << t << " output " << i;
+      double scale = 1e-30;
+      for (const float v : batch) scale = std::max(scale, std::fabs(double{v}));
+      for (int64_t t = 0; t < n_tokens; ++t) {
+        const std::span<const float> row(x.data() + t * d, static_cast<size_t>(d));
+        std::vector<float> alone(static_cast<size_t>(d));
+        ASSERT_TRUE(MoeForward(moe, c, row, 1, alone, &pool).ok());
+        for (int64_t i = 0; i < d; ++i) {
+          EXPECT_NEAR(batch[static_cast<size_t>(t * d + i)], alone[static_cast<size_t>(i)],
+                      1e-5 * scale)
+              << "token " << t << " output " << i;
+        }
       }
     }
   }
