@@ -29,6 +29,13 @@ class TempPath {
   std::string path_;
 };
 
+// gtest's name for a test of a model preset: "tiny-v2-lite" -> "tiny_v2_lite".
+inline std::string PresetTestName(const ::testing::TestParamInfo<const char*>& info) {
+  std::string name = info.param;
+  std::replace(name.begin(), name.end(), '-', '_');
+  return name;
+}
+
 // max |got - want| over a row, relative to want's largest magnitude.
 inline double RelativeDiff(const std::vector<float>& got, const std::vector<float>& want) {
   double diff = 0, scale = 1e-30;

@@ -133,11 +133,7 @@ TEST_P(PackedWeightsTest, EveryCopyMultipliesAsItsTensor) {
 INSTANTIATE_TEST_SUITE_P(WideTinyModels, PackedWeightsTest,
                          ::testing::Values("tiny-llama", "tiny-qwen2", "tiny-deepseek",
                                            "tiny-deepseek2", "tiny-v2-lite", "tiny-v2"),
-                         [](const ::testing::TestParamInfo<const char*>& param_info) {
-                           std::string name = param_info.param;
-                           std::replace(name.begin(), name.end(), '-', '_');
-                           return name;
-                         });
+                         testing::PresetTestName);
 
 }  // namespace
 }  // namespace dsinfer

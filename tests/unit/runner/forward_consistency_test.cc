@@ -258,11 +258,7 @@ INSTANTIATE_TEST_SUITE_P(Presets, ForwardConsistencyTest,
                          ::testing::Values("tiny-llama", "tiny-llama-linear", "tiny-llama3",
                                            "tiny-qwen2", "tiny-deepseek", "tiny-deepseek2",
                                            "tiny-v2-lite", "tiny-v2"),
-                         [](const auto& param_info) {
-                           std::string name = param_info.param;
-                           std::replace(name.begin(), name.end(), '-', '_');
-                           return name;
-                         });
+                         testing::PresetTestName);
 
 TEST(ForwardTest, RejectsMalformedBatches) {
   ThreadPool pool(1);
