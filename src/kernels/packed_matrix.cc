@@ -79,6 +79,18 @@ StatusOr<PackedMatrix> PackedMatrix::Pack(const TensorView& weight, const Kernel
 namespace {
 
 // The checks of MatMulPacked on a packed weight.
+// x [n_tokens, n_in] and y [n_tokens, n_out] against the weight's shape.
+Status CheckOperandSizes(const PackedMatrixView& weight, std::span<const float> x, int64_t n_tokens,
+                         std::span<float> y) {
+  if (n_tokens < 0 || static_cast<int64_t>(x.size()) != n_tokens * weight.n_in ||
+      static_cast<int64_t>(y.size()) != n_tokens * weight.n_out) {
+    return InvalidArgumentError(
+        fmt::format("matmul: x has {} floats and y {}, want {} tokens x {} in and x {} out",
+                    x.size(), y.size(), n_tokens, weight.n_in, weight.n_out));
+  }
+  return Status::Ok();
+}
+
 Status CheckPacked(const PackedMatrixView& weight, std::span<const float> x, int64_t n_tokens,
                    std::span<float> y, const KernelTable& table) {
   if (table.PackedMatvec(weight.dtype) == nullptr) {
@@ -92,13 +104,7 @@ Status CheckPacked(const PackedMatrixView& weight, std::span<const float> x, int
                                             DTypeName(weight.dtype), weight.n_out, weight.n_in,
                                             bytes, weight.bytes.size()));
   }
-  if (n_tokens < 0 || static_cast<int64_t>(x.size()) != n_tokens * weight.n_in ||
-      static_cast<int64_t>(y.size()) != n_tokens * weight.n_out) {
-    return InvalidArgumentError(
-        fmt::format("matmul: x has {} floats and y {}, want {} tokens x {} in and x {} out",
-                    x.size(), y.size(), n_tokens, weight.n_in, weight.n_out));
-  }
-  return Status::Ok();
+  return CheckOperandSizes(weight, x, n_tokens, y);
 }
 
 // Row groups [begin, end) of a packed weight against every token of `act`.
@@ -185,13 +191,8 @@ Status MatMulPackedBatch(std::span<const PackedProduct> products, ThreadPool* po
   for (size_t i = 0; i < products.size(); ++i) {
     const PackedProduct& p = products[i];
     if (!p.weight.packed) {
-      if (p.n_tokens < 0 || static_cast<int64_t>(p.x.size()) != p.n_tokens * p.weight.n_in ||
-          static_cast<int64_t>(p.y.size()) != p.n_tokens * p.weight.n_out) {
-        return InvalidArgumentError(
-                   fmt::format(
-                       "matmul: x has {} floats and y {}, want {} tokens x {} in and x {} out",
-                       p.x.size(), p.y.size(), p.n_tokens, p.weight.n_in, p.weight.n_out))
-            .WithContext(ProductName(i, p));
+      if (Status s = CheckOperandSizes(p.weight, p.x, p.n_tokens, p.y); !s.ok()) {
+        return s.WithContext(ProductName(i, p));
       }
       row_layout.push_back(i);
       continue;
