@@ -54,6 +54,7 @@ KernelTable Avx2Table(const KernelTable& below) {
   t.isa = Isa::kAvx2;
 #if DSINFER_KERNELS_X86
   SetQuantizeRow(t, DType::kQ8_0, avx2::QuantizeQ8_0);
+  SetQuantizeRow(t, DType::kQ8_1, avx2::QuantizeQ8_1);
   SetGemm(t, DType::kQ8_0, avx2::GemmQ8_0);
   SetGemm(t, DType::kQ4_0, avx2::GemmQ4_0);
   SetGemm(t, DType::kBF16, avx2::GemmBF16);
@@ -87,6 +88,7 @@ KernelTable Avx512Table(const KernelTable& below) {
   t.isa = Isa::kAvx512;
 #if DSINFER_KERNELS_X86
   SetQuantizeRow(t, DType::kQ8_0, avx512::QuantizeQ8_0);
+  SetQuantizeRow(t, DType::kQ8_1, avx512::QuantizeQ8_1);
   SetGemm(t, DType::kQ8_0, avx512::GemmQ8_0);
   SetGemm(t, DType::kQ4_0, avx512::GemmQ4_0);
   SetGemm(t, DType::kBF16, avx512::GemmBF16);

@@ -157,11 +157,12 @@ std::vector<float> Q8_0TieRow(int n_blocks, uint32_t seed, int* n_ties) {
   return x;
 }
 
-TEST_P(SimdTest, Q8_0QuantiserRoundsExactHalvesAwayFromZero) {
+TEST_P(SimdTest, Q8QuantisersRoundExactHalvesAwayFromZero) {
   int n_ties = 0;
   const std::vector<float> x = Q8_0TieRow(/*n_blocks=*/129, 7, &n_ties);
   EXPECT_GT(n_ties, 129 * 31 / 2) << "the row has too few exact ties to test anything";
   ExpectSameBytes(table(), DType::kQ8_0, x);
+  ExpectSameBytes(table(), DType::kQ8_1, x);  // the same block quantiser, and the levels' sum
   // The exact-scale blocks: spot-check the reference itself rounds 0.5 away (d = 1: x = q).
   std::vector<float> simple(32, 0.0f);
   simple[0] = 127.0f;

@@ -12,6 +12,8 @@ namespace dsinfer::kernels::avx2 {
 // legacy_quants.cc
 // Same bytes as quant_ref::QuantizeQ8_0 (roundf rounding emulated exactly).
 void QuantizeQ8_0(const float* x, void* blocks, int64_t n);
+// Same bytes as quant_ref::QuantizeQ8_1: Q8_0's block plus s = f16(d * sum of the levels).
+void QuantizeQ8_1(const float* x, void* blocks, int64_t n);
 float DotQ8_0(int64_t n, const void* w, const void* q8_0);
 float DotQ4_0(int64_t n, const void* w, const void* q8_0);
 

@@ -1,5 +1,5 @@
-// AVX2 bodies of the 32-element formats: the Q8_0 activation quantiser and the Q8_0 / Q4_0
-// dots with Q8_0 activations.
+// AVX2 bodies of the 32-element formats: the Q8_0 and Q8_1 activation quantisers and the Q8_0 /
+// Q4_0 dots with Q8_0 activations.
 //
 // Dots: per block, the 32 int8 x int8 products are summed exactly in int32 with the sign
 // trick (|x| as u8 times y with x's sign moved onto it, vpmaddubsw then vpmaddwd), then scaled
@@ -45,37 +45,61 @@ __m256i DotI8(__m256i x, __m256i y) {
   return _mm256_madd_epi16(_mm256_maddubs_epi16(ax, sy), _mm256_set1_epi16(1));
 }
 
+// One 32-element block as the reference Q8_0 and Q8_1 quantisers write it: the levels at qs
+// and the scale d at *d_half; returns d before its f16 rounding, and with kSum the levels'
+// sum at *sum (for Q8_1's s).
+template <bool kSum>
+float QuantizeQ8Block(const float* x, uint16_t* d_half, int8_t* qs, int32_t* sum) {
+  const __m256 sign_bit = _mm256_set1_ps(-0.0f);
+  __m256 v[4];
+  for (int64_t k = 0; k < 4; ++k) v[k] = _mm256_loadu_ps(x + 8 * k);
+  // max is exact and order-free, so amax equals the reference's.
+  __m256 amax8 = _mm256_max_ps(
+      _mm256_max_ps(_mm256_andnot_ps(sign_bit, v[0]), _mm256_andnot_ps(sign_bit, v[1])),
+      _mm256_max_ps(_mm256_andnot_ps(sign_bit, v[2]), _mm256_andnot_ps(sign_bit, v[3])));
+  __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(amax8), _mm256_extractf128_ps(amax8, 1));
+  m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+  m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+  const float amax = _mm_cvtss_f32(m4);
+  const float d = amax / 127;
+  const float id = d != 0.0f ? 1.0f / d : 0.0f;
+  *d_half = Fp32ToFp16(d);
+  const __m256 vid = _mm256_set1_ps(id);
+  __m256i q[4];
+  for (int k = 0; k < 4; ++k) {
+    q[k] = _mm256_cvtps_epi32(RoundHalfAway(_mm256_mul_ps(v[k], vid)));
+  }
+  // packs work per 128-bit lane: the bytes come out as dwords 0,4,1,5,2,6,3,7 of the order.
+  const __m256i q16a = _mm256_packs_epi32(q[0], q[1]);
+  const __m256i q16b = _mm256_packs_epi32(q[2], q[3]);
+  const __m256i q8 = _mm256_packs_epi16(q16a, q16b);
+  const __m256i ordered =
+      _mm256_permutevar8x32_epi32(q8, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(qs), ordered);
+  if constexpr (kSum) {  // |q| <= 127: exact in int32 lanes
+    const __m256i s8 = _mm256_add_epi32(_mm256_add_epi32(q[0], q[1]), _mm256_add_epi32(q[2], q[3]));
+    __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(s8), _mm256_extracti128_si256(s8, 1));
+    s4 = _mm_add_epi32(s4, _mm_unpackhi_epi64(s4, s4));
+    *sum = _mm_cvtsi128_si32(_mm_add_epi32(s4, _mm_shuffle_epi32(s4, 1)));
+  }
+  return d;
+}
+
 }  // namespace
 
 void QuantizeQ8_0(const float* x, void* blocks, int64_t n) {
   auto* y = static_cast<BlockQ8_0*>(blocks);
-  const __m256 sign_bit = _mm256_set1_ps(-0.0f);
   for (int64_t i = 0; i < n / kQK; ++i, x += kQK) {
-    __m256 v[4];
-    for (int64_t k = 0; k < 4; ++k) v[k] = _mm256_loadu_ps(x + 8 * k);
-    // max is exact and order-free, so amax equals the reference's.
-    __m256 amax8 = _mm256_max_ps(
-        _mm256_max_ps(_mm256_andnot_ps(sign_bit, v[0]), _mm256_andnot_ps(sign_bit, v[1])),
-        _mm256_max_ps(_mm256_andnot_ps(sign_bit, v[2]), _mm256_andnot_ps(sign_bit, v[3])));
-    __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(amax8), _mm256_extractf128_ps(amax8, 1));
-    m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
-    m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
-    const float amax = _mm_cvtss_f32(m4);
-    const float d = amax / 127;
-    const float id = d != 0.0f ? 1.0f / d : 0.0f;
-    y[i].d = Fp32ToFp16(d);
-    const __m256 vid = _mm256_set1_ps(id);
-    __m256i q[4];
-    for (int k = 0; k < 4; ++k) {
-      q[k] = _mm256_cvtps_epi32(RoundHalfAway(_mm256_mul_ps(v[k], vid)));
-    }
-    // packs work per 128-bit lane: the bytes come out as dwords 0,4,1,5,2,6,3,7 of the order.
-    const __m256i q16a = _mm256_packs_epi32(q[0], q[1]);
-    const __m256i q16b = _mm256_packs_epi32(q[2], q[3]);
-    const __m256i q8 = _mm256_packs_epi16(q16a, q16b);
-    const __m256i ordered =
-        _mm256_permutevar8x32_epi32(q8, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(y[i].qs), ordered);
+    QuantizeQ8Block<false>(x, &y[i].d, y[i].qs, nullptr);
+  }
+}
+
+void QuantizeQ8_1(const float* x, void* blocks, int64_t n) {
+  auto* y = static_cast<BlockQ8_1*>(blocks);
+  for (int64_t i = 0; i < n / kQK; ++i, x += kQK) {
+    int32_t sum = 0;
+    const float d = QuantizeQ8Block<true>(x, &y[i].d, y[i].qs, &sum);
+    y[i].s = Fp32ToFp16(static_cast<float>(sum) * d);
   }
 }
 

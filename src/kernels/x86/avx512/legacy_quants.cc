@@ -1,4 +1,4 @@
-// AVX-512 (VNNI) bodies of the 32-element formats: the Q8_0 activation quantiser and the
+// AVX-512 (VNNI) bodies of the 32-element formats: the Q8_0 and Q8_1 activation quantisers and the
 // Q8_0 / Q4_0 dots with Q8_0 activations.
 //
 // Dots: per block, the 32 int8 x int8 products are summed exactly in int32 by one 256-bit
@@ -32,23 +32,42 @@ __m512 RoundHalfAway(__m512 v) {
   return _mm512_mask_add_ps(t, away, t, step);
 }
 
+// One 32-element block as the reference Q8_0 and Q8_1 quantisers write it: the levels at qs
+// and the scale d at *d_half; returns d before its f16 rounding, and with kSum the levels'
+// sum at *sum (for Q8_1's s).
+template <bool kSum>
+float QuantizeQ8Block(const float* x, uint16_t* d_half, int8_t* qs, int32_t* sum) {
+  const __m512 v0 = _mm512_loadu_ps(x);
+  const __m512 v1 = _mm512_loadu_ps(x + 16);
+  // max is exact and order-free, so amax equals the reference's.
+  const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
+  const float d = amax / 127;
+  const float id = d != 0.0f ? 1.0f / d : 0.0f;
+  *d_half = Fp32ToFp16(d);
+  const __m512 vid = _mm512_set1_ps(id);
+  const __m512i q0 = _mm512_cvtps_epi32(RoundHalfAway(_mm512_mul_ps(v0, vid)));
+  const __m512i q1 = _mm512_cvtps_epi32(RoundHalfAway(_mm512_mul_ps(v1, vid)));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(qs), _mm512_cvtsepi32_epi8(q0));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(qs + 16), _mm512_cvtsepi32_epi8(q1));
+  if constexpr (kSum) *sum = _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));  // |q| <= 127
+  return d;
+}
+
 }  // namespace
 
 void QuantizeQ8_0(const float* x, void* blocks, int64_t n) {
   auto* y = static_cast<BlockQ8_0*>(blocks);
   for (int64_t i = 0; i < n / kQK; ++i, x += kQK) {
-    const __m512 v0 = _mm512_loadu_ps(x);
-    const __m512 v1 = _mm512_loadu_ps(x + 16);
-    // max is exact and order-free, so amax equals the reference's.
-    const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
-    const float d = amax / 127;
-    const float id = d != 0.0f ? 1.0f / d : 0.0f;
-    y[i].d = Fp32ToFp16(d);
-    const __m512 vid = _mm512_set1_ps(id);
-    const __m512i q0 = _mm512_cvtps_epi32(RoundHalfAway(_mm512_mul_ps(v0, vid)));
-    const __m512i q1 = _mm512_cvtps_epi32(RoundHalfAway(_mm512_mul_ps(v1, vid)));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(y[i].qs), _mm512_cvtsepi32_epi8(q0));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(y[i].qs + 16), _mm512_cvtsepi32_epi8(q1));
+    QuantizeQ8Block<false>(x, &y[i].d, y[i].qs, nullptr);
+  }
+}
+
+void QuantizeQ8_1(const float* x, void* blocks, int64_t n) {
+  auto* y = static_cast<BlockQ8_1*>(blocks);
+  for (int64_t i = 0; i < n / kQK; ++i, x += kQK) {
+    int32_t sum = 0;
+    const float d = QuantizeQ8Block<true>(x, &y[i].d, y[i].qs, &sum);
+    y[i].s = Fp32ToFp16(static_cast<float>(sum) * d);
   }
 }
 
