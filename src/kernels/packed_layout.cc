@@ -34,28 +34,40 @@ namespace {
 // One row's block into row r of its x8 block (PackRow) and back (UnpackRow), per type. Each
 // pair moves the same bytes in opposite directions; the layouts are in packed_layout.h.
 
-void PackRow(const BlockQ4_0& in, int r, BlockQ4_0x8& out) {
+// The 32-element nibble types (Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL): d, the min m and the
+// reordered qh where the type has them, and qs by k-group.
+template <typename Row, typename Packed>
+void PackNibbleRow(const Row& in, int r, Packed& out) {
   out.d[r] = in.d;
+  if constexpr (requires { in.m; }) out.m[r] = in.m;
+  if constexpr (requires { in.qh; }) {
+    uint32_t qh = 0;
+    std::memcpy(&qh, in.qh, sizeof(qh));  // little-endian, as ggml reads it
+    out.qh[r] = Q5_0HighBitsForX8(qh);
+  }
   for (int64_t j = 0; j < 4; ++j) std::memcpy(out.qs[j][r], in.qs + 4 * j, 4);
 }
-void UnpackRow(const BlockQ4_0x8& in, int r, BlockQ4_0& out) {
+template <typename Packed, typename Row>
+void UnpackNibbleRow(const Packed& in, int r, Row& out) {
   out.d = in.d[r];
+  if constexpr (requires { out.m; }) out.m = in.m[r];
+  if constexpr (requires { out.qh; }) {
+    const uint32_t qh = Q5_0HighBitsFromX8(in.qh[r]);
+    std::memcpy(out.qh, &qh, sizeof(qh));
+  }
   for (int64_t j = 0; j < 4; ++j) std::memcpy(out.qs + 4 * j, in.qs[j][r], 4);
 }
 
-void PackRow(const BlockQ5_0& in, int r, BlockQ5_0x8& out) {
-  out.d[r] = in.d;
-  uint32_t qh = 0;
-  std::memcpy(&qh, in.qh, sizeof(qh));  // little-endian, as ggml reads it
-  out.qh[r] = Q5_0HighBitsForX8(qh);
-  for (int64_t j = 0; j < 4; ++j) std::memcpy(out.qs[j][r], in.qs + 4 * j, 4);
-}
-void UnpackRow(const BlockQ5_0x8& in, int r, BlockQ5_0& out) {
-  out.d = in.d[r];
-  const uint32_t qh = Q5_0HighBitsFromX8(in.qh[r]);
-  std::memcpy(out.qh, &qh, sizeof(qh));
-  for (int64_t j = 0; j < 4; ++j) std::memcpy(out.qs + 4 * j, in.qs[j][r], 4);
-}
+void PackRow(const BlockQ4_0& in, int r, BlockQ4_0x8& out) { PackNibbleRow(in, r, out); }
+void UnpackRow(const BlockQ4_0x8& in, int r, BlockQ4_0& out) { UnpackNibbleRow(in, r, out); }
+void PackRow(const BlockQ4_1& in, int r, BlockQ4_1x8& out) { PackNibbleRow(in, r, out); }
+void UnpackRow(const BlockQ4_1x8& in, int r, BlockQ4_1& out) { UnpackNibbleRow(in, r, out); }
+void PackRow(const BlockQ5_0& in, int r, BlockQ5_0x8& out) { PackNibbleRow(in, r, out); }
+void UnpackRow(const BlockQ5_0x8& in, int r, BlockQ5_0& out) { UnpackNibbleRow(in, r, out); }
+void PackRow(const BlockQ5_1& in, int r, BlockQ5_1x8& out) { PackNibbleRow(in, r, out); }
+void UnpackRow(const BlockQ5_1x8& in, int r, BlockQ5_1& out) { UnpackNibbleRow(in, r, out); }
+void PackRow(const BlockIQ4_NL& in, int r, BlockIQ4_NLx8& out) { PackNibbleRow(in, r, out); }
+void UnpackRow(const BlockIQ4_NLx8& in, int r, BlockIQ4_NL& out) { UnpackNibbleRow(in, r, out); }
 
 void PackRow(const BlockQ8_0& in, int r, BlockQ8_0x8& out) {
   out.d[r] = in.d;
@@ -177,7 +189,10 @@ template <typename Fn>
 void WithPackedBlock(DType dtype, Fn&& fn) {
   switch (dtype) {
     case DType::kQ4_0: return fn(BlockQ4_0{}, BlockQ4_0x8{});
+    case DType::kQ4_1: return fn(BlockQ4_1{}, BlockQ4_1x8{});
     case DType::kQ5_0: return fn(BlockQ5_0{}, BlockQ5_0x8{});
+    case DType::kQ5_1: return fn(BlockQ5_1{}, BlockQ5_1x8{});
+    case DType::kIQ4_NL: return fn(BlockIQ4_NL{}, BlockIQ4_NLx8{});
     case DType::kQ8_0: return fn(BlockQ8_0{}, BlockQ8_0x8{});
     case DType::kQ2_K: return fn(BlockQ2_K{}, BlockQ2_Kx8{});
     case DType::kQ3_K: return fn(BlockQ3_K{}, BlockQ3_Kx8{});
@@ -193,7 +208,10 @@ void WithPackedBlock(DType dtype, Fn&& fn) {
 bool HasPackedLayout(DType dtype) {
   switch (dtype) {
     case DType::kQ4_0:
+    case DType::kQ4_1:
     case DType::kQ5_0:
+    case DType::kQ5_1:
+    case DType::kIQ4_NL:
     case DType::kQ8_0:
     case DType::kQ2_K:
     case DType::kQ3_K:

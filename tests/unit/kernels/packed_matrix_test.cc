@@ -34,8 +34,9 @@ namespace dsinfer::kernels {
 namespace {
 
 constexpr double kDotTol = 1e-6;
-constexpr DType kPackedTypes[] = {DType::kQ4_0, DType::kQ5_0, DType::kQ8_0, DType::kQ2_K,
-                                  DType::kQ3_K, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K};
+constexpr DType kPackedTypes[] = {DType::kQ4_0,   DType::kQ4_1, DType::kQ5_0, DType::kQ5_1,
+                                  DType::kIQ4_NL, DType::kQ8_0, DType::kQ2_K, DType::kQ3_K,
+                                  DType::kQ4_K,   DType::kQ5_K, DType::kQ6_K};
 
 TEST(PackedLayout, EveryRowUnpacksToItsOriginalBytes) {
   uint32_t seed = 7;
@@ -58,6 +59,9 @@ TEST(PackedLayout, EveryRowUnpacksToItsOriginalBytes) {
 TEST(PackedLayout, SizesAreTheRowsPlusTheUnpackedQ4KScales) {
   EXPECT_EQ(*PackedMatrixBytes(DType::kQ4_0, 16, 64), 16 * 2 * 18);
   EXPECT_EQ(*PackedMatrixBytes(DType::kQ5_0, 9, 64), 9 * 2 * 22);
+  EXPECT_EQ(*PackedMatrixBytes(DType::kQ4_1, 9, 64), 9 * 2 * 20);
+  EXPECT_EQ(*PackedMatrixBytes(DType::kQ5_1, 17, 32), 17 * 24);
+  EXPECT_EQ(*PackedMatrixBytes(DType::kIQ4_NL, 11, 32), 11 * 18);
   EXPECT_EQ(*PackedMatrixBytes(DType::kQ8_0, 11, 32), 11 * 34);
   // Q4_K: one group of 8 rows (8 * 144 + 32) and 3 tail rows of 144.
   EXPECT_EQ(*PackedMatrixBytes(DType::kQ4_K, 11, 256), 8 * 144 + 32 + 3 * 144);
@@ -65,7 +69,7 @@ TEST(PackedLayout, SizesAreTheRowsPlusTheUnpackedQ4KScales) {
   EXPECT_EQ(*PackedMatrixBytes(DType::kQ6_K, 11, 256), 11 * 210);
   EXPECT_EQ(*PackedMatrixBytes(DType::kQ2_K, 11, 256), 11 * 84);
   EXPECT_EQ(*PackedMatrixBytes(DType::kQ3_K, 11, 256), 8 * 110 + 32 + 3 * 110);
-  EXPECT_EQ(*PackedMatrixBytes(DType::kIQ4_NL, 11, 32), 11 * 18);  // no packed layout
+  EXPECT_EQ(*PackedMatrixBytes(DType::kF16, 11, 32), 11 * 64);  // no packed layout
 }
 
 std::string LevelName(const ::testing::TestParamInfo<Isa>& info) {
@@ -165,7 +169,8 @@ TEST_P(PackedMatMulTest, EveryTokenEqualsItsCallAlone) {
 }
 
 // A batch of products, each output bit-identical to its own MatMulPacked: weights of several
-// types and widths (Q4_0, Q5_0 and Q8_0 read Q8_0 activations, the K-quants Q8_K), some
+// types and widths (Q4_0, Q5_0, IQ4_NL and Q8_0 read Q8_0 activations, Q4_1 and Q5_1 Q8_1, the
+// K-quants Q8_K), some
 // sharing one input and some not, row counts with tails and under one group, a weight left in
 // row layout, a product of no tokens, and products of other token counts than the rest.
 TEST_P(PackedMatMulTest, BatchEqualsEachProductAlone) {
@@ -180,14 +185,15 @@ TEST_P(PackedMatMulTest, BatchEqualsEachProductAlone) {
       {5, 256, DType::kQ2_K, true},  {2048, 512, DType::kQ4_0, true}, {13, 512, DType::kQ4_0, true},
       {40, 512, DType::kQ8_0, true}, {5, 512, DType::kQ5_0, true},    {24, 512, DType::kQ4_K, true},
       {67, 256, DType::kQ6_K, true}, {32, 256, DType::kQ4_0, false},  {16, 256, DType::kQ5_K, true},
-      {19, 256, DType::kQ3_K, true}, {16, 256, DType::kQ2_K, true}};
+      {19, 256, DType::kQ3_K, true}, {16, 256, DType::kQ2_K, true},   {24, 512, DType::kQ4_1, true},
+      {9, 512, DType::kQ5_1, true},  {40, 256, DType::kIQ4_NL, true}};
   // Which input each product reads (inputs 0 and 1 are n_in 512, 2 and 3 are 256), and its
   // tokens as a multiple of the call's (0: no tokens; 2: twice as many, from the same floats
   // as the products of input 0 that read the first half, so not sharing their conversion).
   // The first product has no full group: the joint range starts with the second's.
-  const int input_of[] = {2, 0, 0, 1, 0, 0, 2, 3, 2, 3, 2};
+  const int input_of[] = {2, 0, 0, 1, 0, 0, 2, 3, 2, 3, 2, 0, 1, 3};
   const int64_t input_n_in[] = {512, 512, 256, 256};
-  const int64_t token_factor[] = {1, 1, 1, 1, 2, 1, 1, 1, 0, 1, 1};
+  const int64_t token_factor[] = {1, 1, 1, 1, 2, 1, 1, 1, 0, 1, 1, 1, 1, 1};
   uint32_t seed = 300;
   std::vector<std::vector<std::byte>> bytes;
   std::vector<std::unique_ptr<PackedMatrix>> packed;

@@ -73,6 +73,10 @@ PackedBodies PackedBodiesFor(DType dtype) {
   switch (dtype) {
     case DType::kQ4_0: return BodiesOf<BlockQ4_0x8, kQK, 8, 1>(kGroupQ4_0, kNoWide);
     case DType::kQ5_0: return BodiesOf<BlockQ5_0x8, kQK, 16, 1>(kGroupQ5_0, kNoWide);
+    case DType::kQ4_1: return BodiesOf<BlockQ4_1x8, kQK, 0, 1>(kGroupQ4_1, kNoWide);
+    case DType::kQ5_1: return BodiesOf<BlockQ5_1x8, kQK, 0, 1>(kGroupQ5_1, kNoWide);
+    case DType::kIQ4_NL:  // signed code-book levels, the sign moved onto the activation
+      return BodiesOf<BlockIQ4_NLx8, kQK, 0, 1>(kGroupIQ4_NL, kNoWide);
     case DType::kQ8_0: return BodiesOf<BlockQ8_0x8, kQK, 0, 1>(kGroupQ8_0, kNoWide);
     case DType::kQ2_K: return BodiesOf<BlockQ2_Kx8, kQK_K, 0, 1>(kGroupQ2_K, kNoWide);
     case DType::kQ3_K: return BodiesOf<BlockQ3_Kx8, kQK_K, 0, 1>(kGroupQ3_K, kNoWide);

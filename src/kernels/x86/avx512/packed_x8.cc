@@ -140,14 +140,17 @@ void WideQ8_0(int64_t nb, const BlockQ8_0x8* w, const TokenTile<T>& tile) {
   StoreWide(acc, tile);
 }
 
-// Four groups of 8 Q4_0 or Q5_0 rows against T tokens, Q5_0 with GroupNibbleLevels' fifth
-// bits. The high levels are shifted down once per weight vector, so low and high products share
-// one exact int32 sum per row.
+// Four groups of 8 rows of a nibble type (NibbleType) against T tokens, with GroupNibbleLevels'
+// fifth bits and code book. The high levels are shifted down once per weight vector, so low and
+// high products share one exact int32 sum per row.
 template <int T, typename Block>
 void WideNibbleLevels(int64_t nb, const Block* w, const TokenTile<T>& tile) {
-  constexpr bool kFifthBit = std::is_same_v<Block, BlockQ5_0x8>;
+  using Type = NibbleType<Block>;
+  using Activation = typename Type::Activation;
   const __m512i low_nibble = _mm512_set1_epi8(0x0F);
   const __m512i bit4 = _mm512_set1_epi8(0x10);
+  __m512i book = _mm512_setzero_si512();
+  if constexpr (Type::kCodeBook) book = _mm512_broadcast_i64x4(CodeBookLevels());
   __m512 acc[2][T];
   for (int r = 0; r < 2; ++r) {
     for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
@@ -156,7 +159,7 @@ void WideNibbleLevels(int64_t nb, const Block* w, const TokenTile<T>& tile) {
     const Block* g[4] = {w + b, w + nb + b, w + 2 * nb + b, w + 3 * nb + b};
     __m512i h_hi[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()};
     __m512i h_lo[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()};
-    if constexpr (kFifthBit) {
+    if constexpr (Type::kFifthBit) {
       for (int r = 0; r < 2; ++r) {
         h_hi[r] = Load2x32(g[2 * r]->qh, g[2 * r + 1]->qh);
         h_lo[r] = _mm512_slli_epi32(h_hi[r], 4);
@@ -173,15 +176,19 @@ void WideNibbleLevels(int64_t nb, const Block* w, const TokenTile<T>& tile) {
       for (int r = 0; r < 2; ++r) {
         lo[r] = _mm512_and_si512(v[r], low_nibble);
         hi[r] = _mm512_and_si512(_mm512_srli_epi16(v[r], 4), low_nibble);
-        if constexpr (kFifthBit) {
+        if constexpr (Type::kFifthBit) {
           lo[r] = _mm512_or_si512(lo[r], _mm512_and_si512(h_lo[r], bit4));
           hi[r] = _mm512_or_si512(hi[r], _mm512_and_si512(h_hi[r], bit4));
           h_lo[r] = _mm512_srli_epi32(h_lo[r], 1);
           h_hi[r] = _mm512_srli_epi32(h_hi[r], 1);
         }
+        if constexpr (Type::kCodeBook) {
+          lo[r] = _mm512_shuffle_epi8(book, lo[r]);
+          hi[r] = _mm512_shuffle_epi8(book, hi[r]);
+        }
       }
       for (int t = 0; t < T; ++t) {
-        const int8_t* q = reinterpret_cast<const BlockQ8_0*>(tile.act[t])[b].qs;
+        const int8_t* q = reinterpret_cast<const Activation*>(tile.act[t])[b].qs;
         const __m512i q_lo = Broadcast32x16(q + 4 * j);
         const __m512i q_hi = Broadcast32x16(q + 16 + 4 * j);
         for (int r = 0; r < 2; ++r) {
@@ -191,7 +198,22 @@ void WideNibbleLevels(int64_t nb, const Block* w, const TokenTile<T>& tile) {
       }
     }
     const __m512 d[2] = {Halves16(g[0]->d, g[1]->d), Halves16(g[2]->d, g[3]->d)};
-    AccumulateWide(d, sum, b, tile, acc);
+    if constexpr (Type::kMin) {
+      // GroupNibbleLevels' AccumulateMinBlock, lane by lane.
+      const __m512 m[2] = {Halves16(g[0]->m, g[1]->m), Halves16(g[2]->m, g[3]->m)};
+      for (int t = 0; t < T; ++t) {
+        const BlockQ8_1& a = reinterpret_cast<const BlockQ8_1*>(tile.act[t])[b];
+        const __m512 d_a = _mm512_set1_ps(_cvtsh_ss(a.d));
+        const __m512 s_a = _mm512_set1_ps(_cvtsh_ss(a.s));
+        for (int r = 0; r < 2; ++r) {
+          acc[r][t] =
+              _mm512_fmadd_ps(_mm512_mul_ps(d[r], d_a), _mm512_cvtepi32_ps(sum[r][t]), acc[r][t]);
+          acc[r][t] = _mm512_fmadd_ps(m[r], s_a, acc[r][t]);
+        }
+      }
+    } else {
+      AccumulateWide(d, sum, b, tile, acc);
+    }
   }
   StoreWide(acc, tile);
 }
@@ -414,6 +436,15 @@ constexpr auto kWideQ4_0 = [](int64_t nb, const BlockQ4_0x8* w, const auto& tile
 constexpr auto kWideQ5_0 = [](int64_t nb, const BlockQ5_0x8* w, const auto& tile) {
   WideNibbleLevels(nb, w, tile);
 };
+constexpr auto kWideQ4_1 = [](int64_t nb, const BlockQ4_1x8* w, const auto& tile) {
+  WideNibbleLevels(nb, w, tile);
+};
+constexpr auto kWideQ5_1 = [](int64_t nb, const BlockQ5_1x8* w, const auto& tile) {
+  WideNibbleLevels(nb, w, tile);
+};
+constexpr auto kWideIQ4_NL = [](int64_t nb, const BlockIQ4_NLx8* w, const auto& tile) {
+  WideNibbleLevels(nb, w, tile);
+};
 constexpr auto kWideQ4_K = [](int64_t nb, const BlockQ4_Kx8* w, const auto& tile) {
   WideKNibbleLevels(nb, w, tile);
 };
@@ -430,6 +461,10 @@ PackedBodies PackedBodiesFor(DType dtype) {
   switch (dtype) {
     case DType::kQ4_0: return BodiesOf<BlockQ4_0x8, kQK, 8, kWideGroups>(kGroupQ4_0, kWideQ4_0);
     case DType::kQ5_0: return BodiesOf<BlockQ5_0x8, kQK, 16, kWideGroups>(kGroupQ5_0, kWideQ5_0);
+    case DType::kQ4_1: return BodiesOf<BlockQ4_1x8, kQK, 0, kWideGroups>(kGroupQ4_1, kWideQ4_1);
+    case DType::kQ5_1: return BodiesOf<BlockQ5_1x8, kQK, 0, kWideGroups>(kGroupQ5_1, kWideQ5_1);
+    case DType::kIQ4_NL:  // code-book levels biased by 128, as Q8_0's
+      return BodiesOf<BlockIQ4_NLx8, kQK, 128, kWideGroups>(kGroupIQ4_NL, kWideIQ4_NL);
     case DType::kQ8_0: return BodiesOf<BlockQ8_0x8, kQK, 128, kWideGroups>(kGroupQ8_0, kWideQ8_0);
     case DType::kQ2_K: return BodiesOf<BlockQ2_Kx8, kQK_K, 0, 1>(kGroupQ2_K, kNoWide);
     case DType::kQ3_K: return BodiesOf<BlockQ3_Kx8, kQK_K, 0, 1>(kGroupQ3_K, kNoWide);
