@@ -55,6 +55,8 @@ KernelTable Avx2Table(const KernelTable& below) {
 #if DSINFER_KERNELS_X86
   SetQuantizeRow(t, DType::kQ8_0, avx2::QuantizeQ8_0);
   SetQuantizeRow(t, DType::kQ8_1, avx2::QuantizeQ8_1);
+  SetQuantizeRow(t, DType::kF16, avx2::QuantizeF16);
+  SetQuantizeRow(t, DType::kBF16, avx2::QuantizeBF16);
   SetGemm(t, DType::kQ8_0, avx2::GemmQ8_0);
   SetGemm(t, DType::kQ4_0, avx2::GemmQ4_0);
   SetGemm(t, DType::kBF16, avx2::GemmBF16);
@@ -89,6 +91,8 @@ KernelTable Avx512Table(const KernelTable& below) {
 #if DSINFER_KERNELS_X86
   SetQuantizeRow(t, DType::kQ8_0, avx512::QuantizeQ8_0);
   SetQuantizeRow(t, DType::kQ8_1, avx512::QuantizeQ8_1);
+  SetQuantizeRow(t, DType::kF16, avx512::QuantizeF16);
+  SetQuantizeRow(t, DType::kBF16, avx512::QuantizeBF16);
   SetGemm(t, DType::kQ8_0, avx512::GemmQ8_0);
   SetGemm(t, DType::kQ4_0, avx512::GemmQ4_0);
   SetGemm(t, DType::kBF16, avx512::GemmBF16);

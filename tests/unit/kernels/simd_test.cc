@@ -9,9 +9,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -95,7 +97,8 @@ TEST_P(SimdTest, VecDotMatchesTheReferenceOnTheSameQuantisedRows) {
 }
 
 // The activation types MatMul quantises to.
-constexpr DType kActivationTypes[] = {DType::kQ8_0, DType::kQ8_1, DType::kQ8_K};
+constexpr DType kActivationTypes[] = {DType::kQ8_0, DType::kQ8_1, DType::kQ8_K, DType::kF16,
+                                      DType::kBF16};
 
 void ExpectSameBytes(const KernelTable& t, DType dtype, const std::vector<float>& x) {
   const auto n = static_cast<int64_t>(x.size());
@@ -155,6 +158,46 @@ std::vector<float> Q8_0TieRow(int n_blocks, uint32_t seed, int* n_ties) {
     }
   }
   return x;
+}
+
+// Values where a float-to-F16/BF16 conversion can differ: NaNs of both signs and with payloads,
+// infinities, signed zeros, F16's overflow threshold (65520 rounds to inf, the float below it
+// not), its subnormals and underflow, exact ties of both rounding directions, float
+// subnormals, and BF16's largest finite values; in lengths that leave a SIMD tail.
+TEST_P(SimdTest, FloatQuantisersMatchTheReferenceOnSpecialValues) {
+  const float inf = std::numeric_limits<float>::infinity();
+  std::vector<float> special = {
+      std::numeric_limits<float>::quiet_NaN(),
+      -std::numeric_limits<float>::quiet_NaN(),
+      std::bit_cast<float>(0x7f800001U),  // signalling NaN, payload 1
+      std::bit_cast<float>(0xffc12345U),
+      inf,
+      -inf,
+      0.0f,
+      -0.0f,
+      65504.0f,
+      65519.99f,
+      65520.0f,
+      -65520.0f,
+      1e-7f,   // F16 subnormal
+      -3e-8f,  // just above half the smallest F16 subnormal
+      2.9e-8f,
+      1e-9f,                              // underflows to zero
+      1.0f + 0x1p-11f,                    // F16 tie, rounds down to even
+      1.0f + 3 * 0x1p-11f,                // F16 tie, rounds up to even
+      std::bit_cast<float>(0x3f808000U),  // BF16 tie, rounds down
+      std::bit_cast<float>(0x3f818000U),  // BF16 tie, rounds up
+      std::numeric_limits<float>::denorm_min(),
+      -std::numeric_limits<float>::denorm_min(),
+      std::numeric_limits<float>::max(),  // BF16 rounds to inf
+      std::bit_cast<float>(0x7f7f7fffU),  // BF16's largest finite after rounding
+  };
+  for (const DType dtype : {DType::kF16, DType::kBF16}) {
+    for (size_t n = 1; n <= special.size(); n += 7) {
+      ExpectSameBytes(table(), dtype, std::vector<float>(special.data(), special.data() + n));
+    }
+    ExpectSameBytes(table(), dtype, special);
+  }
 }
 
 TEST_P(SimdTest, Q8QuantisersRoundExactHalvesAwayFromZero) {

@@ -34,6 +34,10 @@ float DotQ2_K(int64_t n, const void* w, const void* q8_k);
 float DotQ3_K(int64_t n, const void* w, const void* q8_k);
 float DotQ5_K(int64_t n, const void* w, const void* q8_k);
 
+// float_conversions.cc: the F16 and BF16 activation quantisers, same bytes as quant_ref's
+void QuantizeF16(const float* x, void* out, int64_t n);
+void QuantizeBF16(const float* x, void* out, int64_t n);
+
 // float_dots.cc: F32 / F16 / BF16 weights with activations of the same type, summed in float
 float DotF32(int64_t n, const void* w, const void* x);
 float DotF16(int64_t n, const void* w, const void* x_f16);
