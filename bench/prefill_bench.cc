@@ -50,7 +50,8 @@ struct MatrixShape {
   int64_t n_in;
 };
 constexpr MatrixShape kShapes[] = {{2048, 7168}, {7168, 2048}};
-constexpr DType kTypes[] = {DType::kQ8_0, DType::kBF16, DType::kQ4_0, DType::kQ4_K, DType::kQ6_K};
+constexpr DType kTypes[] = {DType::kQ8_0, DType::kBF16, DType::kF16,
+                            DType::kQ4_0, DType::kQ4_K, DType::kQ6_K};
 
 std::vector<float> RandomFloats(int64_t n, uint32_t seed) {
   std::mt19937 rng(seed);

@@ -60,6 +60,7 @@ KernelTable Avx2Table(const KernelTable& below) {
   SetGemm(t, DType::kQ8_0, avx2::GemmQ8_0);
   SetGemm(t, DType::kQ4_0, avx2::GemmQ4_0);
   SetGemm(t, DType::kBF16, avx2::GemmBF16);
+  SetGemm(t, DType::kF16, avx2::GemmF16);
   SetGemm(t, DType::kQ4_K, avx2::GemmQ4_K);
   SetGemm(t, DType::kQ6_K, avx2::GemmQ6_K);
   SetVecDot(t, DType::kQ8_0, avx2::DotQ8_0);
@@ -96,6 +97,7 @@ KernelTable Avx512Table(const KernelTable& below) {
   SetGemm(t, DType::kQ8_0, avx512::GemmQ8_0);
   SetGemm(t, DType::kQ4_0, avx512::GemmQ4_0);
   SetGemm(t, DType::kBF16, avx512::GemmBF16);
+  SetGemm(t, DType::kF16, avx512::GemmF16);
   SetGemm(t, DType::kQ4_K, avx512::GemmQ4_K);
   SetGemm(t, DType::kQ6_K, avx512::GemmQ6_K);
   SetVecDot(t, DType::kQ8_0, avx512::DotQ8_0);

@@ -10,9 +10,9 @@
 //   are exact, only the float accumulation order of the scaled block sums differs, as for
 //   the SIMD vec_dots:
 //   kDotTol = 1e-6 (simd_test.cc).
-// - BF16: every product of two BF16 values is exact in float; the reference sums them in
-//   double, the bodies in float lanes. Recursive float summation of terms whose longest
-//   chain is `depth` additions is off by at most depth * 2^-24 * sum |p_i| (first order).
+// - BF16, F16: every product of two BF16 or two F16 values is exact in float; the reference
+//   sums them in double, the bodies in float lanes. Recursive float summation of terms whose
+//   longest chain is `depth` additions is off by at most depth * 2^-24 * sum |p_i| (first order).
 //   Depth: avx2 n_in / 8 lane steps + 3 lane reductions + <= 15 scalar tail terms; avx512
 //   n_in / 16 + 4; TDPBF16PS adds the products of a C element one after another, n_in deep.
 //   Hence (n_in / 8 + 32) * 2^-24 for the SIMD levels and (n_in + 32) * 2^-24 for amx.
@@ -76,7 +76,7 @@ Stored Store(DType dtype, int64_t rows, int64_t n_in, uint32_t seed, float scale
 double Tolerance(Isa isa, DType weight, int64_t n_in, const float* w, const float* a) {
   double magnitude = 0.0;
   for (int64_t i = 0; i < n_in; ++i) magnitude += std::fabs(static_cast<double>(w[i]) * a[i]);
-  if (weight != DType::kBF16) return kDotTol * magnitude;
+  if (weight != DType::kBF16 && weight != DType::kF16) return kDotTol * magnitude;
   const double depth =
       isa == Isa::kAmx ? static_cast<double>(n_in) + 32 : static_cast<double>(n_in) / 8 + 32;
   return depth * kUnitRoundoff * magnitude;
@@ -90,10 +90,10 @@ std::vector<DType> GemmTypes(const KernelTable& t) {
   return out;
 }
 
-// Row lengths: one block, an odd number of blocks, and 4096 + one block; BF16 (block size 1)
-// adds lengths that leave every SIMD and tile step ragged.
+// Row lengths: one block, an odd number of blocks, and 4096 + one block; BF16 and F16 (block
+// size 1) add lengths that leave every SIMD and tile step ragged.
 std::vector<int64_t> Lengths(DType dtype) {
-  if (dtype == DType::kBF16) return {1, 15, 33, 100, 4096 + 35};
+  if (GetDTypeInfo(dtype).block_size == 1) return {1, 15, 33, 100, 4096 + 35};
   const int64_t bs = GetDTypeInfo(dtype).block_size;
   return {bs, 3 * bs, 4096 + bs};
 }
@@ -122,7 +122,7 @@ TEST_P(GemmTest, HigherLevelsHaveGemmBodiesForTheMainPrefillTypes) {
     for (const DTypeInfo& info : AllDTypes()) EXPECT_EQ(t.Gemm(info.dtype), nullptr) << info.name;
   } else {
     for (const DType dtype :
-         {DType::kQ8_0, DType::kQ4_0, DType::kBF16, DType::kQ4_K, DType::kQ6_K}) {
+         {DType::kQ8_0, DType::kQ4_0, DType::kBF16, DType::kF16, DType::kQ4_K, DType::kQ6_K}) {
       EXPECT_NE(t.Gemm(dtype), nullptr) << DTypeName(dtype);
     }
   }
@@ -178,7 +178,8 @@ TEST_P(GemmTest, MultiTokenMatMulOnTwoThreadsMatchesTheReference) {
   uint32_t seed = 900;
   for (const DType dtype : GemmTypes(t)) {
     const QuantOps* ops = FindQuantOps(dtype);
-    const int64_t n_in = dtype == DType::kBF16 ? 300 : 9 * GetDTypeInfo(dtype).block_size;
+    const int64_t bs = GetDTypeInfo(dtype).block_size;
+    const int64_t n_in = bs == 1 ? 300 : 9 * bs;
     for (const Shape2 shape : {Shape2{53, 2}, Shape2{53, 7}, Shape2{37, 33}, Shape2{64, 48}}) {
       SCOPED_TRACE(testing::Message()
                    << DTypeName(dtype) << " rows=" << shape.n_rows << " tokens=" << shape.n_tokens);

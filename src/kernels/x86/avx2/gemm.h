@@ -20,9 +20,12 @@ void GemmQ8_0(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_r
 void GemmQ4_0(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_rows,
               const std::byte* act, int64_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy);
 
-// gemm_bf16.cc: BF16 weights x BF16 activations (any n_in), 2 rows x 4 tokens per tile.
+// gemm_16bit_floats.cc: BF16 weights x BF16 activations and F16 x F16 (any n_in), 2 rows x 4 tokens
+// per tile.
 void GemmBF16(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_rows,
               const std::byte* act, int64_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy);
+void GemmF16(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_rows,
+             const std::byte* act, int64_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy);
 
 // gemm_k_quants.cc: Q4_K / Q6_K weights x Q8_K activations, 2 rows x 4 tokens per tile.
 void GemmQ4_K(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_rows,

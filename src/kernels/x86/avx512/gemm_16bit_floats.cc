@@ -1,15 +1,23 @@
-// AVX-512 gemm body of BF16 weights x BF16 activations (prefill, MoE expert batches): tiles
-// of 4 weight rows x 4 tokens with 16 float accumulators in registers, 32 elements per step.
+// AVX-512 gemm bodies of BF16 weights x BF16 activations and F16 x F16 (prefill, MoE expert
+// batches), 4 weight rows x 4 tokens per tile.
 //
-// No AVX512-BF16 instruction (the avx512 level does not require it): a BF16 value is the top
-// half of a float, so a 512-bit load of 32 BF16 is 16 dwords each holding an (even, odd)
-// element pair, and two integer ops turn it into two float vectors: the even elements by a
-// shift left of 16, the odd ones by masking off the low half. Each pair of vectors is
-// multiplied lane by lane with the other operand's, so each lane accumulates both elements of
-// its pair; the lanes are summed at the end. The products of two BF16 values are exact in
-// float, so only the summation order differs from the reference (which accumulates in
-// double): |error| <= ~(n_in / 16 + 16) * 2^-24 * sum |w_i * a_i| (see gemm_test.cc).
-// Any n_in: the last step loads a masked tail (zeros past the row).
+// BF16: 512-bit vectors, 32 elements per step, 16 float accumulators. With no AVX512-BF16
+// instruction (the avx512 level does not require it): a BF16 value is the top half of a
+// float, so a 512-bit load of 32 BF16 is 16 dwords each holding an (even, odd) element pair,
+// and two integer ops turn it into two float vectors: the even elements by a shift left of
+// 16, the odd ones by masking off the low half. Each pair of vectors is multiplied lane by
+// lane with the other operand's, so each lane accumulates both elements of its pair; the
+// lanes are summed at the end. Any n_in: the last step loads a masked tail (zeros past the
+// row).
+//
+// F16: the 256-bit tiles of x86/gemm_16bit_floats_256.inc, 4 rows by 4 tokens in 32
+// registers. A 512-bit tile of the same shape widened with the 512-bit vcvtph2ps ran at 66
+// GFLOP/s on one core here, below avx2's 2-row 256-bit tile (76); see bench/README.md.
+//
+// The product of two BF16 or two F16 values (at most 22 significant bits, exponents within
+// float's range) is exact in float, so only the summation order differs from the reference
+// (which accumulates in double): |error| <= ~(n_in / 16 + 16) * 2^-24 * sum |w_i * a_i| (see
+// gemm_test.cc).
 #include <immintrin.h>
 
 #include <cstddef>
@@ -17,26 +25,32 @@
 
 #include "kernels/x86/avx512/gemm.h"
 #include "kernels/x86/gemm_tiling.h"
+#include "quant/half.h"
 
 namespace dsinfer::kernels::avx512 {
 namespace {
 
 constexpr int kTileRows = 4;
 constexpr int kTileTokens = 4;
-constexpr int kStep = 32;  // BF16 elements per 512-bit load
+constexpr int kStep = 32;  // 16-bit values per 512-bit load
 
-struct Bf16Pairs {
-  __m512 even;
-  __m512 odd;
+// 32 BF16 values as two float vectors (which element goes where does not matter: weights and
+// activations are widened alike).
+struct FloatPairs {
+  __m512 first;
+  __m512 second;
 };
 
-Bf16Pairs Widen(__m512i v) {
-  return {
-      _mm512_castsi512_ps(_mm512_slli_epi32(v, 16)),
-      _mm512_castsi512_ps(_mm512_and_si512(v, _mm512_set1_epi32(static_cast<int>(0xFFFF0000))))};
-}
+struct Bf16 {
+  static FloatPairs Widen(__m512i v) {
+    return {
+        _mm512_castsi512_ps(_mm512_slli_epi32(v, 16)),
+        _mm512_castsi512_ps(_mm512_and_si512(v, _mm512_set1_epi32(static_cast<int>(0xFFFF0000))))};
+  }
+};
 
-struct Bf16Tiles {
+template <typename Format>
+struct HalfTiles {
   int64_t n_in;
   const std::byte* w;
   int64_t w_row_bytes;
@@ -53,16 +67,16 @@ struct Bf16Tiles {
       if constexpr (kTail) return _mm512_maskz_loadu_epi16(mask, p + k);
       return _mm512_loadu_si512(p + k);
     };
-    Bf16Pairs wv[R];
+    FloatPairs wv[R];
 #pragma GCC unroll 4
-    for (int r = 0; r < R; ++r) wv[r] = Widen(load(wr[r]));
+    for (int r = 0; r < R; ++r) wv[r] = Format::Widen(load(wr[r]));
 #pragma GCC unroll 4
     for (int t = 0; t < T; ++t) {
-      const Bf16Pairs av = Widen(load(ar[t]));
+      const FloatPairs av = Format::Widen(load(ar[t]));
 #pragma GCC unroll 4
       for (int r = 0; r < R; ++r) {
-        acc[r][t] = _mm512_fmadd_ps(wv[r].even, av.even, acc[r][t]);
-        acc[r][t] = _mm512_fmadd_ps(wv[r].odd, av.odd, acc[r][t]);
+        acc[r][t] = _mm512_fmadd_ps(wv[r].first, av.first, acc[r][t]);
+        acc[r][t] = _mm512_fmadd_ps(wv[r].second, av.second, acc[r][t]);
       }
     }
   }
@@ -93,19 +107,34 @@ struct Bf16Tiles {
   }
 };
 
+template <typename Format>
+void GemmHalf(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_rows,
+              const std::byte* act, int64_t act_row_bytes, int64_t n_tokens, float* y,
+              int64_t ldy) {
+  const HalfTiles<Format> tiles{.n_in = n_in,
+                                .w = w,
+                                .w_row_bytes = w_row_bytes,
+                                .act = act,
+                                .act_row_bytes = act_row_bytes,
+                                .y = y,
+                                .ldy = ldy};
+  x86::ForEachTile<kTileRows, kTileTokens>(tiles, n_rows, n_tokens, act_row_bytes);
+}
+
+#include "kernels/x86/gemm_16bit_floats_256.inc"
+
 }  // namespace
 
 void GemmBF16(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_rows,
               const std::byte* act, int64_t act_row_bytes, int64_t n_tokens, float* y,
               int64_t ldy) {
-  const Bf16Tiles tiles{.n_in = n_in,
-                        .w = w,
-                        .w_row_bytes = w_row_bytes,
-                        .act = act,
-                        .act_row_bytes = act_row_bytes,
-                        .y = y,
-                        .ldy = ldy};
-  x86::ForEachTile<kTileRows, kTileTokens>(tiles, n_rows, n_tokens, act_row_bytes);
+  GemmHalf<Bf16>(n_in, w, w_row_bytes, n_rows, act, act_row_bytes, n_tokens, y, ldy);
+}
+
+void GemmF16(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_rows,
+             const std::byte* act, int64_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy) {
+  GemmHalf256<F16x16, kTileRows>(n_in, w, w_row_bytes, n_rows, act, act_row_bytes, n_tokens, y,
+                                 ldy);
 }
 
 }  // namespace dsinfer::kernels::avx512
