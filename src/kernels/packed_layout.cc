@@ -7,7 +7,7 @@
 
 namespace dsinfer::kernels {
 
-uint32_t Q5_0HighBitsForX8(uint32_t qh) {
+uint32_t Q5HighBitsForX8(uint32_t qh) {
   uint32_t x8 = 0;
   for (uint32_t j = 0; j < 4; ++j) {
     for (uint32_t k = 0; k < 4; ++k) {
@@ -18,7 +18,7 @@ uint32_t Q5_0HighBitsForX8(uint32_t qh) {
   return x8;
 }
 
-uint32_t Q5_0HighBitsFromX8(uint32_t x8) {
+uint32_t Q5HighBitsFromX8(uint32_t x8) {
   uint32_t qh = 0;
   for (uint32_t j = 0; j < 4; ++j) {
     for (uint32_t k = 0; k < 4; ++k) {
@@ -43,7 +43,7 @@ void PackNibbleRow(const Row& in, int r, Packed& out) {
   if constexpr (requires { in.qh; }) {
     uint32_t qh = 0;
     std::memcpy(&qh, in.qh, sizeof(qh));  // little-endian, as ggml reads it
-    out.qh[r] = Q5_0HighBitsForX8(qh);
+    out.qh[r] = Q5HighBitsForX8(qh);
   }
   for (int64_t j = 0; j < 4; ++j) std::memcpy(out.qs[j][r], in.qs + 4 * j, 4);
 }
@@ -52,7 +52,7 @@ void UnpackNibbleRow(const Packed& in, int r, Row& out) {
   out.d = in.d[r];
   if constexpr (requires { out.m; }) out.m = in.m[r];
   if constexpr (requires { out.qh; }) {
-    const uint32_t qh = Q5_0HighBitsFromX8(in.qh[r]);
+    const uint32_t qh = Q5HighBitsFromX8(in.qh[r]);
     std::memcpy(out.qh, &qh, sizeof(qh));
   }
   for (int64_t j = 0; j < 4; ++j) std::memcpy(out.qs + 4 * j, in.qs[j][r], 4);

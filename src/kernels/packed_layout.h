@@ -66,7 +66,7 @@ struct BlockQ4_0x8 {
 };
 struct BlockQ5_0x8 {
   uint16_t d[kPackRows];
-  uint32_t qh[kPackRows];  // Q5_0HighBitsForX8 of each row's qh
+  uint32_t qh[kPackRows];  // Q5HighBitsForX8 of each row's qh
   uint8_t qs[4][kPackRows][4];
 };
 struct BlockQ4_1x8 {
@@ -131,9 +131,10 @@ static_assert(sizeof(BlockQ4_Kx8) == 8 * sizeof(BlockQ4_K) + 32);
 static_assert(sizeof(BlockQ5_Kx8) == 8 * sizeof(BlockQ5_K) + 32);
 static_assert(sizeof(BlockQ6_Kx8) == 8 * sizeof(BlockQ6_K));
 
-// A Q5_0 block's qh (bit i: element i's high bit) in the order of BlockQ5_0x8::qh, and back.
-uint32_t Q5_0HighBitsForX8(uint32_t qh);
-uint32_t Q5_0HighBitsFromX8(uint32_t x8);
+// A Q5_0 or Q5_1 block's qh (bit i: element i's high bit) in the order of BlockQ5_0x8::qh and
+// BlockQ5_1x8::qh, and back.
+uint32_t Q5HighBitsForX8(uint32_t qh);
+uint32_t Q5HighBitsFromX8(uint32_t x8);
 
 // Whether `dtype` has an x8 layout.
 bool HasPackedLayout(DType dtype);

@@ -13,9 +13,10 @@
 // - BF16, F16: every product of two BF16 or two F16 values is exact in float; the reference
 //   sums them in double, the bodies in float lanes. Recursive float summation of terms whose
 //   longest chain is `depth` additions is off by at most depth * 2^-24 * sum |p_i| (first order).
-//   Depth: avx2 n_in / 8 lane steps + 3 lane reductions + <= 15 scalar tail terms; avx512
-//   n_in / 16 + 4; TDPBF16PS adds the products of a C element one after another, n_in deep.
-//   Hence (n_in / 8 + 32) * 2^-24 for the SIMD levels and (n_in + 32) * 2^-24 for amx.
+//   Depth: avx2 (BF16 and F16) and avx512 F16 n_in / 8 lane steps + 3 lane reductions + <= 15
+//   scalar tail terms; avx512 BF16 n_in / 16 + 4; TDPBF16PS adds the products of a C element one
+//   after another, n_in deep. Hence (n_in / 8 + 32) * 2^-24 for the SIMD levels and (n_in + 32) *
+//   2^-24 for amx.
 #include <gtest/gtest.h>
 
 #include <cmath>

@@ -168,6 +168,35 @@ TEST_P(PackedMatMulTest, EveryTokenEqualsItsCallAlone) {
   }
 }
 
+// IQ4_NL's largest products at avx2, where its signed levels meet vpmaddubsw's 16-bit pair
+// sums: every weight at the code book's -127 (nibble 0) against activations that quantise to
+// +-127, so each pair sums to +-2 * 127 * 127 = +-32258, just inside int16.
+TEST_P(PackedMatMulTest, IQ4NLExtremeLevelsStayExact) {
+  const KernelTable& t = table();
+  if (t.PackedMatvec(DType::kIQ4_NL) == nullptr) GTEST_SKIP() << "not packed at this level";
+  constexpr int64_t kNOut = 16;
+  constexpr int64_t kNIn = 64;
+  std::vector<std::byte> w(static_cast<size_t>(kNOut * *RowBytes(DType::kIQ4_NL, kNIn)));
+  auto* blocks = reinterpret_cast<BlockIQ4_NL*>(w.data());
+  for (int64_t b = 0; b < kNOut * kNIn / 32; ++b) {
+    blocks[b].d = Fp32ToFp16(1.0f);
+    std::fill(std::begin(blocks[b].qs), std::end(blocks[b].qs), uint8_t{0});
+  }
+  const TensorView weight{.dtype = DType::kIQ4_NL, .shape = Shape{kNOut, kNIn}, .bytes = w};
+  const StatusOr<PackedMatrix> packed = PackedMatrix::Pack(weight, t);
+  ASSERT_TRUE(packed.ok() && packed->view().packed);
+  for (const float sign : {1.0f, -1.0f}) {
+    const std::vector<float> x(kNIn, sign);  // quantises to d = 1/127, every level 127 * sign
+    std::vector<float> want(kNOut), got(kNOut, -7.0f);
+    ASSERT_TRUE(dsinfer::MatMul(weight, x, 1, want, nullptr).ok());
+    ASSERT_TRUE(MatMulPacked(packed->view(), x, 1, got, nullptr, t).ok());
+    for (int64_t o = 0; o < kNOut; ++o) {
+      EXPECT_NEAR(want[o], -sign * 127.0f * kNIn, 0.05f * kNIn) << "reference, row " << o;
+      EXPECT_NEAR(got[o], want[o], 1e-6 * 127.0 * kNIn) << "row " << o;
+    }
+  }
+}
+
 // A batch of products, each output bit-identical to its own MatMulPacked: weights of several
 // types and widths (Q4_0, Q5_0, IQ4_NL and Q8_0 read Q8_0 activations, Q4_1 and Q5_1 Q8_1, the
 // K-quants Q8_K), some

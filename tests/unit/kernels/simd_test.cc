@@ -182,7 +182,11 @@ TEST_P(SimdTest, FloatQuantisersMatchTheReferenceOnSpecialValues) {
       1e-7f,   // F16 subnormal
       -3e-8f,  // just above half the smallest F16 subnormal
       2.9e-8f,
-      1e-9f,                              // underflows to zero
+      1e-9f,     // underflows to zero
+      0x1p-25f,  // F16 subnormal tie, rounds down to zero
+      -0x1p-25f,
+      3 * 0x1p-25f,                       // F16 subnormal tie, rounds up to 2 units
+      5 * 0x1p-25f,                       // and down to 2 units
       1.0f + 0x1p-11f,                    // F16 tie, rounds down to even
       1.0f + 3 * 0x1p-11f,                // F16 tie, rounds up to even
       std::bit_cast<float>(0x3f808000U),  // BF16 tie, rounds down

@@ -6,7 +6,6 @@
 #include <immintrin.h>
 
 #include <cstdint>
-#include <cstring>
 
 #include "kernels/x86/avx2/kernels.h"
 #include "quant/half.h"

@@ -1,6 +1,7 @@
 // AVX2 bodies over the x8 layouts: the shared loops of x86/packed_x8_body.inc with the
-// unsigned x signed byte dot done by vpmaddubsw (exact: 4-bit levels) and vpmaddwd, and a
-// Q8_0 tile of its own (sign moved onto the activation).
+// unsigned x signed byte dot done by vpmaddubsw (exact: 4-bit levels, and IQ4_NL's signed
+// levels with their sign moved onto the activation) and vpmaddwd, and a Q8_0 tile of its own
+// (sign moved onto the activation too).
 #include "kernels/x86/avx2/packed_x8.h"
 
 #include <immintrin.h>
@@ -12,6 +13,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "base/check.h"
 #include "kernels/packed_layout.h"
 #include "quant/blocks.h"
 
@@ -56,8 +58,7 @@ void GroupQ8_0(int64_t nb, const BlockQ8_0x8* w, const TokenTile<T>& tile) {
     }
     const __m256 d_w = Halves8(w[b].d);
     for (int t = 0; t < T; ++t) {
-      acc[t] = _mm256_fmadd_ps(_mm256_mul_ps(d_w, _mm256_set1_ps(_cvtsh_ss(a[t]->d))),
-                               _mm256_cvtepi32_ps(sum[t]), acc[t]);
+      acc[t] = AccumulateScaled(acc[t], d_w, _cvtsh_ss(a[t]->d), sum[t]);
     }
   }
   for (int t = 0; t < T; ++t) _mm256_storeu_ps(tile.y[t], acc[t]);

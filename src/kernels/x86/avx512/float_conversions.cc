@@ -15,9 +15,10 @@ namespace {
 
 constexpr int kLanes = 16;
 
-// The lanes of x that are NaN, and their sign bits moved to bit 15 of a 16-bit value.
+// The lanes of x that are NaN.
 __mmask16 NanLanes(__m512 x) { return _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q); }
 
+// The sign bits of u's lanes at bit 15 of 16-bit values.
 __m256i SignsAsHalves(__m512i u) {
   return _mm512_cvtepi32_epi16(
       _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(0x8000)));

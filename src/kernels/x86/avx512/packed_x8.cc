@@ -17,6 +17,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "base/check.h"
 #include "kernels/packed_layout.h"
 #include "quant/blocks.h"
 
@@ -94,6 +95,7 @@ template <int T>
 inline void AccumulateWide(const __m512 (&d)[2], const __m512i (&sum)[2][T], int64_t b,
                            const TokenTile<T>& tile, __m512 (&acc)[2][T]) {
   for (int t = 0; t < T; ++t) {
+    DSI_DCHECK(tile.prep[t] != nullptr);  // BodiesOf's kOffset must be > 0 for this type
     const ActivationBlockTerms a = tile.prep[t][b];
     for (int r = 0; r < 2; ++r) {
       const __m512i exact = _mm512_sub_epi32(sum[r][t], _mm512_set1_epi32(a.offset_sum));
