@@ -47,6 +47,15 @@ struct BlockIQ4_NL {  // y = d * kIq4nlValues[q]
   uint16_t d;
   uint8_t qs[kQK / 2];
 };
+// IQ4_XS: 8 sub-blocks of 32, y = d * (ls - 32) * kIq4nlValues[q] with a 6-bit ls per
+// sub-block: its low 4 bits in nibble ib % 2 of scales_l[ib / 2], its high 2 in bits 2 ib of
+// scales_h. qs as IQ4_NL's per sub-block (16 bytes each).
+struct BlockIQ4_XS {
+  uint16_t d;
+  uint16_t scales_h;
+  uint8_t scales_l[kQK_K / 64];
+  uint8_t qs[kQK_K / 2];
+};
 
 struct BlockQ2_K {  // 16 sub-blocks of 16: 4-bit scale and 4-bit min each
   uint8_t scales[kQK_K / 16];
@@ -92,6 +101,7 @@ static_assert(sizeof(BlockQ5_1) == 24);
 static_assert(sizeof(BlockQ8_0) == 34);
 static_assert(sizeof(BlockQ8_1) == 36);
 static_assert(sizeof(BlockIQ4_NL) == 18);
+static_assert(sizeof(BlockIQ4_XS) == 136);
 static_assert(sizeof(BlockQ2_K) == 84);
 static_assert(sizeof(BlockQ3_K) == 110);
 static_assert(sizeof(BlockQ4_K) == 144);

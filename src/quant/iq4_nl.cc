@@ -1,5 +1,6 @@
 // IQ4_NL: 32-element blocks of 4-bit indices into a non-linear code book (kIq4nlValues),
-// y = d * kIq4nlValues[q], with more levels near zero where weights cluster.
+// y = d * kIq4nlValues[q], with more levels near zero where weights cluster. IQ4_XS: the same
+// 32-element blocks as sub-blocks of 256, each scale a 6-bit multiple of one f16 d.
 //
 // Quantisation follows what quantize_iq4_nl (ggml-quants.c) writes without an importance
 // matrix: quantize_row_iq4_nl_impl with one block per "super-block" and ntry = 7. It fits the
@@ -8,19 +9,28 @@
 // best fit; the indices are finally re-chosen against the winning scale. (The other entry
 // point, quantize_row_iq4_nl_ref, uses ntry = -1 and writes different bytes; llama-quantize
 // uses this one.) The dot reproduces ggml_vec_dot_iq4_nl_q8_0_generic.
+//
+// IQ4_XS follows quantize_iq4_xs without an importance matrix (quantize_row_iq4_nl_impl with
+// super-blocks of 256 and ntry = 7): each sub-block's scale is searched as IQ4_NL's, d is
+// -(the scale of largest magnitude) / 32, each sub-block's ls - 32 = nearest_int(scale / d)
+// clamped to [-32, 31], and its indices are re-chosen against d * (ls - 32). Its dot, with Q8_K
+// activations, reproduces ggml_vec_dot_iq4_xs_q8_K_generic.
+#include <algorithm>
 #include <cmath>
 
 #include "quant/blocks.h"
 #include "quant/half.h"
 #include "quant/k_quant_search.h"
 #include "quant/reference.h"
+#include "quant/rounding.h"
 
 namespace dsinfer::quant_ref {
 namespace {
 
 constexpr int kHalf = kQK / 2;
 constexpr int kLevels = 16;
-constexpr int kTries = 7;  // grids (itry + kIq4nlValues[0]) / max for itry in [-7, 7]
+constexpr int kTries = 7;                // grids (itry + kIq4nlValues[0]) / max for itry in [-7, 7]
+constexpr int kSubBlocks = kQK_K / kQK;  // IQ4_XS's 32-element sub-blocks per super-block
 
 // Index of the code-book value nearest to x (ggml's best_index_int8). A binary search brackets
 // x between neighbours; an exact midpoint goes to the upper neighbour.
@@ -129,6 +139,77 @@ float DotIQ4_NL(int64_t n, const void* w, const void* q8_0) {
     }
     // ggml multiplies the activation scale first.
     sum += (Fp16ToFp32(y[i].d) * Fp16ToFp32(x[i].d)) * static_cast<float>(sum_lo + sum_hi);
+  }
+  return sum;
+}
+
+// IQ4_XS's 6-bit ls of sub-block ib (the stored value, 0..63; the scale is ls - 32).
+int ScaleIQ4_XS(const BlockIQ4_XS& b, int ib) {
+  return ((b.scales_l[ib / 2] >> (4 * (ib % 2))) & 0x0F) | (((b.scales_h >> (2 * ib)) & 3) << 4);
+}
+
+void QuantizeIQ4_XS(const float* x, void* blocks, int64_t n) {
+  auto* y = static_cast<BlockIQ4_XS*>(blocks);
+  for (int64_t i = 0; i < n / kQK_K; ++i, x += kQK_K) {
+    float scales[kSubBlocks];
+    float max_scale = 0.0f;  // the sub-block scale of largest magnitude, sign kept
+    for (int ib = 0; ib < kSubBlocks; ++ib) {
+      scales[ib] = SearchScale(x + kQK * ib);
+      if (std::fabs(scales[ib]) > std::fabs(max_scale)) max_scale = scales[ib];
+    }
+    const float d = -max_scale / 32;  // -0.0 for a zero super-block, as ggml writes it
+    y[i].d = Fp32ToFp16(d);
+    y[i].scales_h = 0;
+    for (uint8_t& l : y[i].scales_l) l = 0;
+    const float id = d != 0.0f ? 1 / d : 0.0f;
+    for (int ib = 0; ib < kSubBlocks; ++ib) {
+      const int l = std::clamp(NearestInt(id * scales[ib]), -32, 31);
+      const float dl = d * static_cast<float>(l);
+      const float idl = dl != 0.0f ? 1 / dl : 0.0f;
+      const float* xb = x + kQK * ib;
+      for (int j = 0; j < kHalf; ++j) {
+        const int lo = NearestCodeIndex(idl * xb[j]);
+        const int hi = NearestCodeIndex(idl * xb[j + kHalf]);
+        y[i].qs[kHalf * ib + j] = static_cast<uint8_t>(lo | (hi << 4));
+      }
+      const int ls = l + 32;
+      y[i].scales_l[ib / 2] |= static_cast<uint8_t>((ls & 0x0F) << (4 * (ib % 2)));
+      y[i].scales_h |= static_cast<uint16_t>((ls >> 4) << (2 * ib));
+    }
+  }
+}
+
+void DequantizeIQ4_XS(const void* blocks, float* y, int64_t n) {
+  const auto* x = static_cast<const BlockIQ4_XS*>(blocks);
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    const float d = Fp16ToFp32(x[i].d);
+    for (int ib = 0; ib < kSubBlocks; ++ib, y += kQK) {
+      const float dl = d * static_cast<float>(ScaleIQ4_XS(x[i], ib) - 32);
+      const uint8_t* qs = x[i].qs + kHalf * ib;
+      for (int j = 0; j < kHalf; ++j) {
+        y[j] = dl * static_cast<float>(kIq4nlValues[qs[j] & 0x0F]);
+        y[j + kHalf] = dl * static_cast<float>(kIq4nlValues[qs[j] >> 4]);
+      }
+    }
+  }
+}
+
+float DotIQ4_XS(int64_t n, const void* w, const void* q8_k) {
+  const auto* x = static_cast<const BlockIQ4_XS*>(w);
+  const auto* y = static_cast<const BlockQ8_K*>(q8_k);
+  float sum = 0.0f;
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    const float d = Fp16ToFp32(x[i].d) * y[i].d;
+    for (int ib = 0; ib < kSubBlocks; ++ib) {
+      const uint8_t* qs = x[i].qs + kHalf * ib;
+      const int8_t* q8 = y[i].qs + kQK * ib;
+      int32_t block = 0;
+      for (int j = 0; j < kHalf; ++j) {
+        block += q8[j] * kIq4nlValues[qs[j] & 0x0F] + q8[j + kHalf] * kIq4nlValues[qs[j] >> 4];
+      }
+      // ggml scales each sub-block in float, in this order.
+      sum += (d * static_cast<float>(ScaleIQ4_XS(x[i], ib) - 32)) * static_cast<float>(block);
+    }
   }
   return sum;
 }

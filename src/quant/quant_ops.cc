@@ -22,6 +22,7 @@ constexpr std::array kOps = {
     QuantOps{DType::kQ8_0, QuantizeQ8_0, DequantizeQ8_0, DotQ8_0, DType::kQ8_0},
     QuantOps{DType::kQ8_1, QuantizeQ8_1, DequantizeQ8_1, nullptr, DType::kQ8_1},
     QuantOps{DType::kIQ4_NL, QuantizeIQ4_NL, DequantizeIQ4_NL, DotIQ4_NL, DType::kQ8_0},
+    QuantOps{DType::kIQ4_XS, QuantizeIQ4_XS, DequantizeIQ4_XS, DotIQ4_XS, DType::kQ8_K},
     QuantOps{DType::kQ2_K, QuantizeQ2_K, DequantizeQ2_K, DotQ2_K, DType::kQ8_K},
     QuantOps{DType::kQ3_K, QuantizeQ3_K, DequantizeQ3_K, DotQ3_K, DType::kQ8_K},
     QuantOps{DType::kQ4_K, QuantizeQ4_K, DequantizeQ4_K, DotQ4_K, DType::kQ8_K},

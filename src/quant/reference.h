@@ -6,6 +6,8 @@
 
 #include <cstdint>
 
+#include "quant/blocks.h"
+
 namespace dsinfer::quant_ref {
 
 // legacy_quants.cc: 32-element blocks
@@ -51,16 +53,21 @@ float DotQ2_K(int64_t n, const void* w, const void* q8_k);
 float DotQ3_K(int64_t n, const void* w, const void* q8_k);
 float DotQ6_K(int64_t n, const void* w, const void* q8_k);
 
-// k_quants_mid.cc (Q4_K, Q5_K) and iq4_nl.cc
+// k_quants_mid.cc (Q4_K, Q5_K) and iq4_nl.cc (IQ4_NL, IQ4_XS)
 void QuantizeQ4_K(const float* x, void* blocks, int64_t n);
 void QuantizeQ5_K(const float* x, void* blocks, int64_t n);
 void QuantizeIQ4_NL(const float* x, void* blocks, int64_t n);
+void QuantizeIQ4_XS(const float* x, void* blocks, int64_t n);
 void DequantizeQ4_K(const void* blocks, float* y, int64_t n);
 void DequantizeQ5_K(const void* blocks, float* y, int64_t n);
 void DequantizeIQ4_NL(const void* blocks, float* y, int64_t n);
+void DequantizeIQ4_XS(const void* blocks, float* y, int64_t n);
 float DotQ4_K(int64_t n, const void* w, const void* q8_k);
 float DotQ5_K(int64_t n, const void* w, const void* q8_k);
 float DotIQ4_NL(int64_t n, const void* w, const void* q8_0);
+float DotIQ4_XS(int64_t n, const void* w, const void* q8_k);
+// IQ4_XS's stored 6-bit scale of sub-block ib (0..63; the multiplier of d is ls - 32).
+int ScaleIQ4_XS(const BlockIQ4_XS& b, int ib);
 
 }  // namespace dsinfer::quant_ref
 

@@ -98,7 +98,7 @@ TEST(GgmlVectorsTest, QuantisedBytesAndDequantisedFloatsMatchGgml) {
           << dequant_file << " element " << i << ": " << got_f[i] << " vs " << want_f[i];
     }
   }
-  EXPECT_EQ(checked, 15);  // F16 BF16 Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q8_1 IQ4_NL Q2_K..Q6_K Q8_K
+  EXPECT_EQ(checked, 16);  // F16 BF16 Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q8_1 IQ4_NL IQ4_XS Q2_K..Q6_K Q8_K
 }
 
 TEST(GgmlVectorsTest, DotProductsMatchGgmlGenericCodeBitForBit) {
@@ -128,7 +128,7 @@ TEST(GgmlVectorsTest, DotProductsMatchGgmlGenericCodeBitForBit) {
     }
     ++checked;
   }
-  EXPECT_EQ(checked, 11);  // every weight type ggml pairs with an activation type
+  EXPECT_EQ(checked, 12);  // every weight type ggml pairs with an activation type
 }
 
 TEST(GgmlVectorsTest, HalfConversionsOfSpecialValuesMatchGgml) {
