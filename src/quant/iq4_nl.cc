@@ -17,6 +17,7 @@
 // activations, reproduces ggml_vec_dot_iq4_xs_q8_K_generic.
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 
 #include "quant/blocks.h"
 #include "quant/half.h"
@@ -154,7 +155,7 @@ void QuantizeIQ4_XS(const float* x, void* blocks, int64_t n) {
     float scales[kSubBlocks];
     float max_scale = 0.0f;  // the sub-block scale of largest magnitude, sign kept
     for (int ib = 0; ib < kSubBlocks; ++ib) {
-      scales[ib] = SearchScale(x + kQK * ib);
+      scales[ib] = SearchScale(x + ptrdiff_t{kQK} * ib);
       if (std::fabs(scales[ib]) > std::fabs(max_scale)) max_scale = scales[ib];
     }
     const float d = -max_scale / 32;  // -0.0 for a zero super-block, as ggml writes it
@@ -166,7 +167,7 @@ void QuantizeIQ4_XS(const float* x, void* blocks, int64_t n) {
       const int l = std::clamp(NearestInt(id * scales[ib]), -32, 31);
       const float dl = d * static_cast<float>(l);
       const float idl = dl != 0.0f ? 1 / dl : 0.0f;
-      const float* xb = x + kQK * ib;
+      const float* xb = x + ptrdiff_t{kQK} * ib;
       for (int j = 0; j < kHalf; ++j) {
         const int lo = NearestCodeIndex(idl * xb[j]);
         const int hi = NearestCodeIndex(idl * xb[j + kHalf]);
@@ -185,7 +186,7 @@ void DequantizeIQ4_XS(const void* blocks, float* y, int64_t n) {
     const float d = Fp16ToFp32(x[i].d);
     for (int ib = 0; ib < kSubBlocks; ++ib, y += kQK) {
       const float dl = d * static_cast<float>(ScaleIQ4_XS(x[i], ib) - 32);
-      const uint8_t* qs = x[i].qs + kHalf * ib;
+      const uint8_t* qs = x[i].qs + ptrdiff_t{kHalf} * ib;
       for (int j = 0; j < kHalf; ++j) {
         y[j] = dl * static_cast<float>(kIq4nlValues[qs[j] & 0x0F]);
         y[j + kHalf] = dl * static_cast<float>(kIq4nlValues[qs[j] >> 4]);
@@ -201,8 +202,8 @@ float DotIQ4_XS(int64_t n, const void* w, const void* q8_k) {
   for (int64_t i = 0; i < n / kQK_K; ++i) {
     const float d = Fp16ToFp32(x[i].d) * y[i].d;
     for (int ib = 0; ib < kSubBlocks; ++ib) {
-      const uint8_t* qs = x[i].qs + kHalf * ib;
-      const int8_t* q8 = y[i].qs + kQK * ib;
+      const uint8_t* qs = x[i].qs + ptrdiff_t{kHalf} * ib;
+      const int8_t* q8 = y[i].qs + ptrdiff_t{kQK} * ib;
       int32_t block = 0;
       for (int j = 0; j < kHalf; ++j) {
         block += q8[j] * kIq4nlValues[qs[j] & 0x0F] + q8[j + kHalf] * kIq4nlValues[qs[j] >> 4];
