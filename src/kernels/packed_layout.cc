@@ -69,6 +69,23 @@ void UnpackRow(const BlockQ5_1x8& in, int r, BlockQ5_1& out) { UnpackNibbleRow(i
 void PackRow(const BlockIQ4_NL& in, int r, BlockIQ4_NLx8& out) { PackNibbleRow(in, r, out); }
 void UnpackRow(const BlockIQ4_NLx8& in, int r, BlockIQ4_NL& out) { UnpackNibbleRow(in, r, out); }
 
+void PackRow(const BlockIQ4_XS& in, int r, BlockIQ4_XSx8& out) {
+  out.d[r] = in.d;
+  for (int sub = 0; sub < 8; ++sub) {
+    out.scales[sub][r] = static_cast<int8_t>(quant_ref::UnpackScaleIQ4_XS(sub, in) - 32);
+    for (int64_t j = 0; j < 4; ++j) std::memcpy(out.qs[sub][j][r], in.qs + 16 * sub + 4 * j, 4);
+  }
+}
+void UnpackRow(const BlockIQ4_XSx8& in, int r, BlockIQ4_XS& out) {
+  out.d = in.d[r];
+  uint8_t ls[8];
+  for (int sub = 0; sub < 8; ++sub) {
+    ls[sub] = static_cast<uint8_t>(in.scales[sub][r] + 32);
+    for (int64_t j = 0; j < 4; ++j) std::memcpy(out.qs + 16 * sub + 4 * j, in.qs[sub][j][r], 4);
+  }
+  quant_ref::PackScalesIQ4_XS(ls, out);
+}
+
 void PackRow(const BlockQ8_0& in, int r, BlockQ8_0x8& out) {
   out.d[r] = in.d;
   for (int64_t j = 0; j < 8; ++j) std::memcpy(out.qs[j][r], in.qs + 4 * j, 4);
@@ -193,6 +210,7 @@ void WithPackedBlock(DType dtype, Fn&& fn) {
     case DType::kQ5_0: return fn(BlockQ5_0{}, BlockQ5_0x8{});
     case DType::kQ5_1: return fn(BlockQ5_1{}, BlockQ5_1x8{});
     case DType::kIQ4_NL: return fn(BlockIQ4_NL{}, BlockIQ4_NLx8{});
+    case DType::kIQ4_XS: return fn(BlockIQ4_XS{}, BlockIQ4_XSx8{});
     case DType::kQ8_0: return fn(BlockQ8_0{}, BlockQ8_0x8{});
     case DType::kQ2_K: return fn(BlockQ2_K{}, BlockQ2_Kx8{});
     case DType::kQ3_K: return fn(BlockQ3_K{}, BlockQ3_Kx8{});
@@ -212,6 +230,7 @@ bool HasPackedLayout(DType dtype) {
     case DType::kQ5_0:
     case DType::kQ5_1:
     case DType::kIQ4_NL:
+    case DType::kIQ4_XS:
     case DType::kQ8_0:
     case DType::kQ2_K:
     case DType::kQ3_K:

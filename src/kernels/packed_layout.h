@@ -16,6 +16,9 @@
 //   Q4_1x8 (160 B = 8 x 20):  d[8], m[8] (f16) | qs as Q4_0x8
 //   Q5_1x8 (192 B = 8 x 24):  d[8], m[8] (f16) | qh[8] as Q5_0x8 | qs as Q4_0x8
 //   IQ4_NLx8 (144 B = 8 x 18):  as Q4_0x8 (the nibbles index kIq4nlValues)
+//   IQ4_XSx8 (1104 B = 8 x 136 + 16):  d[8] (f16) | scales[8 sub][8 rows] (ls - 32 as signed
+//       bytes) | qs[8][4][8][4]: sub-block s (32 elements), k-group j (0..3), row r, the row's
+//       qs bytes 16s + 4j..+3 (low nibbles: elements 32s + 4j.., high: 32s + 16 + 4j..)
 //   Q8_0x8 (272 B = 8 x 34):  d[8] (f16) | qs[8][8][4]: k-group j (0..7), row r, elements
 //       4j..4j+3
 //   Q2_Kx8 (672 B = 8 x 84):  d[8], dmin[8] (f16) | scales[16 sub][8 rows] (each row's byte
@@ -43,8 +46,8 @@
 //
 // Memory: Q4_0x8, Q4_1x8, Q5_0x8, Q5_1x8, IQ4_NLx8, Q8_0x8, Q2_Kx8 and Q6_Kx8 are the same
 // size as the rows they replace; Q3_Kx8, Q4_Kx8 and Q5_Kx8 add 32 bytes per 8 super-blocks
-// (+3.6 %, +2.8 %, +2.3 %) for the unpacked scales. Rows past the last full group stay in
-// ggml's layout (PackedMatrix keeps them as a tail).
+// (+3.6 %, +2.8 %, +2.3 %) and IQ4_XSx8 16 (+1.5 %) for the unpacked scales. Rows past the last
+// full group stay in ggml's layout (PackedMatrix keeps them as a tail).
 //
 // Pure byte transforms: no SIMD here, the bodies that read these layouts are in x86/.
 #ifndef DSINFER_KERNELS_PACKED_LAYOUT_H_
@@ -83,6 +86,11 @@ struct BlockQ5_1x8 {
 struct BlockIQ4_NLx8 {
   uint16_t d[kPackRows];
   uint8_t qs[4][kPackRows][4];
+};
+struct BlockIQ4_XSx8 {
+  uint16_t d[kPackRows];
+  int8_t scales[8][kPackRows];
+  uint8_t qs[8][4][kPackRows][4];
 };
 struct BlockQ8_0x8 {
   uint16_t d[kPackRows];
@@ -124,6 +132,7 @@ static_assert(sizeof(BlockQ5_0x8) == 8 * sizeof(BlockQ5_0));
 static_assert(sizeof(BlockQ4_1x8) == 8 * sizeof(BlockQ4_1));
 static_assert(sizeof(BlockQ5_1x8) == 8 * sizeof(BlockQ5_1));
 static_assert(sizeof(BlockIQ4_NLx8) == 8 * sizeof(BlockIQ4_NL));
+static_assert(sizeof(BlockIQ4_XSx8) == 8 * sizeof(BlockIQ4_XS) + 16);
 static_assert(sizeof(BlockQ8_0x8) == 8 * sizeof(BlockQ8_0));
 static_assert(sizeof(BlockQ2_Kx8) == 8 * sizeof(BlockQ2_K));
 static_assert(sizeof(BlockQ3_Kx8) == 8 * sizeof(BlockQ3_K) + 32);

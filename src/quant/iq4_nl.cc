@@ -22,6 +22,7 @@
 #include "quant/blocks.h"
 #include "quant/half.h"
 #include "quant/k_quant_search.h"
+#include "quant/k_scale_packing.h"
 #include "quant/reference.h"
 #include "quant/rounding.h"
 
@@ -144,11 +145,6 @@ float DotIQ4_NL(int64_t n, const void* w, const void* q8_0) {
   return sum;
 }
 
-// IQ4_XS's 6-bit ls of sub-block ib (the stored value, 0..63; the scale is ls - 32).
-int ScaleIQ4_XS(const BlockIQ4_XS& b, int ib) {
-  return ((b.scales_l[ib / 2] >> (4 * (ib % 2))) & 0x0F) | (((b.scales_h >> (2 * ib)) & 3) << 4);
-}
-
 void QuantizeIQ4_XS(const float* x, void* blocks, int64_t n) {
   auto* y = static_cast<BlockIQ4_XS*>(blocks);
   for (int64_t i = 0; i < n / kQK_K; ++i, x += kQK_K) {
@@ -160,8 +156,7 @@ void QuantizeIQ4_XS(const float* x, void* blocks, int64_t n) {
     }
     const float d = -max_scale / 32;  // -0.0 for a zero super-block, as ggml writes it
     y[i].d = Fp32ToFp16(d);
-    y[i].scales_h = 0;
-    for (uint8_t& l : y[i].scales_l) l = 0;
+    uint8_t ls[kSubBlocks];
     const float id = d != 0.0f ? 1 / d : 0.0f;
     for (int ib = 0; ib < kSubBlocks; ++ib) {
       const int l = std::clamp(NearestInt(id * scales[ib]), -32, 31);
@@ -173,10 +168,9 @@ void QuantizeIQ4_XS(const float* x, void* blocks, int64_t n) {
         const int hi = NearestCodeIndex(idl * xb[j + kHalf]);
         y[i].qs[kHalf * ib + j] = static_cast<uint8_t>(lo | (hi << 4));
       }
-      const int ls = l + 32;
-      y[i].scales_l[ib / 2] |= static_cast<uint8_t>((ls & 0x0F) << (4 * (ib % 2)));
-      y[i].scales_h |= static_cast<uint16_t>((ls >> 4) << (2 * ib));
+      ls[ib] = static_cast<uint8_t>(l + 32);
     }
+    PackScalesIQ4_XS(ls, y[i]);
   }
 }
 
@@ -185,7 +179,7 @@ void DequantizeIQ4_XS(const void* blocks, float* y, int64_t n) {
   for (int64_t i = 0; i < n / kQK_K; ++i) {
     const float d = Fp16ToFp32(x[i].d);
     for (int ib = 0; ib < kSubBlocks; ++ib, y += kQK) {
-      const float dl = d * static_cast<float>(ScaleIQ4_XS(x[i], ib) - 32);
+      const float dl = d * static_cast<float>(UnpackScaleIQ4_XS(ib, x[i]) - 32);
       const uint8_t* qs = x[i].qs + ptrdiff_t{kHalf} * ib;
       for (int j = 0; j < kHalf; ++j) {
         y[j] = dl * static_cast<float>(kIq4nlValues[qs[j] & 0x0F]);
@@ -209,7 +203,7 @@ float DotIQ4_XS(int64_t n, const void* w, const void* q8_k) {
         block += q8[j] * kIq4nlValues[qs[j] & 0x0F] + q8[j + kHalf] * kIq4nlValues[qs[j] >> 4];
       }
       // ggml scales each sub-block in float, in this order.
-      sum += (d * static_cast<float>(ScaleIQ4_XS(x[i], ib) - 32)) * static_cast<float>(block);
+      sum += (d * static_cast<float>(UnpackScaleIQ4_XS(ib, x[i]) - 32)) * static_cast<float>(block);
     }
   }
   return sum;

@@ -9,6 +9,7 @@
 //
 // The first four pairs sit whole in the low six bits of bytes 0..7; the last four are split,
 // their low nibbles in bytes 8..11 and their top two bits in the spare bits of bytes 0..7.
+// IQ4_XS's eight 6-bit scales (scales_l, scales_h) are at the very end.
 //
 // Thread safety: pure functions over caller-owned memory.
 #ifndef DSINFER_QUANT_K_SCALE_PACKING_H_
@@ -80,6 +81,21 @@ inline void PackScalesQ3K(const int8_t scales[16], uint8_t packed[12]) {
     const int l = scales[k] + 32;
     packed[k % 8] = static_cast<uint8_t>(packed[k % 8] | ((l & 0xF) << (k < 8 ? 0 : 4)));
     packed[8 + k % 4] = static_cast<uint8_t>(packed[8 + k % 4] | ((l >> 4) << (2 * (k / 4))));
+  }
+}
+
+// IQ4_XS: the stored 6-bit scale ls of sub-block ib (0..63; d multiplies ls - 32), its low
+// nibble at nibble ib % 2 of scales_l[ib / 2], its top two bits at bits 2 ib of scales_h.
+inline int UnpackScaleIQ4_XS(int ib, const BlockIQ4_XS& b) {
+  return ((b.scales_l[ib / 2] >> (4 * (ib % 2))) & 0x0F) | (((b.scales_h >> (2 * ib)) & 3) << 4);
+}
+
+inline void PackScalesIQ4_XS(const uint8_t ls[kQK_K / 32], BlockIQ4_XS& b) {
+  b.scales_h = 0;
+  for (uint8_t& l : b.scales_l) l = 0;
+  for (int ib = 0; ib < kQK_K / 32; ++ib) {
+    b.scales_l[ib / 2] |= static_cast<uint8_t>((ls[ib] & 0x0F) << (4 * (ib % 2)));
+    b.scales_h |= static_cast<uint16_t>((ls[ib] >> 4) << (2 * ib));
   }
 }
 

@@ -6,8 +6,6 @@
 
 #include <cstdint>
 
-#include "quant/blocks.h"
-
 namespace dsinfer::quant_ref {
 
 // legacy_quants.cc: 32-element blocks
@@ -66,8 +64,6 @@ float DotQ4_K(int64_t n, const void* w, const void* q8_k);
 float DotQ5_K(int64_t n, const void* w, const void* q8_k);
 float DotIQ4_NL(int64_t n, const void* w, const void* q8_0);
 float DotIQ4_XS(int64_t n, const void* w, const void* q8_k);
-// IQ4_XS's stored 6-bit scale of sub-block ib (0..63; the multiplier of d is ls - 32).
-int ScaleIQ4_XS(const BlockIQ4_XS& b, int ib);
 
 }  // namespace dsinfer::quant_ref
 

@@ -36,7 +36,7 @@ namespace {
 constexpr double kDotTol = 1e-6;
 constexpr DType kPackedTypes[] = {DType::kQ4_0,   DType::kQ4_1, DType::kQ5_0, DType::kQ5_1,
                                   DType::kIQ4_NL, DType::kQ8_0, DType::kQ2_K, DType::kQ3_K,
-                                  DType::kQ4_K,   DType::kQ5_K, DType::kQ6_K};
+                                  DType::kQ4_K,   DType::kQ5_K, DType::kQ6_K, DType::kIQ4_XS};
 
 TEST(PackedLayout, EveryRowUnpacksToItsOriginalBytes) {
   uint32_t seed = 7;
@@ -62,6 +62,7 @@ TEST(PackedLayout, SizesAreTheRowsPlusTheUnpackedQ4KScales) {
   EXPECT_EQ(*PackedMatrixBytes(DType::kQ4_1, 9, 64), 9 * 2 * 20);
   EXPECT_EQ(*PackedMatrixBytes(DType::kQ5_1, 17, 32), 17 * 24);
   EXPECT_EQ(*PackedMatrixBytes(DType::kIQ4_NL, 11, 32), 11 * 18);
+  EXPECT_EQ(*PackedMatrixBytes(DType::kIQ4_XS, 11, 256), 8 * 136 + 16 + 3 * 136);
   EXPECT_EQ(*PackedMatrixBytes(DType::kQ8_0, 11, 32), 11 * 34);
   // Q4_K: one group of 8 rows (8 * 144 + 32) and 3 tail rows of 144.
   EXPECT_EQ(*PackedMatrixBytes(DType::kQ4_K, 11, 256), 8 * 144 + 32 + 3 * 144);
@@ -210,19 +211,21 @@ TEST_P(PackedMatMulTest, BatchEqualsEachProductAlone) {
     DType dtype;
     bool packed;
   };
-  const Weight weights[] = {
-      {5, 256, DType::kQ2_K, true},  {2048, 512, DType::kQ4_0, true}, {13, 512, DType::kQ4_0, true},
-      {40, 512, DType::kQ8_0, true}, {5, 512, DType::kQ5_0, true},    {24, 512, DType::kQ4_K, true},
-      {67, 256, DType::kQ6_K, true}, {32, 256, DType::kQ4_0, false},  {16, 256, DType::kQ5_K, true},
-      {19, 256, DType::kQ3_K, true}, {16, 256, DType::kQ2_K, true},   {24, 512, DType::kQ4_1, true},
-      {9, 512, DType::kQ5_1, true},  {40, 256, DType::kIQ4_NL, true}};
+  const Weight weights[] = {{5, 256, DType::kQ2_K, true},   {2048, 512, DType::kQ4_0, true},
+                            {13, 512, DType::kQ4_0, true},  {40, 512, DType::kQ8_0, true},
+                            {5, 512, DType::kQ5_0, true},   {24, 512, DType::kQ4_K, true},
+                            {67, 256, DType::kQ6_K, true},  {32, 256, DType::kQ4_0, false},
+                            {16, 256, DType::kQ5_K, true},  {19, 256, DType::kQ3_K, true},
+                            {16, 256, DType::kQ2_K, true},  {24, 512, DType::kQ4_1, true},
+                            {9, 512, DType::kQ5_1, true},   {40, 256, DType::kIQ4_NL, true},
+                            {24, 512, DType::kIQ4_XS, true}};
   // Which input each product reads (inputs 0 and 1 are n_in 512, 2 and 3 are 256), and its
   // tokens as a multiple of the call's (0: no tokens; 2: twice as many, from the same floats
   // as the products of input 0 that read the first half, so not sharing their conversion).
   // The first product has no full group: the joint range starts with the second's.
-  const int input_of[] = {2, 0, 0, 1, 0, 0, 2, 3, 2, 3, 2, 0, 1, 3};
+  const int input_of[] = {2, 0, 0, 1, 0, 0, 2, 3, 2, 3, 2, 0, 1, 3, 1};
   const int64_t input_n_in[] = {512, 512, 256, 256};
-  const int64_t token_factor[] = {1, 1, 1, 1, 2, 1, 1, 1, 0, 1, 1, 1, 1, 1};
+  const int64_t token_factor[] = {1, 1, 1, 1, 2, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1};
   uint32_t seed = 300;
   std::vector<std::vector<std::byte>> bytes;
   std::vector<std::unique_ptr<PackedMatrix>> packed;

@@ -89,7 +89,7 @@ TEST_P(PackedWeightsTest, EveryCopyMultipliesAsItsTensor) {
   if (config->is_moe()) config->moe_intermediate_size = 256;
   for (const DType dtype :
        {DType::kQ8_0, DType::kQ4_0, DType::kQ4_1, DType::kQ5_0, DType::kQ5_1, DType::kIQ4_NL,
-        DType::kQ2_K, DType::kQ3_K, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K}) {
+        DType::kIQ4_XS, DType::kQ2_K, DType::kQ3_K, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K}) {
     SCOPED_TRACE(DTypeName(dtype));
     TempPath file(std::string(GetParam()) + "_" + std::string(DTypeName(dtype)) + ".gguf");
     ASSERT_TRUE(WriteRandomGguf(*config, {.dtype = dtype, .seed = 5}, file.path()).ok());

@@ -79,6 +79,7 @@ PackedBodies PackedBodiesFor(DType dtype) {
     case DType::kIQ4_NL:  // signed code-book levels, the sign moved onto the activation
       return BodiesOf<BlockIQ4_NLx8, kQK, 0, 1>(kGroupIQ4_NL, kNoWide);
     case DType::kQ8_0: return BodiesOf<BlockQ8_0x8, kQK, 0, 1>(kGroupQ8_0, kNoWide);
+    case DType::kIQ4_XS: return BodiesOf<BlockIQ4_XSx8, kQK_K, 0, 1>(kGroupIQ4_XS, kNoWide);
     case DType::kQ2_K: return BodiesOf<BlockQ2_Kx8, kQK_K, 0, 1>(kGroupQ2_K, kNoWide);
     case DType::kQ3_K: return BodiesOf<BlockQ3_Kx8, kQK_K, 0, 1>(kGroupQ3_K, kNoWide);
     case DType::kQ4_K: return BodiesOf<BlockQ4_Kx8, kQK_K, 0, 1>(kGroupQ4_K, kNoWide);

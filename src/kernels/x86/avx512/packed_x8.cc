@@ -468,6 +468,7 @@ PackedBodies PackedBodiesFor(DType dtype) {
     case DType::kIQ4_NL:  // code-book levels biased by 128, as Q8_0's
       return BodiesOf<BlockIQ4_NLx8, kQK, 128, kWideGroups>(kGroupIQ4_NL, kWideIQ4_NL);
     case DType::kQ8_0: return BodiesOf<BlockQ8_0x8, kQK, 128, kWideGroups>(kGroupQ8_0, kWideQ8_0);
+    case DType::kIQ4_XS: return BodiesOf<BlockIQ4_XSx8, kQK_K, 0, 1>(kGroupIQ4_XS, kNoWide);
     case DType::kQ2_K: return BodiesOf<BlockQ2_Kx8, kQK_K, 0, 1>(kGroupQ2_K, kNoWide);
     case DType::kQ3_K: return BodiesOf<BlockQ3_Kx8, kQK_K, 0, 1>(kGroupQ3_K, kNoWide);
     case DType::kQ4_K: return BodiesOf<BlockQ4_Kx8, kQK_K, 0, kWideGroups>(kGroupQ4_K, kWideQ4_K);
