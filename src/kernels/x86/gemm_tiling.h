@@ -15,12 +15,25 @@
 #define DSINFER_KERNELS_X86_GEMM_TILING_H_
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 
 namespace dsinfer::kernels::x86 {
 
 // Half of a 1 MiB (Zen 4) L2, leaving room for the weight rows and the outputs.
 inline constexpr int64_t kActChunkBytes = int64_t{512} << 10;
+
+// The operands of one gemm call (KernelTable::gemm in kernel_table.h): the base of every tile
+// body, which reads them by name.
+struct GemmOperands {
+  int64_t n_in;
+  const std::byte* w;
+  int64_t w_row_bytes;
+  const std::byte* act;
+  int64_t act_row_bytes;
+  float* y;
+  int64_t ldy;
+};
 
 // Calls body.Tile<R, T> with the largest R <= kRows, T <= kTokens that fit rows x tokens.
 template <int R, int T, typename Body>
@@ -49,6 +62,15 @@ void ForEachTile(const Body& body, int64_t n_rows, int64_t n_tokens, int64_t act
       }
     }
   }
+}
+
+// One gemm call: the tile body Tiles (a GemmOperands with Tile<R, T>) over every tile.
+template <int kRows, int kTokens, typename Tiles>
+void RunGemm(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_rows,
+             const std::byte* act, int64_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy) {
+  Tiles tiles;
+  static_cast<GemmOperands&>(tiles) = {n_in, w, w_row_bytes, act, act_row_bytes, y, ldy};
+  ForEachTile<kRows, kTokens>(tiles, n_rows, n_tokens, act_row_bytes);
 }
 
 }  // namespace dsinfer::kernels::x86

@@ -58,14 +58,8 @@ __m256i Reduce4(__m256i a, __m256i b, __m256i c, __m256i d) {
 
 // Common tile state: weight rows of type WBlock, activation rows of Q8_K.
 template <typename WBlock>
-struct TileOperands {
-  int64_t n_blocks;
-  const std::byte* w;
-  int64_t w_row_bytes;
-  const std::byte* act;
-  int64_t act_row_bytes;
-  float* y;
-  int64_t ldy;
+struct TileOperands : x86::GemmOperands {
+  int64_t n_blocks() const { return n_in / kQK_K; }
 
   template <int R>
   void Rows(int64_t r0, const WBlock* (&wr)[R]) const {
@@ -151,7 +145,7 @@ struct Q4_KTiles : TileOperands<BlockQ4_K> {
     for (int r = 0; r < R; ++r) {
       for (int g = 0; g < kGroups; ++g) acc[r][g] = _mm256_setzero_ps();
     }
-    for (int64_t b = 0; b < n_blocks; ++b) {
+    for (int64_t b = 0; b < n_blocks(); ++b) {
       // Per row: words 0..7 the scales, 8..15 the mins; `scales` the scales in both lanes.
       __m256i scales_mins[R];
       __m256i scales[R];
@@ -270,7 +264,7 @@ struct Q6_KTiles : TileOperands<BlockQ6_K> {
     for (int r = 0; r < R; ++r) {
       for (int g = 0; g < kGroups; ++g) acc[r][g] = _mm256_setzero_ps();
     }
-    for (int64_t b = 0; b < n_blocks; ++b) {
+    for (int64_t b = 0; b < n_blocks(); ++b) {
       __m256i scales16[R];  // the 16 group scales as int16 [s0..s7 | s8..s15]
       __m256i sum[R][kGroup * kGroups];
 #pragma GCC unroll 4

@@ -52,15 +52,7 @@ struct Bf16 {
 };
 
 template <typename Format>
-struct HalfTiles {
-  int64_t n_in;
-  const std::byte* w;
-  int64_t w_row_bytes;
-  const std::byte* act;
-  int64_t act_row_bytes;
-  float* y;
-  int64_t ldy;
-
+struct HalfTiles : x86::GemmOperands {
   // One step of kStep elements at k; `tail` loads only the first `mask` elements.
   template <int R, int T, bool kTail>
   static void Step(const uint16_t* const* wr, const uint16_t* const* ar, int64_t k, __mmask32 mask,
@@ -109,20 +101,6 @@ struct HalfTiles {
   }
 };
 
-template <typename Format>
-void GemmHalf(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_rows,
-              const std::byte* act, int64_t act_row_bytes, int64_t n_tokens, float* y,
-              int64_t ldy) {
-  const HalfTiles<Format> tiles{.n_in = n_in,
-                                .w = w,
-                                .w_row_bytes = w_row_bytes,
-                                .act = act,
-                                .act_row_bytes = act_row_bytes,
-                                .y = y,
-                                .ldy = ldy};
-  x86::ForEachTile<kTileRows, kTileTokens>(tiles, n_rows, n_tokens, act_row_bytes);
-}
-
 #include "kernels/x86/gemm_16bit_floats_256.inc"
 
 }  // namespace
@@ -130,7 +108,8 @@ void GemmHalf(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_r
 void GemmBF16(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_rows,
               const std::byte* act, int64_t act_row_bytes, int64_t n_tokens, float* y,
               int64_t ldy) {
-  GemmHalf<Bf16>(n_in, w, w_row_bytes, n_rows, act, act_row_bytes, n_tokens, y, ldy);
+  x86::RunGemm<kTileRows, kTileTokens, HalfTiles<Bf16>>(n_in, w, w_row_bytes, n_rows, act,
+                                                        act_row_bytes, n_tokens, y, ldy);
 }
 
 void GemmF16(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_rows,

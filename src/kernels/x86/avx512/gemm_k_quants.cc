@@ -72,14 +72,8 @@ __m512i GroupScaleIndex(int first) {
 
 // Common tile state: weight rows of type WBlock, activation rows of Q8_K.
 template <typename WBlock>
-struct TileOperands {
-  int64_t n_blocks;
-  const std::byte* w;
-  int64_t w_row_bytes;
-  const std::byte* act;
-  int64_t act_row_bytes;
-  float* y;
-  int64_t ldy;
+struct TileOperands : x86::GemmOperands {
+  int64_t n_blocks() const { return n_in / kQK_K; }
 
   template <int R>
   void Rows(int64_t r0, const WBlock* (&wr)[R]) const {
@@ -152,7 +146,7 @@ struct Q4_KTiles : TileOperands<BlockQ4_K> {
     for (int r = 0; r < R; ++r) {
       for (int g = 0; g < kGroups; ++g) acc[r][g] = _mm512_setzero_ps();
     }
-    for (int64_t b = 0; b < n_blocks; ++b) {
+    for (int64_t b = 0; b < n_blocks(); ++b) {
       // The 8 sub-block activation sums of each token of group g, in Reduce4's layout.
       __m512i sub_sums[kGroups];
 #pragma GCC unroll 2
@@ -220,7 +214,7 @@ struct Q6_KTiles : TileOperands<BlockQ6_K> {
     for (int r = 0; r < R; ++r) {
       for (int g = 0; g < kGroups; ++g) acc[r][g] = _mm512_setzero_ps();
     }
-    for (int64_t b = 0; b < n_blocks; ++b) {
+    for (int64_t b = 0; b < n_blocks(); ++b) {
       __m512i scales[R];
       __m512i sum[R][kGroup * kGroups];
 #pragma GCC unroll 4

@@ -58,15 +58,7 @@ struct Q4_0Weights {
 };
 
 template <typename Weights>
-struct Int8Tiles {
-  int64_t n_blocks;
-  const std::byte* w;
-  int64_t w_row_bytes;
-  const std::byte* act;
-  int64_t act_row_bytes;
-  float* y;
-  int64_t ldy;
-
+struct Int8Tiles : x86::GemmOperands {
   template <int R, int T>
   void Tile(int64_t r0, int64_t t0) const {
     using WBlock = typename Weights::Block;
@@ -83,6 +75,7 @@ struct Int8Tiles {
       for (int t = 0; t < T; ++t) acc[r][t] = _mm256_setzero_ps();
     }
     const __m256i offset = _mm256_set1_epi8(Weights::kOffset);
+    const int64_t n_blocks = n_in / kQK;
     for (int64_t b = 0; b < n_blocks; ++b) {
       __m256i a[T];
       __m256i correction[T];  // -o * (sum of each 4 activation bytes)
@@ -112,31 +105,20 @@ struct Int8Tiles {
   }
 };
 
-template <typename Weights>
-void Gemm(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_rows,
-          const std::byte* act, int64_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy) {
-  const Int8Tiles<Weights> tiles{.n_blocks = n_in / kQK,
-                                 .w = w,
-                                 .w_row_bytes = w_row_bytes,
-                                 .act = act,
-                                 .act_row_bytes = act_row_bytes,
-                                 .y = y,
-                                 .ldy = ldy};
-  x86::ForEachTile<kTileRows, kTileTokens>(tiles, n_rows, n_tokens, act_row_bytes);
-}
-
 }  // namespace
 
 void GemmQ8_0(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_rows,
               const std::byte* act, int64_t act_row_bytes, int64_t n_tokens, float* y,
               int64_t ldy) {
-  Gemm<Q8_0Weights>(n_in, w, w_row_bytes, n_rows, act, act_row_bytes, n_tokens, y, ldy);
+  x86::RunGemm<kTileRows, kTileTokens, Int8Tiles<Q8_0Weights>>(n_in, w, w_row_bytes, n_rows, act,
+                                                               act_row_bytes, n_tokens, y, ldy);
 }
 
 void GemmQ4_0(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_rows,
               const std::byte* act, int64_t act_row_bytes, int64_t n_tokens, float* y,
               int64_t ldy) {
-  Gemm<Q4_0Weights>(n_in, w, w_row_bytes, n_rows, act, act_row_bytes, n_tokens, y, ldy);
+  x86::RunGemm<kTileRows, kTileTokens, Int8Tiles<Q4_0Weights>>(n_in, w, w_row_bytes, n_rows, act,
+                                                               act_row_bytes, n_tokens, y, ldy);
 }
 
 }  // namespace dsinfer::kernels::avx512
