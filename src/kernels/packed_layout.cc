@@ -1,5 +1,6 @@
 #include "kernels/packed_layout.h"
 
+#include <cstddef>
 #include <cstring>
 
 #include "base/check.h"
@@ -73,7 +74,8 @@ void PackRow(const BlockIQ4_XS& in, int r, BlockIQ4_XSx8& out) {
   out.d[r] = in.d;
   for (int sub = 0; sub < 8; ++sub) {
     out.scales[sub][r] = static_cast<int8_t>(quant_ref::UnpackScaleIQ4_XS(sub, in) - 32);
-    for (int64_t j = 0; j < 4; ++j) std::memcpy(out.qs[sub][j][r], in.qs + 16 * sub + 4 * j, 4);
+    for (int64_t j = 0; j < 4; ++j)
+      std::memcpy(out.qs[sub][j][r], in.qs + ptrdiff_t{16} * sub + 4 * j, 4);
   }
 }
 void UnpackRow(const BlockIQ4_XSx8& in, int r, BlockIQ4_XS& out) {
@@ -81,7 +83,8 @@ void UnpackRow(const BlockIQ4_XSx8& in, int r, BlockIQ4_XS& out) {
   uint8_t ls[8];
   for (int sub = 0; sub < 8; ++sub) {
     ls[sub] = static_cast<uint8_t>(in.scales[sub][r] + 32);
-    for (int64_t j = 0; j < 4; ++j) std::memcpy(out.qs + 16 * sub + 4 * j, in.qs[sub][j][r], 4);
+    for (int64_t j = 0; j < 4; ++j)
+      std::memcpy(out.qs + ptrdiff_t{16} * sub + 4 * j, in.qs[sub][j][r], 4);
   }
   quant_ref::PackScalesIQ4_XS(ls, out);
 }
