@@ -87,21 +87,7 @@ float QuantizeQ8Block(const float* x, uint16_t* d_half, int8_t* qs, int32_t* sum
 
 }  // namespace
 
-void QuantizeQ8_0(const float* x, void* blocks, int64_t n) {
-  auto* y = static_cast<BlockQ8_0*>(blocks);
-  for (int64_t i = 0; i < n / kQK; ++i, x += kQK) {
-    QuantizeQ8Block<false>(x, &y[i].d, y[i].qs, nullptr);
-  }
-}
-
-void QuantizeQ8_1(const float* x, void* blocks, int64_t n) {
-  auto* y = static_cast<BlockQ8_1*>(blocks);
-  for (int64_t i = 0; i < n / kQK; ++i, x += kQK) {
-    int32_t sum = 0;
-    const float d = QuantizeQ8Block<true>(x, &y[i].d, y[i].qs, &sum);
-    y[i].s = Fp32ToFp16(static_cast<float>(sum) * d);
-  }
-}
+#include "kernels/x86/q8_quantisers_body.inc"
 
 float DotQ8_0(int64_t n, const void* w, const void* q8_0) {
   const auto* x = static_cast<const BlockQ8_0*>(w);
