@@ -56,6 +56,29 @@ struct BlockIQ4_XS {
   uint8_t scales_l[kQK_K / 64];
   uint8_t qs[kQK_K / 2];
 };
+// The lattice types (iq_grids.h): each group of 8 elements is one grid entry times a scale.
+// IQ2_XXS: per 32 elements, two u32 of qs: the first holds 4 grid indices (a byte each), the
+// second 4 x 7 sign bits and a 4-bit scale ls in bits 28..31; y = d (0.5 + ls) / 4 * g.
+struct BlockIQ2_XXS {
+  uint16_t d;
+  uint16_t qs[kQK_K / 8];
+};
+// IQ1_S: per 32 elements, 4 index bytes in qs and one qh: 3 more index bits per group
+// (bits 3l..3l+2), a 3-bit scale s in bits 12..14 and the delta's sign in bit 15;
+// y = d (2 s + 1) (g + delta).
+struct BlockIQ1_S {
+  uint16_t d;
+  uint8_t qs[kQK_K / 8];
+  uint16_t qh[kQK_K / 32];
+};
+// IQ1_M: as IQ1_S without a 16-bit qh per 32: one byte of qh per 16 elements (3 index bits
+// and a delta sign per group of 8), a 3-bit scale per 16 elements in `scales`, and the f16 d
+// spread over the top nibbles of scales' four u16.
+struct BlockIQ1_M {
+  uint8_t qs[kQK_K / 8];
+  uint8_t qh[kQK_K / 16];
+  uint8_t scales[kQK_K / 32];
+};
 
 struct BlockQ2_K {  // 16 sub-blocks of 16: 4-bit scale and 4-bit min each
   uint8_t scales[kQK_K / 16];
@@ -102,6 +125,9 @@ static_assert(sizeof(BlockQ8_0) == 34);
 static_assert(sizeof(BlockQ8_1) == 36);
 static_assert(sizeof(BlockIQ4_NL) == 18);
 static_assert(sizeof(BlockIQ4_XS) == 136);
+static_assert(sizeof(BlockIQ2_XXS) == 66);
+static_assert(sizeof(BlockIQ1_S) == 50);
+static_assert(sizeof(BlockIQ1_M) == 56);
 static_assert(sizeof(BlockQ2_K) == 84);
 static_assert(sizeof(BlockQ3_K) == 110);
 static_assert(sizeof(BlockQ4_K) == 144);

@@ -23,6 +23,9 @@ constexpr std::array kOps = {
     QuantOps{DType::kQ8_1, QuantizeQ8_1, DequantizeQ8_1, nullptr, DType::kQ8_1},
     QuantOps{DType::kIQ4_NL, QuantizeIQ4_NL, DequantizeIQ4_NL, DotIQ4_NL, DType::kQ8_0},
     QuantOps{DType::kIQ4_XS, QuantizeIQ4_XS, DequantizeIQ4_XS, DotIQ4_XS, DType::kQ8_K},
+    QuantOps{DType::kIQ2_XXS, nullptr, DequantizeIQ2_XXS, DotIQ2_XXS, DType::kQ8_K},
+    QuantOps{DType::kIQ1_S, nullptr, DequantizeIQ1_S, DotIQ1_S, DType::kQ8_K},
+    QuantOps{DType::kIQ1_M, nullptr, DequantizeIQ1_M, DotIQ1_M, DType::kQ8_K},
     QuantOps{DType::kQ2_K, QuantizeQ2_K, DequantizeQ2_K, DotQ2_K, DType::kQ8_K},
     QuantOps{DType::kQ3_K, QuantizeQ3_K, DequantizeQ3_K, DotQ3_K, DType::kQ8_K},
     QuantOps{DType::kQ4_K, QuantizeQ4_K, DequantizeQ4_K, DotQ4_K, DType::kQ8_K},
@@ -53,6 +56,12 @@ const QuantOps* FindQuantOps(DType dtype) {
 Status QuantizeRows(DType dtype, std::span<const float> src, int64_t n_per_row,
                     std::span<std::byte> dst) {
   DSI_ASSIGN_OR_RETURN(const QuantOps* ops, CheckedOps(dtype, n_per_row));
+  if (ops->quantize == nullptr) {
+    return UnimplementedError(fmt::format(
+        "dsinfer reads {} weights but cannot write them (ggml's quantiser for this type needs an "
+        "importance matrix: use llama-quantize --imatrix)",
+        DTypeName(dtype)));
+  }
   const int64_t row_bytes = *RowBytes(dtype, n_per_row);
   const auto n = static_cast<int64_t>(src.size());
   if (n % n_per_row != 0 || static_cast<int64_t>(dst.size()) != n / n_per_row * row_bytes) {

@@ -65,6 +65,14 @@ float DotQ5_K(int64_t n, const void* w, const void* q8_k);
 float DotIQ4_NL(int64_t n, const void* w, const void* q8_0);
 float DotIQ4_XS(int64_t n, const void* w, const void* q8_k);
 
+// iq_grid_quants.cc: the lattice types, read-only (no quantiser)
+void DequantizeIQ2_XXS(const void* blocks, float* y, int64_t n);
+void DequantizeIQ1_S(const void* blocks, float* y, int64_t n);
+void DequantizeIQ1_M(const void* blocks, float* y, int64_t n);
+float DotIQ2_XXS(int64_t n, const void* w, const void* q8_k);
+float DotIQ1_S(int64_t n, const void* w, const void* q8_k);
+float DotIQ1_M(int64_t n, const void* w, const void* q8_k);
+
 }  // namespace dsinfer::quant_ref
 
 #endif  // DSINFER_QUANT_REFERENCE_H_

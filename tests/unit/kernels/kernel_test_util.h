@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -13,6 +14,7 @@
 
 #include "platform/cpu_features.h"
 #include "quant/quant_ops.h"
+#include "quant/random_blocks.h"
 #include "tensor/dtype.h"
 
 namespace dsinfer::kernels {
@@ -33,10 +35,21 @@ inline std::vector<float> RandomFloats(int64_t n, uint32_t seed, float scale = 1
   return v;
 }
 
+// Rows of x in `dtype`. The types dsinfer only reads (no quantiser: IQ2_XXS, IQ1_*) get random
+// codes instead, seeded from x and scaled to its RMS, so every weight type runs through the
+// same tests.
 inline std::vector<std::byte> Quantize(DType dtype, const std::vector<float>& x,
                                        int64_t n_per_row) {
   std::vector<std::byte> out(static_cast<size_t>(static_cast<int64_t>(x.size()) / n_per_row *
                                                  *RowBytes(dtype, n_per_row)));
+  if (FindQuantOps(dtype)->quantize == nullptr) {
+    double sum_sq = 0;
+    for (float v : x) sum_sq += static_cast<double>(v) * v;
+    const auto rms = static_cast<float>(std::sqrt(sum_sq / static_cast<double>(x.size())));
+    const uint64_t seed = std::bit_cast<uint32_t>(x.front()) ^ x.size();
+    EXPECT_TRUE(FillRandomBlocks(dtype, seed, rms, out).ok()) << DTypeName(dtype);
+    return out;
+  }
   EXPECT_TRUE(QuantizeRows(dtype, x, n_per_row, out).ok()) << DTypeName(dtype);
   return out;
 }

@@ -1,0 +1,33 @@
+// The code books of ggml's lattice ("i-quant") formats that dsinfer reads: IQ2_XXS and
+// IQ1_S / IQ1_M. A group of 8 weights is one entry of a fixed grid (an index into the tables
+// below) times a block scale; IQ2_XXS adds 7 sign bits per group, the 8th implied by even
+// parity, and IQ1_S / IQ1_M add a shift of +-1/8 per group.
+//
+// Thread safety: constant data.
+#ifndef DSINFER_QUANT_IQ_GRIDS_H_
+#define DSINFER_QUANT_IQ_GRIDS_H_
+
+#include <array>
+#include <bit>
+#include <cstdint>
+
+namespace dsinfer {
+
+// IQ2_XXS: 8 magnitudes per entry, each 8, 25 or 43 (byte j is element j).
+const std::array<uint64_t, 256>& Iq2xxsGrid();
+// IQ1_S and IQ1_M: 8 levels per entry, each -1, 0 or +1 as int8 (byte j is element j).
+const std::array<uint64_t, 2048>& Iq1sGrid();
+
+// The shift every IQ1_S / IQ1_M group adds to its grid levels, in units of the group's scale.
+inline constexpr float kIq1Delta = 0.125F;
+
+// IQ2_XXS's 7 stored sign bits of a group, completed by the 8th that makes the number of
+// negative elements even (ggml's ksigns_iq2xs): bit j set means element j is negated.
+constexpr uint8_t Iq2Signs(uint32_t seven_bits) {
+  const uint32_t s = seven_bits & 127U;
+  return static_cast<uint8_t>(s | ((std::popcount(s) & 1U) << 7));
+}
+
+}  // namespace dsinfer
+
+#endif  // DSINFER_QUANT_IQ_GRIDS_H_
