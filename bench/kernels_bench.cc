@@ -16,7 +16,8 @@
 //                          iteration reads the next copy, so no weight is cache-resident
 //                          (the L3 here may be ~480 MiB, whatever the CPU reports)
 //
-// The weights are one random matrix quantised with QuantizeRows and copied over the buffer
+// The weights are one random matrix quantised with QuantizeRows (random codes for IQ2_XXS and
+// IQ1_*, which have no quantiser) and copied over the buffer
 // (quantising 4 GiB on the scalar path would take minutes). <isa> is the selected table
 // (Kernels(), DSINFER_ISA applies); for the types that have a SIMD body it is followed by the
 // scalar table for comparison. Where the selected table's entry is the scalar reference (no
@@ -49,6 +50,7 @@
 #include "platform/memory_bandwidth.h"
 #include "platform/thread_pool.h"
 #include "quant/quant_ops.h"
+#include "quant/random_blocks.h"
 #include "tensor/dtype.h"
 #include "tensor/shape.h"
 #include "tensor/tensor_view.h"
@@ -115,9 +117,10 @@ constexpr WeightShape kShapes[] = {
     {7168, 2048, "V3 routed expert ffn_down"},  //
     {4096, 11008, "DeepSeek-LLM-7B ffn_down"},  // 11008 = 43 x 256
 };
-constexpr DType kTypes[] = {DType::kQ8_0,   DType::kQ4_0, DType::kQ4_1, DType::kQ5_0, DType::kQ5_1,
-                            DType::kIQ4_NL, DType::kQ2_K, DType::kQ3_K, DType::kQ4_K, DType::kQ5_K,
-                            DType::kQ6_K,   DType::kF16,  DType::kBF16};
+constexpr DType kTypes[] = {DType::kQ8_0, DType::kQ4_0,    DType::kQ4_1,  DType::kQ5_0,
+                            DType::kQ5_1, DType::kIQ4_NL,  DType::kQ2_K,  DType::kQ3_K,
+                            DType::kQ4_K, DType::kQ5_K,    DType::kQ6_K,  DType::kF16,
+                            DType::kBF16, DType::kIQ2_XXS, DType::kIQ1_S, DType::kIQ1_M};
 
 // The working set filled with copies of one quantised random matrix, each at a 4 KiB aligned
 // stride. Refilled only when the (type, shape) changes, so the thread counts and ISAs of one
@@ -147,7 +150,10 @@ Fill& FillWorkingSet(DType dtype, const WeightShape& shape, bool packed) {
   }
   const int64_t row_bytes = *RowBytes(dtype, shape.n_in);
   std::vector<std::byte> matrix(static_cast<size_t>(row_bytes * shape.n_out));
-  Status status = QuantizeRows(dtype, values, shape.n_in, matrix);
+  // The types dsinfer only reads have no quantiser: random codes, which read the same.
+  Status status = FindQuantOps(dtype)->quantize == nullptr
+                      ? FillRandomBlocks(dtype, static_cast<uint64_t>(n), 0.5F, matrix)
+                      : QuantizeRows(dtype, values, shape.n_in, matrix);
   if (status.ok() && packed) {
     std::vector<std::byte> rows = std::move(matrix);
     matrix.assign(static_cast<size_t>(*kernels::PackedMatrixBytes(dtype, shape.n_out, shape.n_in)),

@@ -75,6 +75,9 @@ KernelTable Avx2Table(const KernelTable& below) {
   SetVecDot(t, DType::kQ2_K, avx2::DotQ2_K);
   SetVecDot(t, DType::kQ3_K, avx2::DotQ3_K);
   SetVecDot(t, DType::kQ5_K, avx2::DotQ5_K);
+  SetVecDot(t, DType::kIQ2_XXS, avx2::DotIQ2_XXS);
+  SetVecDot(t, DType::kIQ1_S, avx2::DotIQ1_S);
+  SetVecDot(t, DType::kIQ1_M, avx2::DotIQ1_M);
   SetVecDot(t, DType::kF32, avx2::DotF32);
   SetVecDot(t, DType::kF16, avx2::DotF16);
   SetVecDot(t, DType::kBF16, avx2::DotBF16);

@@ -14,12 +14,14 @@
 // sum_i |w_i * a_i|. Rows whose every partial sum is exact in float must match exactly.
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <random>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/kernel_table.h"
@@ -47,9 +49,19 @@ std::string LevelName(const ::testing::TestParamInfo<Isa>& info) {
 // ---- Raw blocks -------------------------------------------------------------------------
 
 // Sets a block's scale halves (d, and m / dmin where the format has one).
+// (IQ1_M has no d field: its d is the top nibbles of the four u16 of `scales`.)
 template <typename Block>
 void SetScales(Block& b, uint16_t d, uint16_t m) {
-  b.d = d;
+  if constexpr (std::is_same_v<Block, BlockIQ1_M>) {
+    uint16_t words[4];
+    std::memcpy(words, b.scales, sizeof(words));
+    for (int k = 0; k < 4; ++k) {
+      words[k] = static_cast<uint16_t>((words[k] & 0x0FFF) | (((d >> (4 * k)) & 0xF) << 12));
+    }
+    std::memcpy(b.scales, words, sizeof(words));
+  } else {
+    b.d = d;
+  }
   if constexpr (requires { b.m; }) b.m = m;
   if constexpr (requires { b.dmin; }) b.dmin = m;
 }
@@ -124,8 +136,10 @@ class SimdDotsTest : public ::testing::TestWithParam<Isa> {
 
   // Weights of type Block from `weight_byte`, activations from `act_level`, at several
   // lengths (1, 2, 3, 5 and 17 blocks: both loop tails), against the reference.
+  // `exact`: the body promises the reference's bits, not just its value.
   template <typename Block, typename ByteFn, typename LevelFn>
-  void ExpectMatches(DType dtype, ByteFn weight_byte, LevelFn act_level, uint32_t seed) {
+  void ExpectMatches(DType dtype, ByteFn weight_byte, LevelFn act_level, uint32_t seed,
+                     bool exact) {
     const QuantOps* ops = FindQuantOps(dtype);
     const int64_t bs = GetDTypeInfo(dtype).block_size;
     std::mt19937 rng(seed);
@@ -138,6 +152,9 @@ class SimdDotsTest : public ::testing::TestWithParam<Isa> {
       const float got = table().VecDot(dtype)(n, w.data(), a.data());
       const double magnitude = Magnitude(dtype, w, ops->vec_dot_type, a, n);
       EXPECT_NEAR(got, want, kDotTol * magnitude) << "magnitude " << magnitude;
+      if (exact) {
+        EXPECT_EQ(std::bit_cast<uint32_t>(got), std::bit_cast<uint32_t>(want));
+      }
     }
   }
 
@@ -145,14 +162,14 @@ class SimdDotsTest : public ::testing::TestWithParam<Isa> {
   // (all levels, high bits and scales at their minimum or maximum, or alternating) against
   // activations at +-127 (and -128 for Q8_K) or alternating in sign.
   template <typename Block>
-  void ExpectMatchesOnEdgeBytes(DType dtype) {
+  void ExpectMatchesOnEdgeBytes(DType dtype, bool exact = false) {
     const bool q8_k = FindQuantOps(dtype)->vec_dot_type == DType::kQ8_K;
     const int lowest = q8_k ? -128 : -127;
     const auto random_byte = [](std::mt19937& r) { return static_cast<uint8_t>(r()); };
     const auto random_level = [lowest](std::mt19937& r) {
       return std::uniform_int_distribution<int>(lowest, 127)(r);
     };
-    ExpectMatches<Block>(dtype, random_byte, random_level, 1);
+    ExpectMatches<Block>(dtype, random_byte, random_level, 1, exact);
     uint32_t seed = 10;
     for (const uint8_t fill : {0x00, 0xFF, 0x55, 0xAA}) {
       const auto fixed = [fill](std::mt19937&) { return fill; };
@@ -162,10 +179,10 @@ class SimdDotsTest : public ::testing::TestWithParam<Isa> {
         return (k++ % 2 == 0) ? 127 : lowest;
       };
       SCOPED_TRACE(testing::Message() << "weight bytes 0x" << std::hex << int{fill});
-      ExpectMatches<Block>(dtype, fixed, top, ++seed);
-      ExpectMatches<Block>(dtype, fixed, bottom, ++seed);
-      ExpectMatches<Block>(dtype, fixed, alternating, ++seed);
-      ExpectMatches<Block>(dtype, fixed, random_level, ++seed);
+      ExpectMatches<Block>(dtype, fixed, top, ++seed, exact);
+      ExpectMatches<Block>(dtype, fixed, bottom, ++seed, exact);
+      ExpectMatches<Block>(dtype, fixed, alternating, ++seed, exact);
+      ExpectMatches<Block>(dtype, fixed, random_level, ++seed, exact);
     }
   }
 };
@@ -177,6 +194,16 @@ TEST_P(SimdDotsTest, IQ4_NLOnEdgeBytes) { ExpectMatchesOnEdgeBytes<BlockIQ4_NL>(
 TEST_P(SimdDotsTest, Q2_KOnEdgeBytes) { ExpectMatchesOnEdgeBytes<BlockQ2_K>(DType::kQ2_K); }
 TEST_P(SimdDotsTest, Q3_KOnEdgeBytes) { ExpectMatchesOnEdgeBytes<BlockQ3_K>(DType::kQ3_K); }
 TEST_P(SimdDotsTest, Q5_KOnEdgeBytes) { ExpectMatchesOnEdgeBytes<BlockQ5_K>(DType::kQ5_K); }
+// The lattice types' bodies keep the reference's integer sums and float steps: same bits.
+TEST_P(SimdDotsTest, IQ2_XXSOnEdgeBytes) {
+  ExpectMatchesOnEdgeBytes<BlockIQ2_XXS>(DType::kIQ2_XXS, /*exact=*/true);
+}
+TEST_P(SimdDotsTest, IQ1_SOnEdgeBytes) {
+  ExpectMatchesOnEdgeBytes<BlockIQ1_S>(DType::kIQ1_S, /*exact=*/true);
+}
+TEST_P(SimdDotsTest, IQ1_MOnEdgeBytes) {
+  ExpectMatchesOnEdgeBytes<BlockIQ1_M>(DType::kIQ1_M, /*exact=*/true);
+}
 
 // ---- F16 / BF16 --------------------------------------------------------------------------
 

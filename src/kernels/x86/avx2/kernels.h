@@ -34,6 +34,12 @@ float DotQ2_K(int64_t n, const void* w, const void* q8_k);
 float DotQ3_K(int64_t n, const void* w, const void* q8_k);
 float DotQ5_K(int64_t n, const void* w, const void* q8_k);
 
+// iq_grid_dots.cc: the lattice types, bit-identical to quant_ref's dots (the avx512 level
+// inherits them)
+float DotIQ2_XXS(int64_t n, const void* w, const void* q8_k);
+float DotIQ1_S(int64_t n, const void* w, const void* q8_k);
+float DotIQ1_M(int64_t n, const void* w, const void* q8_k);
+
 // float_conversions.cc: the F16 and BF16 activation quantisers, same bytes as quant_ref's
 void QuantizeF16(const float* x, void* out, int64_t n);
 void QuantizeBF16(const float* x, void* out, int64_t n);
