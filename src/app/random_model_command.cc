@@ -95,12 +95,13 @@ void RegisterRandomModelCommand(CLI::App& app, CommandFn* run) {
                   "shape preset (default tiny-<arch>): deepseek-llm-7b, deepseek-coder-6.7b, "
                   "r1-distill-llama-8b, r1-distill-qwen-1.5b, r1-distill-qwen-7b, "
                   "deepseek-moe-16b, v2-lite, v2, v3, r1, tiny-llama, tiny-qwen2, "
-                  "tiny-deepseek, tiny-deepseek2, tiny-v2-lite, tiny-v2, tiny-llama-linear, "
-                  "tiny-llama3");
+                  "tiny-deepseek, tiny-deepseek2, tiny-v2-lite, tiny-v2, tiny-r1 (rows of 256), "
+                  "tiny-llama-linear, tiny-llama3");
   cmd->add_option("--layers", args->layers, "keep only the first N decoder layers");
   cmd->add_option("--type", args->type,
-                  "weight type: f32|f16|bf16|q8_0|q4_0|q4_k|q6_k (norms stay f32; rows a "
-                  "type cannot hold fall back as llama.cpp does)");
+                  "weight type: f32|f16|bf16|q8_0|q4_0|q4_k|q6_k|... (norms stay f32; rows a "
+                  "type cannot hold fall back as llama.cpp does); iq2_xxs|iq1_s|iq1_m, which "
+                  "dsinfer cannot quantise to, get random codes scaled to the same spread");
   cmd->add_option("--seed", args->seed, "random seed (same seed, same file)");
   cmd->add_flag("--legacy-kv-b", args->legacy_kv_b,
                 "MLA: one attn_kv_b per layer (pre-2025 llama.cpp files) instead of "

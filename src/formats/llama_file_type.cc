@@ -16,7 +16,11 @@ uint32_t LlamaFileType(DType dtype) {
     case DType::kQ4_K: return 14;  // Q4_K_S: the pure type
     case DType::kQ5_K: return 16;  // Q5_K_S
     case DType::kQ6_K: return 18;
+    case DType::kIQ2_XXS: return 19;
+    case DType::kIQ1_S: return 24;
     case DType::kIQ4_NL: return 25;
+    case DType::kIQ4_XS: return 30;
+    case DType::kIQ1_M: return 31;
     case DType::kBF16: return 32;
     default: return 1024;  // "guessed"
   }

@@ -151,6 +151,18 @@ ModelConfig TinyV2() {
   return c;
 }
 
+// R1 / V3's structure (q-LoRA MLA, sigmoid + bias group top-k, a first dense layer, a shared
+// expert, an MTP layer) with every row that is a multiple of 256 in R1 one here too, so that
+// the 256-element types (K-quants, IQ2_XXS, IQ1_*) hold the experts as in R1's low-bit files;
+// attn_k_b's rows (the nope dim) stay short and fall back, as R1's do.
+ModelConfig TinyR1() {
+  ModelConfig c = DenseConfig({kDeepseek2, 512, 256, 512, 3, 2, 2, 2560, 10000, 1e-6, 1, 2});
+  SetMoe({8, 1, 2, 256, 1, 4, 2, kSigmoid, kNoauxTc, true, 2.5}, &c);
+  SetMla(256, 256, 64, 32, 128, 1.0, 64, &c);
+  c.num_nextn_predict_layers = 1;
+  return c;
+}
+
 struct Preset {
   std::string_view name;
   ModelConfig (*make)();
@@ -208,6 +220,7 @@ constexpr Preset kPresets[] = {
     {"tiny-deepseek2", [] { return Tiny(kDeepseek2); }},
     {"tiny-v2-lite", TinyV2Lite},
     {"tiny-v2", TinyV2},
+    {"tiny-r1", TinyR1},
     // Coder v1's linear RoPE (theta 1e5, factor 4) on the tiny llama shape.
     {"tiny-llama-linear",
      [] {

@@ -15,6 +15,7 @@
 #include "model/tensor_storage_type.h"
 #include "platform/atomic_file_writer.h"
 #include "quant/quant_ops.h"
+#include "quant/random_blocks.h"
 
 namespace dsinfer {
 
@@ -55,14 +56,21 @@ Status WriteTensor(const TensorSpec& spec, DType dtype, const ModelConfig& confi
   const int64_t rows = spec.rows();
   DSI_ASSIGN_OR_RETURN(const int64_t row_bytes, RowBytes(dtype, ne0));
   const int64_t rows_per_chunk = std::max<int64_t>(1, kChunkElements / ne0);
+  const bool read_only = FindQuantOps(dtype)->quantize == nullptr;
   std::vector<float> values(static_cast<size_t>(std::min(rows, rows_per_chunk) * ne0));
   std::vector<std::byte> bytes(static_cast<size_t>(std::min(rows, rows_per_chunk) * row_bytes));
   for (int64_t row = 0; row < rows; row += rows_per_chunk) {
     const int64_t n_rows = std::min(rows_per_chunk, rows - row);
     const std::span<float> chunk(values.data(), static_cast<size_t>(n_rows * ne0));
-    FillRandomValues(spec, config, seed, row * ne0, chunk);
     const std::span<std::byte> packed(bytes.data(), static_cast<size_t>(n_rows * row_bytes));
-    DSI_RETURN_IF_ERROR(QuantizeRows(dtype, chunk, ne0, packed));
+    if (read_only) {
+      // No quantiser to run: random codes with each block scaled to the float weights' RMS.
+      DSI_RETURN_IF_ERROR(FillRandomBlocks(dtype, TensorKey(seed, spec.gguf_name) + row,
+                                           static_cast<float>(kInitStd), packed));
+    } else {
+      FillRandomValues(spec, config, seed, row * ne0, chunk);
+      DSI_RETURN_IF_ERROR(QuantizeRows(dtype, chunk, ne0, packed));
+    }
     DSI_RETURN_IF_ERROR(out.Write(packed.data(), packed.size()));
   }
   return Status::Ok();

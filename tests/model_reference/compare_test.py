@@ -28,6 +28,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import reference_model as ref  # noqa: E402
+import gguf_reader  # noqa: E402
 from gguf_reader import GgufFile  # noqa: E402
 
 
@@ -43,9 +44,20 @@ VARIANTS = [
     ("v2 (group_limited_greedy, x16)", "deepseek2", "tiny-v2", []),
     ("v3 fused attn_kv_b", "deepseek2", "tiny-deepseek2", ["--legacy-kv-b"]),
     ("v2-lite fused attn_kv_b", "deepseek2", "tiny-v2-lite", ["--legacy-kv-b"]),
+    ("r1 shape, rows of 256", "deepseek2", "tiny-r1", []),
 ]
 TYPES = ["f32", "f16", "bf16", "q8_0", "q4_0"]
-K_TYPES_ON = {"llama3-rope", "v3 (q_lora, sigmoid noaux_tc)"}  # + q4_k, q6_k
+K_TYPES_ON = {"llama3-rope", "v3 (q_lora, sigmoid noaux_tc)",
+              "r1 shape, rows of 256"}  # + q4_k, q6_k
+# The read-only lattice types of the low-bit R1 / V3 files, on shapes whose rows are multiples
+# of 256 (narrower ones fall back to IQ4_NL, as llama.cpp's do). random-model writes them as
+# random codes (dsinfer has no quantiser for them), so they are compared with the reference on
+# their own weights only, not with the F32 file.
+IQ_TYPES_ON = {"llama3-rope", "r1 shape, rows of 256"}  # + iq2_xxs, iq1_s, iq1_m
+# The r1 shape is 4x wider than the others: f16 and bf16 rounding flips (see below) then reach
+# most of its rows (measured clean share 0.00 / 0.08, every row still within its bound), which
+# the clean-share floor is not made for. Their kernels run on every other variant.
+WIDE_PRESETS = {"tiny-r1"}
 SEED = 7
 PROMPT_LEN, N_GEN = 10, 4
 
@@ -67,10 +79,10 @@ PROMPT_LEN, N_GEN = 10, 4
 # these widths (measured up to 8e-4 even against `ggml`), so f16 has no clean-share floor;
 # bf16 flips are 8x rarer but each is 8x larger (measured clean share down to 0.54).
 ROW_BOUND = {"f32": 1e-5, "f16": 3e-3, "bf16": 5e-3, "q8_0": 1e-2, "q4_0": 1e-2, "q4_k": 1e-2,
-             "q6_k": 1e-2}
+             "q6_k": 1e-2, "iq2_xxs": 1e-2, "iq1_s": 1e-2, "iq1_m": 1e-2}
 CLEAN_ROW = 1e-5
 CLEAN_SHARE = {"f32": 1.0, "f16": 0.0, "bf16": 0.3, "q8_0": 0.6, "q4_0": 0.6, "q4_k": 0.6,
-               "q6_k": 0.6}
+               "q6_k": 0.6, "iq2_xxs": 0.6, "iq1_s": 0.6, "iq1_m": 0.6}
 # A row's argmax is only checked where the reference's top-2 gap exceeds this many row
 # bounds. A routing decision whose gap (in the reference) is below ROUTING_TIE is a near
 # tie that float32 may resolve the other way: it excuses that position and the later ones
@@ -167,6 +179,17 @@ def self_check_dequant(f32_path, q_path, label):
                   f"{rel_rms:.3g} > {DEQUANT_RMS[t]}")
         worst[t] = max(worst.get(t, 0.0), rel_rms)
     return worst
+
+
+def self_check_grid_types():
+    """gguf_reader's lattice and IQ4_NL decoders against ggml's own floats (tests/data/quant)."""
+    data = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "quant")
+    for name in ("IQ4_NL", "IQ2_XXS", "IQ1_S", "IQ1_M"):
+        raw = np.fromfile(os.path.join(data, f"{name}.bin"), dtype=np.uint8)
+        want = np.fromfile(os.path.join(data, f"{name}.dequant.f32"), dtype="<f4")
+        got = gguf_reader.dequantize(name, raw, want.size)
+        check(np.array_equal(got, want.astype(np.float64)),
+              f"gguf_reader {name}: differs from ggml's dequantised floats")
 
 
 def self_check_mla(path, label):
@@ -277,7 +300,11 @@ def compare_variant(dsinfer, work, variant, rng, summary, quant_stats):
         prompt = [int(v) for v in rng.integers(3, 512, PROMPT_LEN)]
         if f32_exact.forward(prompt, return_margins=True)[1].min() >= 10 * ROUTING_TIE:
             break
-    for dtype in TYPES + (["q4_k", "q6_k"] if name in K_TYPES_ON else []):
+    types = TYPES + (["q4_k", "q6_k"] if name in K_TYPES_ON else [])
+    types += ["iq2_xxs", "iq1_s", "iq1_m"] if name in IQ_TYPES_ON else []
+    if preset in WIDE_PRESETS:
+        types = [t for t in types if t not in ("f16", "bf16")]
+    for dtype in types:
         label = f"{name} [{dtype}]"
         path = random_model(dsinfer, work, arch, preset, flags, dtype)
         t0 = time.time()
@@ -342,6 +369,7 @@ def main():
     t_start = time.time()
     with tempfile.TemporaryDirectory(dir=work) as tmp:
         self_check_formulas()
+        self_check_grid_types()
         # gguf_reader against the f32 draw, on every type, and MLA naive == absorbed.
         dq = {}
         for _, arch, preset, flags in (VARIANTS[2], VARIANTS[5], VARIANTS[8]):

@@ -8,6 +8,8 @@ other. Only what the reference needs: no mmap, no split files, no big-endian fil
 Shapes: a tensor with ggml dims {ne0, ne1, ne2} comes back as a numpy array of shape
 (ne2, ne1, ne0): ne0 (contiguous) last, so a weight {in, out} is W[out, in] and y = W @ x.
 """
+import os
+import re
 import struct
 
 import numpy as np
@@ -33,6 +35,10 @@ GGML_TYPES = {
     12: ("Q4_K", 256, 144),
     13: ("Q5_K", 256, 176),
     14: ("Q6_K", 256, 210),
+    16: ("IQ2_XXS", 256, 66),
+    19: ("IQ1_S", 256, 50),
+    20: ("IQ4_NL", 32, 18),
+    29: ("IQ1_M", 256, 56),
     30: ("BF16", 1, 2),
 }
 
@@ -302,10 +308,95 @@ def _deq_q6_k(raw, n):
     return y.reshape(-1)
 
 
+_IQ4_NL_VALUES = np.array([-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89,
+                           113], dtype=np.float64)
+
+
+def _deq_iq4_nl(raw, n):
+    b = _blocks(raw, 18)
+    d = _f16(b[:, 0:2])
+    return (d * _IQ4_NL_VALUES[_nibbles(b[:, 2:18])]).reshape(-1)
+
+
+# The IQ2_XXS and IQ1_S/IQ1_M grids are format data, not formulas (§7: "copied verbatim" from
+# ggml); they are read from the one copy in src/quant/iq_grids.cc, whose checksums
+# tests/unit/quant/iq_grids_test.cc holds against ggml's. Each entry is 8 bytes, element j in
+# byte j. The decoding below is written from §7 alone.
+def _load_grids():
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "src", "quant",
+                        "iq_grids.cc")
+    text = open(path).read()
+    grids = {}
+    for name in ("kIq2xxsGrid", "kIq1sGrid"):
+        body = re.search(name + r" = \{(.*?)\};", text, re.S).group(1)
+        words = np.array([int(v, 16) for v in re.findall(r"0x[0-9a-f]+", body)], dtype="<u8")
+        grids[name] = words.view(np.uint8).reshape(-1, 8)
+    return grids["kIq2xxsGrid"], grids["kIq1sGrid"].view(np.int8).astype(np.float64)
+
+
+_IQ2XXS_GRID, _IQ1S_GRID = None, None
+
+
+def _grids():
+    global _IQ2XXS_GRID, _IQ1S_GRID
+    if _IQ2XXS_GRID is None:
+        _IQ2XXS_GRID, _IQ1S_GRID = _load_grids()
+    return _IQ2XXS_GRID, _IQ1S_GRID
+
+
+def _deq_iq2_xxs(raw, n):
+    b = _blocks(raw, 66)
+    d = _f16(b[:, 0:2])[:, 0]
+    words = b[:, 2:66].copy().view("<u4").astype(np.int64).reshape(-1, 8, 2)  # per 32 elements
+    a0, a1 = words[:, :, 0:1], words[:, :, 1:2]
+    idx = (a0 >> np.array([0, 8, 16, 24])) & 0xFF  # (nb, 8, 4) grid rows
+    seven = (a1 >> np.array([0, 7, 14, 21])) & 127  # 7 sign bits per group of 8
+    parity = np.zeros_like(seven)
+    for k in range(7):
+        parity ^= (seven >> k) & 1
+    signs = seven | (parity << 7)  # the 8th sign makes the count of negatives even
+    negative = (signs[..., None] >> np.arange(8)) & 1
+    db = d[:, None] * (0.5 + (words[:, :, 1] >> 28)) * 0.25  # (nb, 8)
+    grid = _grids()[0][idx].astype(np.float64)  # (nb, 8, 4, 8) magnitudes
+    return (db[:, :, None, None] * grid * (1 - 2 * negative)).reshape(-1)
+
+
+def _deq_iq1_s(raw, n):
+    b = _blocks(raw, 50)
+    d = _f16(b[:, 0:2])[:, 0]
+    qs = b[:, 2:34].astype(np.int64).reshape(-1, 8, 4)
+    qh = b[:, 34:50].copy().view("<u2").astype(np.int64)  # (nb, 8)
+    idx = qs | (((qh[:, :, None] >> np.array([0, 3, 6, 9])) & 7) << 8)
+    dl = d[:, None] * (2 * ((qh >> 12) & 7) + 1)
+    delta = np.where(qh & 0x8000, -0.125, 0.125)
+    grid = _grids()[1][idx]  # (nb, 8, 4, 8) levels -1, 0, 1
+    return (dl[:, :, None, None] * (grid + delta[:, :, None, None])).reshape(-1)
+
+
+def _deq_iq1_m(raw, n):
+    b = _blocks(raw, 56)
+    qs = b[:, 0:32].astype(np.int64)  # one index byte per group of 8
+    qh = b[:, 32:48].astype(np.int64)  # one byte per two groups
+    sc = b[:, 48:56].copy().view("<u2").astype(np.int64)  # (nb, 4)
+    d_bits = ((sc[:, 0] >> 12) | ((sc[:, 1] >> 8) & 0xF0) | ((sc[:, 2] >> 4) & 0xF00)
+              | (sc[:, 3] & 0xF000))
+    d = d_bits.astype("<u2").view("<f2").astype(np.float64)
+    g = np.arange(32)
+    h = qh[:, g // 2]  # (nb, 32)
+    odd = (g % 2 == 1)
+    idx = qs | np.where(odd, (h << 4) & 0x700, (h << 8) & 0x700)
+    delta = np.where(h & np.where(odd, 0x80, 0x08), -0.125, 0.125)
+    half = g // 2  # 16-element half of each group, 0..15
+    s = 2 * ((sc[:, half // 4] >> (3 * (half % 4))) & 7) + 1  # (nb, 32)
+    grid = _grids()[1][idx]  # (nb, 32, 8)
+    return (d[:, None, None] * s[:, :, None] * (grid + delta[:, :, None])).reshape(-1)
+
+
 _DEQUANTIZERS = {
     "F32": _deq_f32, "F16": _deq_f16, "BF16": _deq_bf16, "Q8_0": _deq_q8_0,
     "Q4_0": _deq_q4_0, "Q4_1": _deq_q4_1, "Q5_0": _deq_q5_0, "Q5_1": _deq_q5_1,
-    "Q4_K": _deq_q4_k, "Q5_K": _deq_q5_k, "Q6_K": _deq_q6_k,
+    "Q4_K": _deq_q4_k, "Q5_K": _deq_q5_k, "Q6_K": _deq_q6_k, "IQ4_NL": _deq_iq4_nl,
+    "IQ2_XXS": _deq_iq2_xxs, "IQ1_S": _deq_iq1_s, "IQ1_M": _deq_iq1_m,
 }
 
 

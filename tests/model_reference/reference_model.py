@@ -71,7 +71,8 @@ def round_q8_k(x):
 ACTIVATION_ROUNDING = {"F32": None, "F16": round_f16, "BF16": round_bf16, "Q8_0": round_q8_0,
                        "Q4_0": round_q8_0, "Q4_1": round_q8_0, "Q5_0": round_q8_0,
                        "Q5_1": round_q8_0, "Q4_K": round_q8_k, "Q5_K": round_q8_k,
-                       "Q6_K": round_q8_k}
+                       "Q6_K": round_q8_k, "IQ4_NL": round_q8_0, "IQ2_XXS": round_q8_k,
+                       "IQ1_S": round_q8_k, "IQ1_M": round_q8_k}
 
 
 def softmax(z, axis=-1):
