@@ -307,6 +307,9 @@ def compare_variant(dsinfer, work, variant, rng, summary, quant_stats):
     for dtype in types:
         label = f"{name} [{dtype}]"
         path = random_model(dsinfer, work, arch, preset, flags, dtype)
+        if dtype.startswith("iq"):  # the shape must hold the type, not only its fallback
+            held = sum(t.type_name == dtype.upper() for t in GgufFile(path).tensors.values())
+            check(held >= 10, f"{label}: only {held} tensors are {dtype}")
         t0 = time.time()
         gen, got = dsinfer_run(dsinfer, path, prompt, N_GEN, os.path.join(work, "logits.bin"))
         dt = time.time() - t0
