@@ -28,6 +28,18 @@ constexpr uint8_t Iq2Signs(uint32_t seven_bits) {
   return static_cast<uint8_t>(s | ((std::popcount(s) & 1U) << 7));
 }
 
+// Iq2Signs as 8 bytes per 7-bit index, 0xFF where the element is negated (byte j: element j),
+// for SIMD bodies that load a group's signs as one u64.
+inline constexpr std::array<uint64_t, 128> kIq2SignMasks = [] {
+  std::array<uint64_t, 128> masks{};
+  for (uint32_t s = 0; s < 128; ++s) {
+    for (int j = 0; j < 8; ++j) {
+      if (((Iq2Signs(s) >> j) & 1U) != 0) masks[s] |= uint64_t{0xFF} << (8 * j);
+    }
+  }
+  return masks;
+}();
+
 }  // namespace dsinfer
 
 #endif  // DSINFER_QUANT_IQ_GRIDS_H_
