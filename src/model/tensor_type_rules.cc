@@ -63,6 +63,11 @@ std::string TensorTypeRule::ToString() const {
 
 Status CheckWeightType(DType type) {
   if (CanStoreWeights(type)) return Status::Ok();
+  const QuantOps* ops = FindQuantOps(type);
+  if (ops != nullptr && ops->vec_dot != nullptr) {
+    return InvalidArgumentError(
+        fmt::format("{}; weight types: {}", ReadOnlyTypeError(type).message(), WeightTypeNames()));
+  }
   return InvalidArgumentError(fmt::format(
       "type {} cannot store weights (no quantiser, or an activation-only type); weight types: {}",
       DTypeName(type), WeightTypeNames()));

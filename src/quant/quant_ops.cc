@@ -53,15 +53,17 @@ const QuantOps* FindQuantOps(DType dtype) {
   return nullptr;
 }
 
+Status ReadOnlyTypeError(DType dtype) {
+  return UnimplementedError(fmt::format(
+      "dsinfer reads {} weights but cannot write them (ggml's quantiser for this type needs an "
+      "importance matrix: use llama-quantize --imatrix)",
+      DTypeName(dtype)));
+}
+
 Status QuantizeRows(DType dtype, std::span<const float> src, int64_t n_per_row,
                     std::span<std::byte> dst) {
   DSI_ASSIGN_OR_RETURN(const QuantOps* ops, CheckedOps(dtype, n_per_row));
-  if (ops->quantize == nullptr) {
-    return UnimplementedError(fmt::format(
-        "dsinfer reads {} weights but cannot write them (ggml's quantiser for this type needs an "
-        "importance matrix: use llama-quantize --imatrix)",
-        DTypeName(dtype)));
-  }
+  if (ops->quantize == nullptr) return ReadOnlyTypeError(dtype);
   const int64_t row_bytes = *RowBytes(dtype, n_per_row);
   const auto n = static_cast<int64_t>(src.size());
   if (n % n_per_row != 0 || static_cast<int64_t>(dst.size()) != n / n_per_row * row_bytes) {

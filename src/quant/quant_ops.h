@@ -36,6 +36,9 @@ struct QuantOps {
 // Ops for F32, F16, BF16 and the supported ggml block types; nullptr for any other dtype.
 const QuantOps* FindQuantOps(DType dtype);
 
+// The error for a type that has a vec_dot but no quantiser (dsinfer reads it, cannot write it).
+Status ReadOnlyTypeError(DType dtype);
+
 // Row-wise helpers with size checks: `src` holds rows of `n_per_row` floats; `dst` must hold
 // exactly the quantised bytes of those rows.
 Status QuantizeRows(DType dtype, std::span<const float> src, int64_t n_per_row,

@@ -179,6 +179,13 @@ TEST(TensorTypeRulesTest, WeightTypesAreTheOnesQuantCanWrite) {
   EXPECT_FALSE(CheckWeightType(DType::kI32).ok());
   EXPECT_NE(WeightTypeNames().find("q6_K"), std::string::npos);
   EXPECT_EQ(WeightTypeNames().find("q8_K"), std::string::npos);
+  // Read, not written: the message says why and what to use instead.
+  const Status iq1 = CheckWeightType(DType::kIQ1_S);
+  EXPECT_NE(iq1.message().find("dsinfer reads iq1_s weights but cannot write them"),
+            std::string::npos)
+      << iq1.message();
+  EXPECT_NE(iq1.message().find("llama-quantize --imatrix"), std::string::npos);
+  EXPECT_EQ(WeightTypeNames().find("iq1_s"), std::string::npos);
 }
 
 }  // namespace
