@@ -78,6 +78,9 @@ KernelTable Avx2Table(const KernelTable& below) {
   SetVecDot(t, DType::kIQ2_XXS, avx2::DotIQ2_XXS);
   SetVecDot(t, DType::kIQ1_S, avx2::DotIQ1_S);
   SetVecDot(t, DType::kIQ1_M, avx2::DotIQ1_M);
+  SetGemm(t, DType::kIQ2_XXS, avx2::GemmIQ2_XXS);
+  SetGemm(t, DType::kIQ1_S, avx2::GemmIQ1_S);
+  SetGemm(t, DType::kIQ1_M, avx2::GemmIQ1_M);
   SetVecDot(t, DType::kF32, avx2::DotF32);
   SetVecDot(t, DType::kF16, avx2::DotF16);
   SetVecDot(t, DType::kBF16, avx2::DotBF16);
