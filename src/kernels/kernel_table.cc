@@ -106,6 +106,9 @@ KernelTable Avx512Table(const KernelTable& below) {
   SetGemm(t, DType::kF16, avx512::GemmF16);
   SetGemm(t, DType::kQ4_K, avx512::GemmQ4_K);
   SetGemm(t, DType::kQ6_K, avx512::GemmQ6_K);
+  SetGemm(t, DType::kIQ2_XXS, avx512::GemmIQ2_XXS);
+  SetGemm(t, DType::kIQ1_S, avx512::GemmIQ1_S);
+  SetGemm(t, DType::kIQ1_M, avx512::GemmIQ1_M);
   SetVecDot(t, DType::kQ8_0, avx512::DotQ8_0);
   SetVecDot(t, DType::kQ4_0, avx512::DotQ4_0);
   SetVecDot(t, DType::kQ4_K, avx512::DotQ4_K);
