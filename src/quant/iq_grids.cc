@@ -4,7 +4,8 @@
 // 8 bytes, element j of the group in byte j (little-endian).
 //
 // Regenerating: the values below are those tables' entries in order, four to a line; the test
-// quant/iq_grids_test.cc checks their sizes, level sets and a checksum.
+// IqGridsTest (tests/unit/quant/iq_grid_quants_test.cc) checks their sizes, level sets and a
+// checksum taken from ggml's tables.
 #include "quant/iq_grids.h"
 
 namespace dsinfer {

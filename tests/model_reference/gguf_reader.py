@@ -320,8 +320,9 @@ def _deq_iq4_nl(raw, n):
 
 # The IQ2_XXS and IQ1_S/IQ1_M grids are format data, not formulas (§7: "copied verbatim" from
 # ggml); they are read from the one copy in src/quant/iq_grids.cc, whose checksums
-# tests/unit/quant/iq_grids_test.cc holds against ggml's. Each entry is 8 bytes, element j in
-# byte j. The decoding below is written from §7 alone.
+# IqGridsTest (tests/unit/quant/iq_grid_quants_test.cc) holds against ggml's; being the same
+# copy, they are not an independent check of it. Each entry is 8 bytes, element j in byte j.
+# The decoding below (bit fields, signs, scales) is written from §7.
 def _load_grids():
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "src", "quant",
                         "iq_grids.cc")

@@ -21,6 +21,7 @@
 //   2^-24 for amx.
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -131,8 +132,8 @@ TEST_P(GemmTest, HigherLevelsHaveGemmBodiesForTheMainPrefillTypes) {
   if (GetParam() == Isa::kScalar) {
     for (const DTypeInfo& info : AllDTypes()) EXPECT_EQ(t.Gemm(info.dtype), nullptr) << info.name;
   } else {
-    for (const DType dtype :
-         {DType::kQ8_0, DType::kQ4_0, DType::kBF16, DType::kF16, DType::kQ4_K, DType::kQ6_K}) {
+    for (const DType dtype : {DType::kQ8_0, DType::kQ4_0, DType::kBF16, DType::kF16, DType::kQ4_K,
+                              DType::kQ6_K, DType::kIQ2_XXS, DType::kIQ1_S, DType::kIQ1_M}) {
       EXPECT_NE(t.Gemm(dtype), nullptr) << DTypeName(dtype);
     }
   }
@@ -174,6 +175,10 @@ TEST_P(GemmTest, GemmMatchesTheReferenceDotOfEveryPair) {
             const double tol = Tolerance(GetParam(), dtype, n_in, w.values.data() + r * n_in,
                                          a.values.data() + tok * n_in);
             ASSERT_NEAR(got, want, tol) << "t=" << tok << " r=" << r;
+            if (tol == 0.0) {
+              ASSERT_EQ(std::bit_cast<uint32_t>(got), std::bit_cast<uint32_t>(want))
+                  << "t=" << tok << " r=" << r;
+            }
           }
         }
       }
@@ -214,6 +219,10 @@ TEST_P(GemmTest, MultiTokenMatMulOnTwoThreadsMatchesTheReference) {
           const double tol = Tolerance(GetParam(), dtype, n_in, w.values.data() + r * n_in,
                                        x_deq.data() + tok * n_in);
           ASSERT_NEAR(got[i], want[i], tol) << "t=" << tok << " r=" << r;
+          if (tol == 0.0) {
+            ASSERT_EQ(std::bit_cast<uint32_t>(got[i]), std::bit_cast<uint32_t>(want[i]))
+                << "t=" << tok << " r=" << r;
+          }
         }
       }
     }

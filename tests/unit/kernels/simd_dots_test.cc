@@ -205,6 +205,58 @@ TEST_P(SimdDotsTest, IQ1_MOnEdgeBytes) {
   ExpectMatchesOnEdgeBytes<BlockIQ1_M>(DType::kIQ1_M, /*exact=*/true);
 }
 
+// Their gemms (a separate product at avx512) on the same edge bytes: 3 rows (an odd row tail)
+// by 19 tokens (a token tile of 16 and a tail of 3), every output the dot's bits.
+template <typename Block>
+void ExpectGemmMatchesTheDotOnEdgeBytes(const KernelTable& t, DType dtype) {
+  if (t.Gemm(dtype) == nullptr) return;
+  constexpr int64_t kRows = 3;
+  constexpr int64_t kTokens = 19;
+  constexpr int64_t kBlocks = 3;
+  constexpr int64_t kN = kBlocks * kQK_K;
+  const QuantOps* ops = FindQuantOps(dtype);
+  const int64_t w_row = *RowBytes(dtype, kN);
+  const int64_t a_row = *RowBytes(DType::kQ8_K, kN);
+  std::mt19937 rng(77);
+  for (const int fill : {-1, 0x00, 0xFF, 0x55, 0xAA}) {  // -1: random bytes
+    SCOPED_TRACE(testing::Message() << DTypeName(dtype) << " weight bytes " << fill);
+    const auto weight_byte = [fill](std::mt19937& r) {
+      return fill < 0 ? static_cast<uint8_t>(r()) : static_cast<uint8_t>(fill);
+    };
+    std::vector<std::byte> w;
+    for (int64_t r = 0; r < kRows; ++r) {
+      const std::vector<std::byte> row = RawWeights<Block>(kBlocks, rng, weight_byte);
+      w.insert(w.end(), row.begin(), row.end());
+    }
+    std::vector<std::byte> a;
+    for (int64_t tok = 0; tok < kTokens; ++tok) {
+      // Extremes (-128 and 127) in every other token, random levels in the rest.
+      const auto level = [tok](std::mt19937& r) {
+        return tok % 2 == 0 ? ((r() % 2 == 0) ? -128 : 127)
+                            : std::uniform_int_distribution<int>(-128, 127)(r);
+      };
+      const std::vector<std::byte> row = RawActivations(DType::kQ8_K, kN, rng, level);
+      a.insert(a.end(), row.begin(), row.end());
+    }
+    std::vector<float> y(static_cast<size_t>(kTokens * kRows));
+    t.Gemm(dtype)(kN, w.data(), w_row, kRows, a.data(), a_row, kTokens, y.data(), kRows);
+    for (int64_t tok = 0; tok < kTokens; ++tok) {
+      for (int64_t r = 0; r < kRows; ++r) {
+        const float want = ops->vec_dot(kN, w.data() + r * w_row, a.data() + tok * a_row);
+        EXPECT_EQ(std::bit_cast<uint32_t>(y[static_cast<size_t>(tok * kRows + r)]),
+                  std::bit_cast<uint32_t>(want))
+            << "t=" << tok << " r=" << r;
+      }
+    }
+  }
+}
+
+TEST_P(SimdDotsTest, LatticeGemmsMatchTheDotOnEdgeBytes) {
+  ExpectGemmMatchesTheDotOnEdgeBytes<BlockIQ2_XXS>(table(), DType::kIQ2_XXS);
+  ExpectGemmMatchesTheDotOnEdgeBytes<BlockIQ1_S>(table(), DType::kIQ1_S);
+  ExpectGemmMatchesTheDotOnEdgeBytes<BlockIQ1_M>(table(), DType::kIQ1_M);
+}
+
 // ---- F16 / BF16 --------------------------------------------------------------------------
 
 // Lengths around every step and tail of both levels' loops (8, 16, 32 and 64 elements).

@@ -130,18 +130,19 @@ TEST(Iq1mTest, HandBuiltBlockDecodes) {
   for (int k = 0; k < 4; ++k) words[k] = static_cast<uint16_t>(((d >> (4 * k)) & 0xF) << 12);
   words[0] |= 2 | (5 << 3);  // the first 16 elements' scale 2 -> 5, the next 16's 5 -> 11
   std::memcpy(b.scales, words, sizeof(words));
-  b.qs[0] = 0;     // group 0: grid entry 0 (all -1)
-  b.qh[0] = 0x08;  // ... with a negative delta
-  b.qs[2] = 0;     // group 2: entry 0 | (qh[1] & 7) << 8 = 0x300
-  b.qh[1] = 0x03;
+  // Even groups take the low nibble of their qh byte (3 index bits, then the delta's sign),
+  // odd groups the high one.
+  b.qh[0] = 0x08 | 0x50;  // group 0: entry 0, delta -1; group 1: entry 0x500, delta +1
+  b.qh[1] = 0x03 | 0x80;  // group 2: entry 0x300, delta +1; group 3: entry 0, delta -1
   std::vector<float> y(kQK_K);
   std::vector<std::byte> bytes(sizeof(b));
   std::memcpy(bytes.data(), &b, sizeof(b));
   ASSERT_TRUE(DequantizeRows(DType::kIQ1_M, bytes, kQK_K, y).ok());
   EXPECT_FLOAT_EQ(y[0], 0.5F * 5 * (-1 - 0.125F));
   const auto level = [](uint64_t entry, int j) { return static_cast<int8_t>(entry >> (8 * j)); };
-  EXPECT_FLOAT_EQ(y[8], 0.5F * 5 * (level(Iq1sGrid()[0], 0) + 0.125F));
+  EXPECT_FLOAT_EQ(y[8], 0.5F * 5 * (level(Iq1sGrid()[0x500], 0) + 0.125F));
   EXPECT_FLOAT_EQ(y[16 + 3], 0.5F * 11 * (level(Iq1sGrid()[0x300], 3) + 0.125F));
+  EXPECT_FLOAT_EQ(y[24 + 1], 0.5F * 11 * (level(Iq1sGrid()[0], 1) - 0.125F));
 }
 
 }  // namespace
