@@ -57,17 +57,19 @@ Status WriteTensor(const TensorSpec& spec, DType dtype, const ModelConfig& confi
   DSI_ASSIGN_OR_RETURN(const int64_t row_bytes, RowBytes(dtype, ne0));
   const int64_t rows_per_chunk = std::max<int64_t>(1, kChunkElements / ne0);
   const bool read_only = FindQuantOps(dtype)->quantize == nullptr;
-  std::vector<float> values(static_cast<size_t>(std::min(rows, rows_per_chunk) * ne0));
+  // Read-only types never draw floats (random codes instead), so they need no float chunk.
+  std::vector<float> values(read_only ? 0
+                                      : static_cast<size_t>(std::min(rows, rows_per_chunk) * ne0));
   std::vector<std::byte> bytes(static_cast<size_t>(std::min(rows, rows_per_chunk) * row_bytes));
   for (int64_t row = 0; row < rows; row += rows_per_chunk) {
     const int64_t n_rows = std::min(rows_per_chunk, rows - row);
-    const std::span<float> chunk(values.data(), static_cast<size_t>(n_rows * ne0));
     const std::span<std::byte> packed(bytes.data(), static_cast<size_t>(n_rows * row_bytes));
     if (read_only) {
       // No quantiser to run: random codes with each block scaled to the float weights' RMS.
       DSI_RETURN_IF_ERROR(FillRandomBlocks(dtype, TensorKey(seed, spec.gguf_name) + row,
                                            static_cast<float>(kInitStd), packed));
     } else {
+      const std::span<float> chunk(values.data(), static_cast<size_t>(n_rows * ne0));
       FillRandomValues(spec, config, seed, row * ne0, chunk);
       DSI_RETURN_IF_ERROR(QuantizeRows(dtype, chunk, ne0, packed));
     }

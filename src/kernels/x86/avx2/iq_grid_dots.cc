@@ -85,20 +85,6 @@ float DotIQ2_XXS(int64_t n, const void* w, const void* q8_k) { return Dot<Iq2xxs
 float DotIQ1_S(int64_t n, const void* w, const void* q8_k) { return Dot<Iq1s>(n, w, q8_k); }
 float DotIQ1_M(int64_t n, const void* w, const void* q8_k) { return Dot<Iq1m>(n, w, q8_k); }
 
-void GemmIQ2_XXS(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_rows,
-                 const std::byte* act, int64_t act_row_bytes, int64_t n_tokens, float* y,
-                 int64_t ldy) {
-  Gemm<Iq2xxs>(n_in, w, w_row_bytes, n_rows, act, act_row_bytes, n_tokens, y, ldy);
-}
-void GemmIQ1_S(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_rows,
-               const std::byte* act, int64_t act_row_bytes, int64_t n_tokens, float* y,
-               int64_t ldy) {
-  Gemm<Iq1s>(n_in, w, w_row_bytes, n_rows, act, act_row_bytes, n_tokens, y, ldy);
-}
-void GemmIQ1_M(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_rows,
-               const std::byte* act, int64_t act_row_bytes, int64_t n_tokens, float* y,
-               int64_t ldy) {
-  Gemm<Iq1m>(n_in, w, w_row_bytes, n_rows, act, act_row_bytes, n_tokens, y, ldy);
-}
+#include "kernels/x86/iq_grid_gemm_entries.inc"
 
 }  // namespace dsinfer::kernels::avx2

@@ -97,20 +97,6 @@ void Gemm(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_rows,
 
 }  // namespace
 
-void GemmIQ2_XXS(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_rows,
-                 const std::byte* act, int64_t act_row_bytes, int64_t n_tokens, float* y,
-                 int64_t ldy) {
-  Gemm<Iq2xxs>(n_in, w, w_row_bytes, n_rows, act, act_row_bytes, n_tokens, y, ldy);
-}
-void GemmIQ1_S(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_rows,
-               const std::byte* act, int64_t act_row_bytes, int64_t n_tokens, float* y,
-               int64_t ldy) {
-  Gemm<Iq1s>(n_in, w, w_row_bytes, n_rows, act, act_row_bytes, n_tokens, y, ldy);
-}
-void GemmIQ1_M(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_rows,
-               const std::byte* act, int64_t act_row_bytes, int64_t n_tokens, float* y,
-               int64_t ldy) {
-  Gemm<Iq1m>(n_in, w, w_row_bytes, n_rows, act, act_row_bytes, n_tokens, y, ldy);
-}
+#include "kernels/x86/iq_grid_gemm_entries.inc"
 
 }  // namespace dsinfer::kernels::avx512
