@@ -52,11 +52,7 @@ Iq1mScales Iq1mScaleWords(const BlockIQ1_M& b) {
   std::memcpy(s.words, b.scales, sizeof(s.words));
   return s;
 }
-float Iq1mD(const Iq1mScales& s) {
-  const auto bits = static_cast<uint16_t>((s.words[0] >> 12) | ((s.words[1] >> 8) & 0x00F0) |
-                                          ((s.words[2] >> 4) & 0x0F00) | (s.words[3] & 0xF000));
-  return Fp16ToFp32(bits);
-}
+float Iq1mD(const Iq1mScales& s) { return Fp16ToFp32(Iq1mDBits(s.words)); }
 // Group g (0..31) of the block.
 int Iq1mIndex(const BlockIQ1_M& b, int g) {
   const int shift = g % 2 == 0 ? 8 : 4;

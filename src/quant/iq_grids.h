@@ -28,6 +28,18 @@ constexpr uint8_t Iq2Signs(uint32_t seven_bits) {
   return static_cast<uint8_t>(s | ((std::popcount(s) & 1U) << 7));
 }
 
+// IQ1_M has no d field: its f16 d is the top nibbles of the four u16 of `scales`, lowest
+// nibble first. The bits of d, and the four words with d's bits replaced.
+constexpr uint16_t Iq1mDBits(const uint16_t (&words)[4]) {
+  return static_cast<uint16_t>((words[0] >> 12) | ((words[1] >> 8) & 0x00F0) |
+                               ((words[2] >> 4) & 0x0F00) | (words[3] & 0xF000));
+}
+constexpr void SetIq1mDBits(uint16_t (&words)[4], uint16_t d) {
+  for (int k = 0; k < 4; ++k) {
+    words[k] = static_cast<uint16_t>((words[k] & 0x0FFF) | (((d >> (4 * k)) & 0xF) << 12));
+  }
+}
+
 // Iq2Signs as 8 bytes per 7-bit index, 0xFF where the element is negated (byte j: element j),
 // for SIMD bodies that load a group's signs as one u64.
 inline constexpr std::array<uint64_t, 128> kIq2SignMasks = [] {

@@ -10,6 +10,7 @@
 
 #include "quant/blocks.h"
 #include "quant/half.h"
+#include "quant/iq_grids.h"
 #include "quant/quant_ops.h"
 
 namespace dsinfer {
@@ -22,8 +23,7 @@ uint64_t SplitMix64(uint64_t& state) {
   return z ^ (z >> 31);
 }
 
-// Stores the block's f16 scale. IQ1_M has no d field: its 16 bits are the top nibbles of the
-// four u16 of `scales`, lowest nibble first.
+// Stores the block's f16 scale (IQ1_M's is spread over its scales: iq_grids.h).
 void SetScale(DType dtype, std::byte* block, uint16_t d) {
   if (dtype != DType::kIQ1_M) {
     std::memcpy(block, &d, sizeof(d));  // IQ2_XXS and IQ1_S start with d
@@ -32,9 +32,7 @@ void SetScale(DType dtype, std::byte* block, uint16_t d) {
   uint16_t words[4];
   std::byte* scales = block + offsetof(BlockIQ1_M, scales);
   std::memcpy(words, scales, sizeof(words));
-  for (int k = 0; k < 4; ++k) {
-    words[k] = static_cast<uint16_t>((words[k] & 0x0FFF) | (((d >> (4 * k)) & 0xF) << 12));
-  }
+  SetIq1mDBits(words, d);
   std::memcpy(scales, words, sizeof(words));
 }
 

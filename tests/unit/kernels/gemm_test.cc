@@ -26,38 +26,22 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
-#include <random>
 #include <string>
 #include <vector>
 
+#include "kernel_test_util.h"
 #include "kernels/kernel_table.h"
 #include "kernels/matmul.h"
 #include "kernels/reference/matmul.h"
 #include "platform/cpu_features.h"
 #include "platform/thread_pool.h"
 #include "quant/quant_ops.h"
-#include "quant/random_blocks.h"
 
 namespace dsinfer::kernels {
 namespace {
 
 constexpr double kDotTol = 1e-6;
 constexpr double kUnitRoundoff = 0x1p-24;
-
-std::vector<Isa> MachineLevels() {
-  std::vector<Isa> levels;
-  const int best = static_cast<int>(BestIsa(GetCpuFeatures()));
-  for (int i = 0; i <= best; ++i) levels.push_back(static_cast<Isa>(i));
-  return levels;
-}
-
-std::vector<float> RandomFloats(int64_t n, uint32_t seed, float scale = 1.0f) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal(0.0f, scale);
-  std::vector<float> v(static_cast<size_t>(n));
-  for (float& x : v) x = normal(rng);
-  return v;
-}
 
 // `rows` rows of n_in random values stored as `dtype`, and their dequantised values.
 struct Stored {
@@ -66,17 +50,12 @@ struct Stored {
   int64_t row_bytes = 0;
 };
 
-// The types dsinfer only reads (no quantiser) get random codes of the same spread.
+// (Quantize gives the types dsinfer only reads random codes of the same spread.)
 Stored Store(DType dtype, int64_t rows, int64_t n_in, uint32_t seed, float scale) {
   Stored s;
   s.row_bytes = *RowBytes(dtype, n_in);
   const std::vector<float> x = RandomFloats(rows * n_in, seed, scale);
-  s.bytes.resize(static_cast<size_t>(rows * s.row_bytes));
-  if (FindQuantOps(dtype)->quantize == nullptr) {
-    EXPECT_TRUE(FillRandomBlocks(dtype, seed, scale, s.bytes).ok()) << DTypeName(dtype);
-  } else {
-    EXPECT_TRUE(QuantizeRows(dtype, x, n_in, s.bytes).ok()) << DTypeName(dtype);
-  }
+  s.bytes = Quantize(dtype, x, n_in);
   s.values.resize(x.size());
   EXPECT_TRUE(DequantizeRows(dtype, s.bytes, n_in, s.values).ok()) << DTypeName(dtype);
   return s;
