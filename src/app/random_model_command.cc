@@ -100,8 +100,9 @@ void RegisterRandomModelCommand(CLI::App& app, CommandFn* run) {
   cmd->add_option("--layers", args->layers, "keep only the first N decoder layers");
   cmd->add_option("--type", args->type,
                   "weight type: f32|f16|bf16|q8_0|q4_0|q4_k|q6_k|... (norms stay f32; rows a "
-                  "type cannot hold fall back as llama.cpp does); iq2_xxs|iq1_s|iq1_m, which "
-                  "dsinfer cannot quantise to, get random codes scaled to the same spread");
+                  "type cannot hold fall back as llama.cpp does); iq2_xxs|iq2_xs|iq2_s|iq3_xxs|"
+                  "iq3_s|iq1_s|iq1_m, which dsinfer cannot quantise to, get random codes "
+                  "scaled to the same spread");
   cmd->add_option("--seed", args->seed, "random seed (same seed, same file)");
   cmd->add_flag("--legacy-kv-b", args->legacy_kv_b,
                 "MLA: one attn_kv_b per layer (pre-2025 llama.cpp files) instead of "

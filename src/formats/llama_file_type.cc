@@ -17,8 +17,12 @@ uint32_t LlamaFileType(DType dtype) {
     case DType::kQ5_K: return 16;  // Q5_K_S
     case DType::kQ6_K: return 18;
     case DType::kIQ2_XXS: return 19;
+    case DType::kIQ2_XS: return 20;
+    case DType::kIQ3_XXS: return 23;
     case DType::kIQ1_S: return 24;
     case DType::kIQ4_NL: return 25;
+    case DType::kIQ3_S: return 26;
+    case DType::kIQ2_S: return 28;
     case DType::kIQ4_XS: return 30;
     case DType::kIQ1_M: return 31;
     case DType::kBF16: return 32;

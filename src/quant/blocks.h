@@ -80,6 +80,40 @@ struct BlockIQ1_M {
   uint8_t scales[kQK_K / 32];
 };
 
+// IQ2_XS: per 32 elements, four u16 of qs, one per group: a 9-bit grid index and 7 sign bits
+// on top (Iq2Signs); a 4-bit scale s per 16 elements in scales[ib] (low nibble first);
+// y = d (0.5 + s) / 4 g.
+struct BlockIQ2_XS {
+  uint16_t d;
+  uint16_t qs[kQK_K / 8];
+  uint8_t scales[kQK_K / 32];
+};
+// IQ2_S: qs holds 32 index bytes (one per group) and then 32 sign bytes (all 8 bits stored);
+// qh[ib] adds 2 index bits per group of sub-block ib (bits 2l, 2l+1: a 10-bit index); scales
+// as IQ2_XS.
+struct BlockIQ2_S {
+  uint16_t d;
+  uint8_t qs[kQK_K / 4];
+  uint8_t qh[kQK_K / 32];
+  uint8_t scales[kQK_K / 32];
+};
+// IQ3_XXS: qs holds 64 index bytes (one per 4 elements) and then one u32 per 32 elements:
+// 4 x 7 sign bits (Iq2Signs) and a 4-bit scale s in bits 28..31; y = d (0.5 + s) / 2 g.
+struct BlockIQ3_XXS {
+  uint16_t d;
+  uint8_t qs[3 * kQK_K / 8];
+};
+// IQ3_S: 64 index bytes in qs plus a 9th bit per 4 elements in qh (bit k of qh[ib] for index
+// byte 8 ib + k), a full sign byte per group of 8, and a 4-bit scale s per 32 elements
+// (scales[ib / 2], low nibble for even ib); y = d (2 s + 1) g.
+struct BlockIQ3_S {
+  uint16_t d;
+  uint8_t qs[kQK_K / 4];
+  uint8_t qh[kQK_K / 32];
+  uint8_t signs[kQK_K / 8];
+  uint8_t scales[kQK_K / 64];
+};
+
 struct BlockQ2_K {  // 16 sub-blocks of 16: 4-bit scale and 4-bit min each
   uint8_t scales[kQK_K / 16];
   uint8_t qs[kQK_K / 4];
@@ -128,6 +162,10 @@ static_assert(sizeof(BlockIQ4_XS) == 136);
 static_assert(sizeof(BlockIQ2_XXS) == 66);
 static_assert(sizeof(BlockIQ1_S) == 50);
 static_assert(sizeof(BlockIQ1_M) == 56);
+static_assert(sizeof(BlockIQ2_XS) == 74);
+static_assert(sizeof(BlockIQ2_S) == 82);
+static_assert(sizeof(BlockIQ3_XXS) == 98);
+static_assert(sizeof(BlockIQ3_S) == 110);
 static_assert(sizeof(BlockQ2_K) == 84);
 static_assert(sizeof(BlockQ3_K) == 110);
 static_assert(sizeof(BlockQ4_K) == 144);

@@ -1,7 +1,9 @@
-// The code books of ggml's lattice ("i-quant") formats that dsinfer reads: IQ2_XXS and
-// IQ1_S / IQ1_M. A group of 8 weights is one entry of a fixed grid (an index into the tables
-// below) times a block scale; IQ2_XXS adds 7 sign bits per group, the 8th implied by even
-// parity, and IQ1_S / IQ1_M add a shift of +-1/8 per group.
+// The code books of ggml's lattice ("i-quant") formats that dsinfer reads: IQ2_XXS, IQ2_XS,
+// IQ2_S, IQ3_XXS, IQ3_S and IQ1_S / IQ1_M. A group of 8 weights is one entry of a fixed grid
+// (IQ3: two entries of 4) times a block scale. The IQ2 and IQ3 grids hold magnitudes and the
+// block adds a sign per weight: IQ2_XXS, IQ2_XS and IQ3_XXS store 7 bits per group, the 8th
+// implied by even parity, IQ2_S and IQ3_S all 8. IQ1_S / IQ1_M's grid holds signed levels and
+// the block adds a shift of +-1/8 per group.
 //
 // Thread safety: constant data.
 #ifndef DSINFER_QUANT_IQ_GRIDS_H_
@@ -17,6 +19,13 @@ namespace dsinfer {
 const std::array<uint64_t, 256>& Iq2xxsGrid();
 // IQ1_S and IQ1_M: 8 levels per entry, each -1, 0 or +1 as int8 (byte j is element j).
 const std::array<uint64_t, 2048>& Iq1sGrid();
+// IQ2_XS and IQ2_S (iq2_grids.cc): as IQ2_XXS's, 512 and 1024 entries.
+const std::array<uint64_t, 512>& Iq2xsGrid();
+const std::array<uint64_t, 1024>& Iq2sGrid();
+// IQ3_XXS and IQ3_S (iq3_grids.cc): 4 magnitudes per entry (byte j is element j of a half
+// group), IQ3_XXS's 4, 12, .., 52 and 62, IQ3_S's odd 1..15.
+const std::array<uint32_t, 256>& Iq3xxsGrid();
+const std::array<uint32_t, 512>& Iq3sGrid();
 
 // The shift every IQ1_S / IQ1_M group adds to its grid levels, in units of the group's scale.
 inline constexpr float kIq1Delta = 0.125F;

@@ -26,6 +26,10 @@ constexpr std::array kOps = {
     QuantOps{DType::kIQ2_XXS, nullptr, DequantizeIQ2_XXS, DotIQ2_XXS, DType::kQ8_K},
     QuantOps{DType::kIQ1_S, nullptr, DequantizeIQ1_S, DotIQ1_S, DType::kQ8_K},
     QuantOps{DType::kIQ1_M, nullptr, DequantizeIQ1_M, DotIQ1_M, DType::kQ8_K},
+    QuantOps{DType::kIQ2_XS, nullptr, DequantizeIQ2_XS, DotIQ2_XS, DType::kQ8_K},
+    QuantOps{DType::kIQ2_S, nullptr, DequantizeIQ2_S, DotIQ2_S, DType::kQ8_K},
+    QuantOps{DType::kIQ3_XXS, nullptr, DequantizeIQ3_XXS, DotIQ3_XXS, DType::kQ8_K},
+    QuantOps{DType::kIQ3_S, nullptr, DequantizeIQ3_S, DotIQ3_S, DType::kQ8_K},
     QuantOps{DType::kQ2_K, QuantizeQ2_K, DequantizeQ2_K, DotQ2_K, DType::kQ8_K},
     QuantOps{DType::kQ3_K, QuantizeQ3_K, DequantizeQ3_K, DotQ3_K, DType::kQ8_K},
     QuantOps{DType::kQ4_K, QuantizeQ4_K, DequantizeQ4_K, DotQ4_K, DType::kQ8_K},
@@ -54,10 +58,14 @@ const QuantOps* FindQuantOps(DType dtype) {
 }
 
 Status ReadOnlyTypeError(DType dtype) {
+  // llama-quantize refuses every read-only type but IQ3_S without an importance matrix
+  // (llama-quant.cpp, tensor_requires_imatrix).
+  const bool needs_imatrix = dtype != DType::kIQ3_S;
   return UnimplementedError(fmt::format(
-      "dsinfer reads {} weights but cannot write them (ggml's quantiser for this type needs an "
-      "importance matrix: use llama-quantize --imatrix)",
-      DTypeName(dtype)));
+      "dsinfer reads {} weights but cannot write them ({}: use llama-quantize{})", DTypeName(dtype),
+      needs_imatrix ? "ggml's quantiser for this type needs an importance matrix"
+                    : "dsinfer has no quantiser for this type",
+      needs_imatrix ? " --imatrix" : ""));
 }
 
 Status QuantizeRows(DType dtype, std::span<const float> src, int64_t n_per_row,

@@ -73,6 +73,16 @@ float DotIQ2_XXS(int64_t n, const void* w, const void* q8_k);
 float DotIQ1_S(int64_t n, const void* w, const void* q8_k);
 float DotIQ1_M(int64_t n, const void* w, const void* q8_k);
 
+// iq_signed_grid_quants.cc: the lattice types with stored signs, read-only (no quantiser)
+void DequantizeIQ2_XS(const void* blocks, float* y, int64_t n);
+void DequantizeIQ2_S(const void* blocks, float* y, int64_t n);
+void DequantizeIQ3_XXS(const void* blocks, float* y, int64_t n);
+void DequantizeIQ3_S(const void* blocks, float* y, int64_t n);
+float DotIQ2_XS(int64_t n, const void* w, const void* q8_k);
+float DotIQ2_S(int64_t n, const void* w, const void* q8_k);
+float DotIQ3_XXS(int64_t n, const void* w, const void* q8_k);
+float DotIQ3_S(int64_t n, const void* w, const void* q8_k);
+
 }  // namespace dsinfer::quant_ref
 
 #endif  // DSINFER_QUANT_REFERENCE_H_

@@ -335,35 +335,36 @@ TEST(QuantizeModelTest, NonFiniteValuesAreAnErrorNamingTensorAndRow) {
 
 TEST(QuantizeModelTest, TypesDsinferCannotReadAreAnErrorUnlessUnchanged) {
   const int64_t ne[] = {256, 2};
-  const DTypeInfo& iq3 = GetDTypeInfo(DType::kIQ3_XXS);
+  const DTypeInfo& unreadable = GetDTypeInfo(DType::kTQ1_0);
   GgufWriter writer;
-  ASSERT_TRUE(writer
-                  .AddTensorOwned("blk.0.ffn_up.weight", DType::kIQ3_XXS, ne,
-                                  std::vector<std::byte>(static_cast<size_t>(2 * iq3.type_size)))
-                  .ok());
-  TempPath in("iq3_in.gguf"), out("iq3_out.gguf");
+  ASSERT_TRUE(
+      writer
+          .AddTensorOwned("blk.0.ffn_up.weight", DType::kTQ1_0, ne,
+                          std::vector<std::byte>(static_cast<size_t>(2 * unreadable.type_size)))
+          .ok());
+  TempPath in("tq1_in.gguf"), out("tq1_out.gguf");
   ASSERT_TRUE(writer.WriteFile(in.path()).ok());
   const StatusOr<QuantizeSummary> summary =
       QuantizeGguf(in.path(), out.path(), {.types = {.requested = DType::kQ4_K}}, nullptr);
   ASSERT_FALSE(summary.ok());
   EXPECT_EQ(summary.status().message(),
-            "tensor blk.0.ffn_up.weight: cannot convert from iq3_xxs to q4_K: dsinfer cannot "
-            "read iq3_xxs weights");
+            "tensor blk.0.ffn_up.weight: cannot convert from tq1_0 to q4_K: dsinfer cannot "
+            "read tq1_0 weights");
   EXPECT_FALSE(Exists(out.path()));
   EXPECT_FALSE(Exists(out.path() + ".tmp"));
 
   // The router is never converted, so its type need not be readable: copied as it is.
   GgufWriter router;
   ASSERT_TRUE(router
-                  .AddTensorOwned(
-                      "blk.0.ffn_gate_inp.weight", DType::kIQ3_XXS, ne,
-                      std::vector<std::byte>(static_cast<size_t>(2 * iq3.type_size), std::byte{7}))
+                  .AddTensorOwned("blk.0.ffn_gate_inp.weight", DType::kTQ1_0, ne,
+                                  std::vector<std::byte>(
+                                      static_cast<size_t>(2 * unreadable.type_size), std::byte{7}))
                   .ok());
   ASSERT_TRUE(router.WriteFile(in.path()).ok());
   ASSERT_TRUE(
       QuantizeGguf(in.path(), out.path(), {.types = {.requested = DType::kQ4_K}}, nullptr).ok());
   const GgufFile file = GgufFile::Open(out.path()).value();
-  EXPECT_EQ(file.tensors()[0].dtype, DType::kIQ3_XXS);
+  EXPECT_EQ(file.tensors()[0].dtype, DType::kTQ1_0);
   EXPECT_EQ(file.tensors()[0].view.bytes[5], std::byte{7});
 }
 

@@ -1,6 +1,6 @@
-// The read-only lattice types (IQ2_XXS, IQ1_S, IQ1_M): their grids are ggml's, their dots agree
-// with their dequantised floats, and random-code blocks are valid and scaled as asked. Bit
-// exactness against ggml's own dequantiser and dot is in ggml_vectors_test.cc.
+// The read-only lattice types (IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS, IQ3_S, IQ1_S, IQ1_M): their grids
+// are ggml's, their dots agree with their dequantised floats, and random-code blocks are valid and
+// scaled as asked. Bit exactness against ggml's own dequantiser and dot is in ggml_vectors_test.cc.
 #include <gtest/gtest.h>
 
 #include <bit>
@@ -19,22 +19,31 @@ namespace dsinfer::quant_test {
 namespace {
 
 // FNV-1a over the little-endian bytes of a grid.
-template <size_t N>
-uint64_t Checksum(const std::array<uint64_t, N>& grid) {
+template <typename Entry, size_t N>
+uint64_t Checksum(const std::array<Entry, N>& grid) {
   uint64_t h = 0xCBF29CE484222325ULL;
-  for (uint64_t entry : grid) {
-    for (int b = 0; b < 8; ++b) h = (h ^ ((entry >> (8 * b)) & 0xFF)) * 0x100000001B3ULL;
+  for (Entry entry : grid) {
+    for (size_t b = 0; b < sizeof(Entry); ++b) {
+      h = (h ^ ((entry >> (8 * b)) & 0xFF)) * 0x100000001B3ULL;
+    }
   }
   return h;
 }
 
-template <size_t N>
-std::set<uint8_t> LevelSet(const std::array<uint64_t, N>& grid) {
+template <typename Entry, size_t N>
+std::set<uint8_t> LevelSet(const std::array<Entry, N>& grid) {
   std::set<uint8_t> levels;
-  for (uint64_t entry : grid) {
-    for (int b = 0; b < 8; ++b) levels.insert(static_cast<uint8_t>(entry >> (8 * b)));
+  for (Entry entry : grid) {
+    for (size_t b = 0; b < sizeof(Entry); ++b) {
+      levels.insert(static_cast<uint8_t>(entry >> (8 * b)));
+    }
   }
   return levels;
+}
+
+template <typename Entry, size_t N>
+size_t DistinctEntries(const std::array<Entry, N>& grid) {
+  return std::set<Entry>(grid.begin(), grid.end()).size();
 }
 
 TEST(IqGridsTest, GridsAreGgmlsTables) {
@@ -43,8 +52,24 @@ TEST(IqGridsTest, GridsAreGgmlsTables) {
   EXPECT_EQ(Checksum(Iq1sGrid()), 0x6703ED863501AE2EULL);
   EXPECT_EQ(LevelSet(Iq2xxsGrid()), (std::set<uint8_t>{8, 25, 43}));
   EXPECT_EQ(LevelSet(Iq1sGrid()), (std::set<uint8_t>{0x00, 0x01, 0xFF}));
-  EXPECT_EQ(std::set<uint64_t>(Iq2xxsGrid().begin(), Iq2xxsGrid().end()).size(), 256U);
-  EXPECT_EQ(std::set<uint64_t>(Iq1sGrid().begin(), Iq1sGrid().end()).size(), 2048U);
+  EXPECT_EQ(DistinctEntries(Iq2xxsGrid()), 256U);
+  EXPECT_EQ(DistinctEntries(Iq1sGrid()), 2048U);
+}
+
+TEST(IqGridsTest, SignedGridsAreGgmlsTables) {
+  // As above: FNV-1a of ggml-common.h's iq2xs_grid, iq2s_grid, iq3xxs_grid and iq3s_grid.
+  EXPECT_EQ(Checksum(Iq2xsGrid()), 0xC9B1EE61E79909BDULL);
+  EXPECT_EQ(Checksum(Iq2sGrid()), 0x123EDD38A3B62B90ULL);
+  EXPECT_EQ(Checksum(Iq3xxsGrid()), 0xDFA5DC83D6A155D5ULL);
+  EXPECT_EQ(Checksum(Iq3sGrid()), 0xFA37020C25B44829ULL);
+  EXPECT_EQ(LevelSet(Iq2xsGrid()), (std::set<uint8_t>{8, 25, 43}));
+  EXPECT_EQ(LevelSet(Iq2sGrid()), (std::set<uint8_t>{8, 25, 43}));
+  EXPECT_EQ(LevelSet(Iq3xxsGrid()), (std::set<uint8_t>{4, 12, 20, 28, 36, 44, 52, 62}));
+  EXPECT_EQ(LevelSet(Iq3sGrid()), (std::set<uint8_t>{1, 3, 5, 7, 9, 11, 13, 15}));
+  EXPECT_EQ(DistinctEntries(Iq2xsGrid()), 512U);
+  EXPECT_EQ(DistinctEntries(Iq2sGrid()), 1024U);
+  EXPECT_EQ(DistinctEntries(Iq3xxsGrid()), 256U);
+  EXPECT_EQ(DistinctEntries(Iq3sGrid()), 512U);
 }
 
 TEST(IqGridsTest, SignsCompleteToEvenParity) {
@@ -113,12 +138,18 @@ TEST_P(ReadOnlyTypeTest, CannotBeWritten) {
   std::vector<std::byte> q(static_cast<size_t>(*RowBytes(dtype(), kQK_K)));
   const Status s = QuantizeRows(dtype(), x, kQK_K, q);
   EXPECT_EQ(s.code(), StatusCode::kUnimplemented);
-  EXPECT_NE(s.message().find("importance matrix"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("use llama-quantize"), std::string::npos) << s.message();
+  // llama-quantize needs an importance matrix for every one of these types but IQ3_S.
+  EXPECT_EQ(s.message().find("importance matrix") != std::string::npos, dtype() != DType::kIQ3_S)
+      << s.message();
 }
 
 INSTANTIATE_TEST_SUITE_P(Types, ReadOnlyTypeTest,
                          ::testing::Values(ReadOnlyCase{DType::kIQ2_XXS},
-                                           ReadOnlyCase{DType::kIQ1_S},
+                                           ReadOnlyCase{DType::kIQ2_XS},
+                                           ReadOnlyCase{DType::kIQ2_S},
+                                           ReadOnlyCase{DType::kIQ3_XXS},
+                                           ReadOnlyCase{DType::kIQ3_S}, ReadOnlyCase{DType::kIQ1_S},
                                            ReadOnlyCase{DType::kIQ1_M}),
                          DTypeParamName());
 
