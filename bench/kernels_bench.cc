@@ -117,10 +117,11 @@ constexpr WeightShape kShapes[] = {
     {7168, 2048, "V3 routed expert ffn_down"},  //
     {4096, 11008, "DeepSeek-LLM-7B ffn_down"},  // 11008 = 43 x 256
 };
-constexpr DType kTypes[] = {DType::kQ8_0, DType::kQ4_0,    DType::kQ4_1,  DType::kQ5_0,
-                            DType::kQ5_1, DType::kIQ4_NL,  DType::kQ2_K,  DType::kQ3_K,
-                            DType::kQ4_K, DType::kQ5_K,    DType::kQ6_K,  DType::kF16,
-                            DType::kBF16, DType::kIQ2_XXS, DType::kIQ1_S, DType::kIQ1_M};
+constexpr DType kTypes[] = {DType::kQ8_0,    DType::kQ4_0,    DType::kQ4_1,   DType::kQ5_0,
+                            DType::kQ5_1,    DType::kIQ4_NL,  DType::kQ2_K,   DType::kQ3_K,
+                            DType::kQ4_K,    DType::kQ5_K,    DType::kQ6_K,   DType::kF16,
+                            DType::kBF16,    DType::kIQ2_XXS, DType::kIQ2_XS, DType::kIQ2_S,
+                            DType::kIQ3_XXS, DType::kIQ3_S,   DType::kIQ1_S,  DType::kIQ1_M};
 
 // The working set filled with copies of one quantised random matrix, each at a 4 KiB aligned
 // stride. Refilled only when the (type, shape) changes, so the thread counts and ISAs of one

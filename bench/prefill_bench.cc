@@ -52,9 +52,10 @@ struct MatrixShape {
   int64_t n_in;
 };
 constexpr MatrixShape kShapes[] = {{2048, 7168}, {7168, 2048}};
-constexpr DType kTypes[] = {DType::kQ8_0,    DType::kBF16,  DType::kF16,
-                            DType::kQ4_0,    DType::kQ4_K,  DType::kQ6_K,
-                            DType::kIQ2_XXS, DType::kIQ1_S, DType::kIQ1_M};
+constexpr DType kTypes[] = {DType::kQ8_0,  DType::kBF16,    DType::kF16,     DType::kQ4_0,
+                            DType::kQ4_K,  DType::kQ6_K,    DType::kIQ2_XXS, DType::kIQ2_XS,
+                            DType::kIQ2_S, DType::kIQ3_XXS, DType::kIQ3_S,   DType::kIQ1_S,
+                            DType::kIQ1_M};
 
 std::vector<float> RandomFloats(int64_t n, uint32_t seed) {
   std::mt19937 rng(seed);

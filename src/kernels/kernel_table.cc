@@ -78,9 +78,17 @@ KernelTable Avx2Table(const KernelTable& below) {
   SetVecDot(t, DType::kIQ2_XXS, avx2::DotIQ2_XXS);
   SetVecDot(t, DType::kIQ1_S, avx2::DotIQ1_S);
   SetVecDot(t, DType::kIQ1_M, avx2::DotIQ1_M);
+  SetVecDot(t, DType::kIQ2_XS, avx2::DotIQ2_XS);
+  SetVecDot(t, DType::kIQ2_S, avx2::DotIQ2_S);
+  SetVecDot(t, DType::kIQ3_XXS, avx2::DotIQ3_XXS);
+  SetVecDot(t, DType::kIQ3_S, avx2::DotIQ3_S);
   SetGemm(t, DType::kIQ2_XXS, avx2::GemmIQ2_XXS);
   SetGemm(t, DType::kIQ1_S, avx2::GemmIQ1_S);
   SetGemm(t, DType::kIQ1_M, avx2::GemmIQ1_M);
+  SetGemm(t, DType::kIQ2_XS, avx2::GemmIQ2_XS);
+  SetGemm(t, DType::kIQ2_S, avx2::GemmIQ2_S);
+  SetGemm(t, DType::kIQ3_XXS, avx2::GemmIQ3_XXS);
+  SetGemm(t, DType::kIQ3_S, avx2::GemmIQ3_S);
   SetVecDot(t, DType::kF32, avx2::DotF32);
   SetVecDot(t, DType::kF16, avx2::DotF16);
   SetVecDot(t, DType::kBF16, avx2::DotBF16);
@@ -109,6 +117,10 @@ KernelTable Avx512Table(const KernelTable& below) {
   SetGemm(t, DType::kIQ2_XXS, avx512::GemmIQ2_XXS);
   SetGemm(t, DType::kIQ1_S, avx512::GemmIQ1_S);
   SetGemm(t, DType::kIQ1_M, avx512::GemmIQ1_M);
+  SetGemm(t, DType::kIQ2_XS, avx512::GemmIQ2_XS);
+  SetGemm(t, DType::kIQ2_S, avx512::GemmIQ2_S);
+  SetGemm(t, DType::kIQ3_XXS, avx512::GemmIQ3_XXS);
+  SetGemm(t, DType::kIQ3_S, avx512::GemmIQ3_S);
   SetVecDot(t, DType::kQ8_0, avx512::DotQ8_0);
   SetVecDot(t, DType::kQ4_0, avx512::DotQ4_0);
   SetVecDot(t, DType::kQ4_K, avx512::DotQ4_K);

@@ -10,7 +10,8 @@
 //   are exact, only the float accumulation order of the scaled block sums differs, as for
 //   the SIMD vec_dots:
 //   kDotTol = 1e-6 (simd_test.cc).
-// - IQ2_XXS, IQ1_S, IQ1_M: the bodies keep the reference's integer block sums and float steps,
+// - IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS, IQ3_S, IQ1_S, IQ1_M: the bodies keep the reference's integer
+// block sums and float steps,
 //   so each output is the reference's value exactly (tolerance 0).
 // - BF16, F16: every product of two BF16 or two F16 values is exact in float; the reference
 //   sums them in double, the bodies in float lanes. Recursive float summation of terms whose
@@ -112,7 +113,8 @@ TEST_P(GemmTest, HigherLevelsHaveGemmBodiesForTheMainPrefillTypes) {
     for (const DTypeInfo& info : AllDTypes()) EXPECT_EQ(t.Gemm(info.dtype), nullptr) << info.name;
   } else {
     for (const DType dtype : {DType::kQ8_0, DType::kQ4_0, DType::kBF16, DType::kF16, DType::kQ4_K,
-                              DType::kQ6_K, DType::kIQ2_XXS, DType::kIQ1_S, DType::kIQ1_M}) {
+                              DType::kQ6_K, DType::kIQ2_XXS, DType::kIQ2_XS, DType::kIQ2_S,
+                              DType::kIQ3_XXS, DType::kIQ3_S, DType::kIQ1_S, DType::kIQ1_M}) {
       EXPECT_NE(t.Gemm(dtype), nullptr) << DTypeName(dtype);
     }
   }

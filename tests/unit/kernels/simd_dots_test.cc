@@ -28,6 +28,7 @@
 #include "platform/cpu_features.h"
 #include "quant/blocks.h"
 #include "quant/half.h"
+#include "quant/iq_grids.h"
 #include "quant/quant_ops.h"
 
 namespace dsinfer::kernels {
@@ -55,9 +56,7 @@ void SetScales(Block& b, uint16_t d, uint16_t m) {
   if constexpr (std::is_same_v<Block, BlockIQ1_M>) {
     uint16_t words[4];
     std::memcpy(words, b.scales, sizeof(words));
-    for (int k = 0; k < 4; ++k) {
-      words[k] = static_cast<uint16_t>((words[k] & 0x0FFF) | (((d >> (4 * k)) & 0xF) << 12));
-    }
+    SetIq1mDBits(words, d);
     std::memcpy(b.scales, words, sizeof(words));
   } else {
     b.d = d;
@@ -204,6 +203,18 @@ TEST_P(SimdDotsTest, IQ1_SOnEdgeBytes) {
 TEST_P(SimdDotsTest, IQ1_MOnEdgeBytes) {
   ExpectMatchesOnEdgeBytes<BlockIQ1_M>(DType::kIQ1_M, /*exact=*/true);
 }
+TEST_P(SimdDotsTest, IQ2_XSOnEdgeBytes) {
+  ExpectMatchesOnEdgeBytes<BlockIQ2_XS>(DType::kIQ2_XS, /*exact=*/true);
+}
+TEST_P(SimdDotsTest, IQ2_SOnEdgeBytes) {
+  ExpectMatchesOnEdgeBytes<BlockIQ2_S>(DType::kIQ2_S, /*exact=*/true);
+}
+TEST_P(SimdDotsTest, IQ3_XXSOnEdgeBytes) {
+  ExpectMatchesOnEdgeBytes<BlockIQ3_XXS>(DType::kIQ3_XXS, /*exact=*/true);
+}
+TEST_P(SimdDotsTest, IQ3_SOnEdgeBytes) {
+  ExpectMatchesOnEdgeBytes<BlockIQ3_S>(DType::kIQ3_S, /*exact=*/true);
+}
 
 // Their gemms (a separate product at avx512) on the same edge bytes: 3 rows (an odd row tail)
 // by 19 tokens (a token tile of 16 and a tail of 3), every output the dot's bits.
@@ -255,6 +266,10 @@ TEST_P(SimdDotsTest, LatticeGemmsMatchTheDotOnEdgeBytes) {
   ExpectGemmMatchesTheDotOnEdgeBytes<BlockIQ2_XXS>(table(), DType::kIQ2_XXS);
   ExpectGemmMatchesTheDotOnEdgeBytes<BlockIQ1_S>(table(), DType::kIQ1_S);
   ExpectGemmMatchesTheDotOnEdgeBytes<BlockIQ1_M>(table(), DType::kIQ1_M);
+  ExpectGemmMatchesTheDotOnEdgeBytes<BlockIQ2_XS>(table(), DType::kIQ2_XS);
+  ExpectGemmMatchesTheDotOnEdgeBytes<BlockIQ2_S>(table(), DType::kIQ2_S);
+  ExpectGemmMatchesTheDotOnEdgeBytes<BlockIQ3_XXS>(table(), DType::kIQ3_XXS);
+  ExpectGemmMatchesTheDotOnEdgeBytes<BlockIQ3_S>(table(), DType::kIQ3_S);
 }
 
 // ---- F16 / BF16 --------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-// AVX2 dots and gemm of the lattice types (IQ2_XXS, IQ1_S, IQ1_M) with Q8_K activations,
-// bit-identical to quant_ref's dots (x86/iq_grid_decode_body.inc says how). The gemm (prefill,
+// AVX2 dots and gemm of the lattice types (IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS, IQ3_S, IQ1_S, IQ1_M)
+// with Q8_K activations, bit-identical to quant_ref's dots (x86/iq_grid_decode_body.inc says
+// how). The gemm (prefill,
 // expert batches) decodes each weight block once per tile of 16 tokens instead of once per
 // token, which is what costs here, and gives every token exactly what the dot gives it alone.
 //
@@ -29,6 +30,7 @@ namespace dsinfer::kernels::avx2 {
 namespace {
 
 #include "kernels/x86/iq_grid_decode_body.inc"
+#include "kernels/x86/iq_signed_grid_decode_body.inc"
 
 // One token: each sub-block's codes go straight into the product.
 template <typename Type>
@@ -84,6 +86,10 @@ void Gemm(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_rows,
 float DotIQ2_XXS(int64_t n, const void* w, const void* q8_k) { return Dot<Iq2xxs>(n, w, q8_k); }
 float DotIQ1_S(int64_t n, const void* w, const void* q8_k) { return Dot<Iq1s>(n, w, q8_k); }
 float DotIQ1_M(int64_t n, const void* w, const void* q8_k) { return Dot<Iq1m>(n, w, q8_k); }
+float DotIQ2_XS(int64_t n, const void* w, const void* q8_k) { return Dot<Iq2xs>(n, w, q8_k); }
+float DotIQ2_S(int64_t n, const void* w, const void* q8_k) { return Dot<Iq2s>(n, w, q8_k); }
+float DotIQ3_XXS(int64_t n, const void* w, const void* q8_k) { return Dot<Iq3xxs>(n, w, q8_k); }
+float DotIQ3_S(int64_t n, const void* w, const void* q8_k) { return Dot<Iq3s>(n, w, q8_k); }
 
 #include "kernels/x86/iq_grid_gemm_entries.inc"
 

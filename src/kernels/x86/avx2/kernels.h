@@ -39,6 +39,10 @@ float DotQ5_K(int64_t n, const void* w, const void* q8_k);
 float DotIQ2_XXS(int64_t n, const void* w, const void* q8_k);
 float DotIQ1_S(int64_t n, const void* w, const void* q8_k);
 float DotIQ1_M(int64_t n, const void* w, const void* q8_k);
+float DotIQ2_XS(int64_t n, const void* w, const void* q8_k);
+float DotIQ2_S(int64_t n, const void* w, const void* q8_k);
+float DotIQ3_XXS(int64_t n, const void* w, const void* q8_k);
+float DotIQ3_S(int64_t n, const void* w, const void* q8_k);
 
 // float_conversions.cc: the F16 and BF16 activation quantisers, same bytes as quant_ref's
 void QuantizeF16(const float* x, void* out, int64_t n);

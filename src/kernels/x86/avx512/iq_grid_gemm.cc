@@ -1,5 +1,6 @@
-// AVX-512 gemm of the lattice types (IQ2_XXS, IQ1_S, IQ1_M) with Q8_K activations: the avx2
-// body's decode (x86/iq_grid_decode_body.inc), with each decoded weight block's product taken
+// AVX-512 gemm of the lattice types (IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS, IQ3_S, IQ1_S, IQ1_M) with
+// Q8_K activations: the avx2 body's decode (x86/iq_grid_decode_body.inc and
+// iq_signed_grid_decode_body.inc), with each decoded weight block's product taken
 // two sub-blocks at a time in 512-bit registers, and two rows' decoded blocks against each
 // token's activations (one activation load for both). Per output the same integer block sums
 // and float steps as the reference dot: bit-identical to it, hence to the dot of every level.
@@ -22,6 +23,7 @@ namespace dsinfer::kernels::avx512 {
 namespace {
 
 #include "kernels/x86/iq_grid_decode_body.inc"
+#include "kernels/x86/iq_signed_grid_decode_body.inc"
 
 constexpr int kPairs = kSubBlocks / 2;  // 512-bit steps per block
 
@@ -49,7 +51,7 @@ int32_t Product(const WideBlock& w, const BlockQ8_K& a) {
   __m512i acc = _mm512_setzero_si512();
   for (int k = 0; k < kPairs; ++k) {
     const __m512i q8 = _mm512_loadu_si512(a.qs + ptrdiff_t{kQK} * 2 * k);
-    // vpmaddubsw pairs stay below saturation: codes <= 86, |q8| <= 128.
+    // vpmaddubsw pairs stay below saturation: codes <= 124, |q8| <= 128.
     acc =
         _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_maddubs_epi16(w.codes[k], q8), w.scales[k]));
   }
