@@ -36,8 +36,12 @@ GGML_TYPES = {
     13: ("Q5_K", 256, 176),
     14: ("Q6_K", 256, 210),
     16: ("IQ2_XXS", 256, 66),
+    17: ("IQ2_XS", 256, 74),
+    18: ("IQ3_XXS", 256, 98),
     19: ("IQ1_S", 256, 50),
     20: ("IQ4_NL", 32, 18),
+    21: ("IQ3_S", 256, 110),
+    22: ("IQ2_S", 256, 82),
     29: ("IQ1_M", 256, 56),
     30: ("BF16", 1, 2),
 }
@@ -318,31 +322,43 @@ def _deq_iq4_nl(raw, n):
     return (d * _IQ4_NL_VALUES[_nibbles(b[:, 2:18])]).reshape(-1)
 
 
-# The IQ2_XXS and IQ1_S/IQ1_M grids are format data, not formulas (§7: "copied verbatim" from
-# ggml); they are read from the one copy in src/quant/iq_grids.cc, whose checksums
-# IqGridsTest (tests/unit/quant/iq_grid_quants_test.cc) holds against ggml's; being the same
-# copy, they are not an independent check of it. Each entry is 8 bytes, element j in byte j.
-# The decoding below (bit fields, signs, scales) is written from §7.
-def _load_grids():
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "src", "quant",
-                        "iq_grids.cc")
-    text = open(path).read()
-    grids = {}
-    for name in ("kIq2xxsGrid", "kIq1sGrid"):
-        body = re.search(name + r" = \{(.*?)\};", text, re.S).group(1)
-        words = np.array([int(v, 16) for v in re.findall(r"0x[0-9a-f]+", body)], dtype="<u8")
-        grids[name] = words.view(np.uint8).reshape(-1, 8)
-    return grids["kIq2xxsGrid"], grids["kIq1sGrid"].view(np.int8).astype(np.float64)
+# The lattice grids are format data, not formulas (§7: "copied verbatim" from ggml); they are
+# read from the one copy in src/quant/iq_grids.cc, iq2_grids.cc and iq3_grids.cc, whose
+# checksums IqGridsTest (tests/unit/quant/iq_grid_quants_test.cc) holds against ggml's; being
+# the same copy, they are not an independent check of it. An IQ2 / IQ1 entry is 8 bytes, an
+# IQ3 entry 4, element j in byte j. The decoding below (bit fields, signs, scales) is written
+# from §7 and ggml-common.h's block layouts.
+_GRID_FILES = {"kIq2xxsGrid": "iq_grids.cc", "kIq1sGrid": "iq_grids.cc",
+               "kIq2xsGrid": "iq2_grids.cc", "kIq2sGrid": "iq2_grids.cc",
+               "kIq3xxsGrid": "iq3_grids.cc", "kIq3sGrid": "iq3_grids.cc"}
+_GRIDS = {}
 
 
-_IQ2XXS_GRID, _IQ1S_GRID = None, None
+def _grid(name):
+    """Grid `name` as (entries, bytes per entry) uint8 rows; IQ1_S's as signed levels."""
+    if name not in _GRIDS:
+        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "src",
+                            "quant", _GRID_FILES[name])
+        body = re.search(name + r" = \{(.*?)\};", open(path).read(), re.S).group(1)
+        values = re.findall(r"0x[0-9a-f]+", body)
+        dtype = "<u4" if len(values[0]) == 10 else "<u8"
+        words = np.array([int(v, 16) for v in values], dtype=dtype)
+        rows = words.view(np.uint8).reshape(len(values), -1)
+        _GRIDS[name] = rows.view(np.int8).astype(np.float64) if name == "kIq1sGrid" else rows
+    return _GRIDS[name]
 
 
-def _grids():
-    global _IQ2XXS_GRID, _IQ1S_GRID
-    if _IQ2XXS_GRID is None:
-        _IQ2XXS_GRID, _IQ1S_GRID = _load_grids()
-    return _IQ2XXS_GRID, _IQ1S_GRID
+def _parity_signs(seven):
+    """7 stored sign bits per group plus the 8th that makes the count of negatives even."""
+    parity = np.zeros_like(seven)
+    for k in range(7):
+        parity ^= (seven >> k) & 1
+    return seven | (parity << 7)
+
+
+def _sign_factors(signs):
+    """Per group's sign byte, the 8 factors +-1 (bit j negates element j)."""
+    return 1 - 2 * ((signs[..., None] >> np.arange(8)) & 1)
 
 
 def _deq_iq2_xxs(raw, n):
@@ -351,15 +367,64 @@ def _deq_iq2_xxs(raw, n):
     words = b[:, 2:66].copy().view("<u4").astype(np.int64).reshape(-1, 8, 2)  # per 32 elements
     a0, a1 = words[:, :, 0:1], words[:, :, 1:2]
     idx = (a0 >> np.array([0, 8, 16, 24])) & 0xFF  # (nb, 8, 4) grid rows
-    seven = (a1 >> np.array([0, 7, 14, 21])) & 127  # 7 sign bits per group of 8
-    parity = np.zeros_like(seven)
-    for k in range(7):
-        parity ^= (seven >> k) & 1
-    signs = seven | (parity << 7)  # the 8th sign makes the count of negatives even
-    negative = (signs[..., None] >> np.arange(8)) & 1
+    signs = _parity_signs((a1 >> np.array([0, 7, 14, 21])) & 127)  # per group of 8
     db = d[:, None] * (0.5 + (words[:, :, 1] >> 28)) * 0.25  # (nb, 8)
-    grid = _grids()[0][idx].astype(np.float64)  # (nb, 8, 4, 8) magnitudes
-    return (db[:, :, None, None] * grid * (1 - 2 * negative)).reshape(-1)
+    grid = _grid("kIq2xxsGrid")[idx].astype(np.float64)  # (nb, 8, 4, 8) magnitudes
+    return (db[:, :, None, None] * grid * _sign_factors(signs)).reshape(-1)
+
+
+def _iq2_scales(d, scales):
+    """IQ2_XS / IQ2_S: d (0.5 + s) / 4 per group of 8, s a nibble per 16 (low one first)."""
+    s = np.stack([scales & 15, scales >> 4], axis=-1).reshape(-1, 16)  # (nb, 16)
+    return np.repeat(d[:, None] * (0.5 + s) * 0.25, 2, axis=1)  # (nb, 32)
+
+
+def _deq_iq2_xs(raw, n):
+    b = _blocks(raw, 74)
+    d = _f16(b[:, 0:2])[:, 0]
+    q = b[:, 2:66].copy().view("<u2").astype(np.int64)  # (nb, 32): one u16 per group
+    grid = _grid("kIq2xsGrid")[q & 511].astype(np.float64)  # (nb, 32, 8)
+    signs = _parity_signs(q >> 9)
+    db = _iq2_scales(d, b[:, 66:74].astype(np.int64))
+    return (db[:, :, None] * grid * _sign_factors(signs)).reshape(-1)
+
+
+def _deq_iq2_s(raw, n):
+    b = _blocks(raw, 82)
+    d = _f16(b[:, 0:2])[:, 0]
+    low = b[:, 2:34].astype(np.int64)  # (nb, 32) index bytes
+    signs = b[:, 34:66].astype(np.int64)  # (nb, 32) sign bytes
+    qh = b[:, 66:74].astype(np.int64)  # 2 more index bits per group, 4 groups a byte
+    high = (qh[:, :, None] >> np.array([0, 2, 4, 6])) & 3  # (nb, 8, 4)
+    idx = low | (high.reshape(-1, 32) << 8)
+    grid = _grid("kIq2sGrid")[idx].astype(np.float64)
+    db = _iq2_scales(d, b[:, 74:82].astype(np.int64))
+    return (db[:, :, None] * grid * _sign_factors(signs)).reshape(-1)
+
+
+def _deq_iq3_xxs(raw, n):
+    b = _blocks(raw, 98)
+    d = _f16(b[:, 0:2])[:, 0]
+    idx = b[:, 2:66].astype(np.int64).reshape(-1, 32, 2)  # two 4-entries per group of 8
+    words = b[:, 66:98].copy().view("<u4").astype(np.int64)  # (nb, 8): one per 32
+    signs = _parity_signs((words[:, :, None] >> np.array([0, 7, 14, 21])) & 127).reshape(-1, 32)
+    db = np.repeat(d[:, None] * (0.5 + (words >> 28)) * 0.5, 4, axis=1)  # (nb, 32)
+    grid = _grid("kIq3xxsGrid")[idx].reshape(-1, 32, 8).astype(np.float64)
+    return (db[:, :, None] * grid * _sign_factors(signs)).reshape(-1)
+
+
+def _deq_iq3_s(raw, n):
+    b = _blocks(raw, 110)
+    d = _f16(b[:, 0:2])[:, 0]
+    low = b[:, 2:66].astype(np.int64)  # (nb, 64) index bytes
+    qh = b[:, 66:74].astype(np.int64)  # a 9th bit per index byte, 8 a byte
+    high = ((qh[:, :, None] >> np.arange(8)) & 1).reshape(-1, 64)
+    grid = _grid("kIq3sGrid")[low | (high << 8)].reshape(-1, 32, 8).astype(np.float64)
+    signs = b[:, 74:106].astype(np.int64)  # (nb, 32)
+    scales = b[:, 106:110].astype(np.int64)
+    s = np.stack([scales & 15, scales >> 4], axis=-1).reshape(-1, 8)  # one per 32
+    db = np.repeat(d[:, None] * (1 + 2 * s), 4, axis=1)  # (nb, 32)
+    return (db[:, :, None] * grid * _sign_factors(signs)).reshape(-1)
 
 
 def _deq_iq1_s(raw, n):
@@ -370,7 +435,7 @@ def _deq_iq1_s(raw, n):
     idx = qs | (((qh[:, :, None] >> np.array([0, 3, 6, 9])) & 7) << 8)
     dl = d[:, None] * (2 * ((qh >> 12) & 7) + 1)
     delta = np.where(qh & 0x8000, -0.125, 0.125)
-    grid = _grids()[1][idx]  # (nb, 8, 4, 8) levels -1, 0, 1
+    grid = _grid("kIq1sGrid")[idx]  # (nb, 8, 4, 8) levels -1, 0, 1
     return (dl[:, :, None, None] * (grid + delta[:, :, None, None])).reshape(-1)
 
 
@@ -389,7 +454,7 @@ def _deq_iq1_m(raw, n):
     delta = np.where(h & np.where(odd, 0x80, 0x08), -0.125, 0.125)
     half = g // 2  # 16-element half of each group, 0..15
     s = 2 * ((sc[:, half // 4] >> (3 * (half % 4))) & 7) + 1  # (nb, 32)
-    grid = _grids()[1][idx]  # (nb, 32, 8)
+    grid = _grid("kIq1sGrid")[idx]  # (nb, 32, 8)
     return (d[:, None, None] * s[:, :, None] * (grid + delta[:, :, None])).reshape(-1)
 
 
@@ -398,6 +463,7 @@ _DEQUANTIZERS = {
     "Q4_0": _deq_q4_0, "Q4_1": _deq_q4_1, "Q5_0": _deq_q5_0, "Q5_1": _deq_q5_1,
     "Q4_K": _deq_q4_k, "Q5_K": _deq_q5_k, "Q6_K": _deq_q6_k, "IQ4_NL": _deq_iq4_nl,
     "IQ2_XXS": _deq_iq2_xxs, "IQ1_S": _deq_iq1_s, "IQ1_M": _deq_iq1_m,
+    "IQ2_XS": _deq_iq2_xs, "IQ2_S": _deq_iq2_s, "IQ3_XXS": _deq_iq3_xxs, "IQ3_S": _deq_iq3_s,
 }
 
 

@@ -50,29 +50,68 @@ def round_bf16(x):
     return bits.astype(np.uint32).view(np.float32).astype(np.float64)
 
 
-def round_q8_0(x):
-    """quantize_row_q8_0_ref then dequantise: d = max|x| / 127 (stored f16), q = round(x/d)."""
+def _q8_0_steps(x):
+    """x in Q8_0 blocks of 32 -> (x / d per block, d): d = max|x| / 127."""
     b = x.astype(np.float32).astype(np.float64).reshape(-1, 32)
     d = np.abs(b).max(axis=1, keepdims=True) / 127.0
-    q = np.round(np.divide(b, d, out=np.zeros_like(b), where=d > 0))
-    return (q * round_f16(d)).reshape(x.shape)
+    return np.divide(b, d, out=np.zeros_like(b), where=d > 0), d
 
 
-def round_q8_k(x):
-    """quantize_row_q8_K_ref then dequantise: iscale = -127 / (the value of largest |x|)."""
+def _q8_k_steps(x):
+    """x in Q8_K blocks of 256 -> (iscale x per block, iscale): iscale = -127 / (the value of
+    largest |x|)."""
     b = x.astype(np.float32).astype(np.float64).reshape(-1, 256)
     big = np.take_along_axis(b, np.abs(b).argmax(axis=1)[:, None], axis=1)
     iscale = np.divide(-127.0, big, out=np.zeros_like(big), where=big != 0)
-    q = np.minimum(127.0, np.round(iscale * b))
+    return iscale * b, iscale
+
+
+def _rounded_steps(steps, flip):
+    """Round to nearest even, except at a near-tie `flip` = (flat index, scaled value) if
+    steps holds that value there: to its other neighbour, as a float32 computation of a value
+    this close to a midpoint may. (Matched by value: the same input, rounded for two weights
+    such as ffn_gate and ffn_up, is one rounding in an engine.)"""
+    q = np.round(steps)
+    if flip is not None and flip[0] < steps.size and steps.flat[flip[0]] == flip[1]:
+        v = flip[1]
+        q.flat[flip[0]] = np.ceil(v) if q.flat[flip[0]] <= v else np.floor(v)
+    return q
+
+
+def round_q8_0(x, flip=None):
+    """quantize_row_q8_0_ref then dequantise: d = max|x| / 127 (stored f16), q = round(x/d)."""
+    steps, d = _q8_0_steps(x)
+    return (_rounded_steps(steps, flip) * round_f16(d)).reshape(x.shape)
+
+
+def round_q8_k(x, flip=None):
+    """quantize_row_q8_K_ref then dequantise: iscale = -127 / (the value of largest |x|)."""
+    steps, iscale = _q8_k_steps(x)
+    q = np.minimum(127.0, _rounded_steps(steps, flip))
     d = np.divide(1.0, iscale, out=np.zeros_like(iscale), where=iscale != 0)
     return (q * d.astype(np.float32)).reshape(x.shape)
+
+
+# A Q8 rounding input within this relative distance of a midpoint k + 1/2 (|frac - 1/2| /
+# max(|v|, 1), v in quantisation steps) is a near-tie: an engine computing it in float32 may
+# round it the other way (seen at 4e-7 and 1.4e-7), moving one element by one step.
+NEAR_TIE = 1e-6
+
+
+def near_ties(x, rounding):
+    """[(relative gap, (flat index, scaled value))] of the near-ties of Q8 rounding
+    `rounding` over x; the second item is what round_q8_*(flip=) takes."""
+    steps = {round_q8_0: _q8_0_steps, round_q8_k: _q8_k_steps}[rounding](x)[0].reshape(-1)
+    gap = np.abs(steps - np.floor(steps) - 0.5) / np.maximum(np.abs(steps), 1.0)
+    return [(float(gap[i]), (int(i), float(steps[i]))) for i in np.nonzero(gap < NEAR_TIE)[0]]
 
 
 ACTIVATION_ROUNDING = {"F32": None, "F16": round_f16, "BF16": round_bf16, "Q8_0": round_q8_0,
                        "Q4_0": round_q8_0, "Q4_1": round_q8_0, "Q5_0": round_q8_0,
                        "Q5_1": round_q8_0, "Q4_K": round_q8_k, "Q5_K": round_q8_k,
                        "Q6_K": round_q8_k, "IQ4_NL": round_q8_0, "IQ2_XXS": round_q8_k,
-                       "IQ1_S": round_q8_k, "IQ1_M": round_q8_k}
+                       "IQ1_S": round_q8_k, "IQ1_M": round_q8_k, "IQ2_XS": round_q8_k,
+                       "IQ2_S": round_q8_k, "IQ3_XXS": round_q8_k, "IQ3_S": round_q8_k}
 
 
 def softmax(z, axis=-1):
@@ -295,17 +334,20 @@ class Config:
 
 
 class ReferenceModel:
-    def __init__(self, gguf, round_activations=False, kv_f16=False):
+    def __init__(self, gguf, round_activations=False, kv_f16=False, flip=None):
         """round_activations: apply ggml's activation rounding (see ACTIVATION_ROUNDING) to
         the input of every weight matmul; MLA's attn_k_b / attn_v_b only in the absorbed
         form (forward(absorbed_mla=True)), where their inputs are q_nope and o_lat, and a
         fused attn_kv_b never (an engine splits it at load).
         kv_f16: what a float16 KV cache keeps is rounded to f16: k (after RoPE) and v, or
-        MLA's c_kv and k_pe."""
+        MLA's c_kv and k_pe.
+        flip: a near-tie from a forward's `ties` (its second item) to round the other way."""
         self.f = gguf if isinstance(gguf, GgufFile) else GgufFile(gguf)
         self.cfg = Config(self.f)
         self.round_activations = round_activations
         self.kv = round_f16 if kv_f16 else (lambda x: x)
+        self.flip = flip
+        self.ties = []  # per forward: (relative gap, tie, position) of each Q8 near-tie
         self._cache = {}
         rope_freqs = self.w("rope_freqs.weight") if self.cfg.rope_scaling == "llama3" else None
         self.inv_freq = self.cfg.inv_freq(rope_freqs)
@@ -322,9 +364,18 @@ class ReferenceModel:
         return self.f.has_tensor(f"blk.{i}.{base}.{suffix}")
 
     def rounded_for(self, x, name):
-        """x as a dot product with weight `name` sees it (round_activations only)."""
+        """x as a dot product with weight `name` sees it (round_activations only). Records
+        the Q8 roundings' near-ties in `ties`; x's rows are positions."""
         rounding = ACTIVATION_ROUNDING.get(self.f.tensors[name].type_name)
-        return rounding(x) if self.round_activations and rounding is not None else x
+        if not self.round_activations or rounding is None:
+            return x
+        if rounding not in (round_q8_0, round_q8_k):
+            return rounding(x)
+        per_row = x.size // x.shape[0]
+        for gap, tie in near_ties(x, rounding):
+            if all(t[1] != tie for t in self.ties):
+                self.ties.append((gap, tie, tie[0] // per_row))
+        return rounding(x, self.flip)
 
     def linear(self, x, name, expert=None):
         """x (..., in) @ W.T for the weight `name` (expert e of a stacked tensor if given)."""
@@ -446,6 +497,7 @@ class ReferenceModel:
             raise ValueError(f"token id out of range [0, {c.vocab_size})")
         positions = np.arange(len(ids))
         margins = np.full(len(ids), math.inf)
+        self.ties = []
         x = self.w("token_embd.weight")[ids]  # (T, D); no embedding scaling (§3)
         for i in range(c.num_hidden_layers):
             hn = rms_norm(x, self.lw(i, "attn_norm"), c.rms_norm_eps)
