@@ -41,7 +41,7 @@ float Dot(int64_t n, const void* w, const void* q8_k) {
   for (int64_t i = 0; i < n / kQK_K; ++i) {
     const typename Type::State state = Type::Prepare(x[i]);
     const auto code = [&](int ib) { return Type::SubBlock(x[i], state, ib); };
-    sum += Type::Term(state.d * a[i].d, BlockProduct<Type::kAccScale>(code, state, a[i]));
+    sum += Term<Type>(state.d * a[i].d, BlockProduct<Type::kAccScale>(code, state, a[i]));
   }
   return Type::Finish(sum);
 }
@@ -73,7 +73,7 @@ void Gemm(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_rows,
         }
         for (int64_t t = 0; t < tile; ++t) {
           const auto* a = reinterpret_cast<const BlockQ8_K*>(act + (t0 + t) * act_row_bytes) + i;
-          sums[t] += Type::Term(state.d * a->d, BlockProduct<Type::kAccScale>(code, state, *a));
+          sums[t] += Term<Type>(state.d * a->d, BlockProduct<Type::kAccScale>(code, state, *a));
         }
       }
       for (int64_t t = 0; t < tile; ++t) y[(t0 + t) * ldy + r] = Type::Finish(sums[t]);
