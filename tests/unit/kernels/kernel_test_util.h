@@ -35,7 +35,7 @@ inline std::vector<float> RandomFloats(int64_t n, uint32_t seed, float scale = 1
   return v;
 }
 
-// Rows of x in `dtype`. The types dsinfer only reads (no quantiser: IQ2_XXS, IQ1_*) get random
+// Rows of x in `dtype`. The types dsinfer only reads (no quantiser: the lattice types) get random
 // codes instead, seeded from x and scaled to its RMS, so every weight type runs through the
 // same tests.
 inline std::vector<std::byte> Quantize(DType dtype, const std::vector<float>& x,

@@ -22,6 +22,7 @@
 
 #include "kernel_test_util.h"
 #include "kernels/kernel_table.h"
+#include "kernels/matmul.h"
 #include "kernels/packed_layout.h"
 #include "kernels/packed_matrix.h"
 #include "kernels/reference/matmul.h"
@@ -198,11 +199,12 @@ TEST_P(PackedMatMulTest, IQ4NLExtremeLevelsStayExact) {
   }
 }
 
-// A batch of products, each output bit-identical to its own MatMulPacked: weights of several
-// types and widths (Q4_0, Q5_0, IQ4_NL and Q8_0 read Q8_0 activations, Q4_1 and Q5_1 Q8_1, the
-// K-quants Q8_K), some
-// sharing one input and some not, row counts with tails and under one group, a weight left in
-// row layout, a product of no tokens, and products of other token counts than the rest.
+// A batch of products, each output bit-identical to its own MatMulPacked (a row-layout one to
+// its MatMul): weights of several types and widths (Q4_0, Q5_0, IQ4_NL and Q8_0 read Q8_0
+// activations, Q4_1 and Q5_1 Q8_1, the K-quants and the lattice types Q8_K, F16 F16), some
+// sharing one input and some not, row counts with tails and under one group, weights left in
+// row layout (the lattice types have no packed layout), a product of no tokens, and products
+// of other token counts than the rest.
 TEST_P(PackedMatMulTest, BatchEqualsEachProductAlone) {
   const KernelTable& t = table();
   ThreadPool pool(2);
@@ -211,21 +213,23 @@ TEST_P(PackedMatMulTest, BatchEqualsEachProductAlone) {
     DType dtype;
     bool packed;
   };
-  const Weight weights[] = {{5, 256, DType::kQ2_K, true},   {2048, 512, DType::kQ4_0, true},
-                            {13, 512, DType::kQ4_0, true},  {40, 512, DType::kQ8_0, true},
-                            {5, 512, DType::kQ5_0, true},   {24, 512, DType::kQ4_K, true},
-                            {67, 256, DType::kQ6_K, true},  {32, 256, DType::kQ4_0, false},
-                            {16, 256, DType::kQ5_K, true},  {19, 256, DType::kQ3_K, true},
-                            {16, 256, DType::kQ2_K, true},  {24, 512, DType::kQ4_1, true},
-                            {9, 512, DType::kQ5_1, true},   {40, 256, DType::kIQ4_NL, true},
-                            {24, 512, DType::kIQ4_XS, true}};
+  const Weight weights[] = {{5, 256, DType::kQ2_K, true},    {2048, 512, DType::kQ4_0, true},
+                            {13, 512, DType::kQ4_0, true},   {40, 512, DType::kQ8_0, true},
+                            {5, 512, DType::kQ5_0, true},    {24, 512, DType::kQ4_K, true},
+                            {67, 256, DType::kQ6_K, true},   {32, 256, DType::kQ4_0, false},
+                            {16, 256, DType::kQ5_K, true},   {19, 256, DType::kQ3_K, true},
+                            {16, 256, DType::kQ2_K, true},   {24, 512, DType::kQ4_1, true},
+                            {9, 512, DType::kQ5_1, true},    {40, 256, DType::kIQ4_NL, true},
+                            {24, 512, DType::kIQ4_XS, true}, {37, 256, DType::kIQ2_XS, false},
+                            {70, 512, DType::kIQ3_S, false}, {5, 256, DType::kIQ1_M, false},
+                            {21, 512, DType::kF16, false}};
   // Which input each product reads (inputs 0 and 1 are n_in 512, 2 and 3 are 256), and its
   // tokens as a multiple of the call's (0: no tokens; 2: twice as many, from the same floats
   // as the products of input 0 that read the first half, so not sharing their conversion).
   // The first product has no full group: the joint range starts with the second's.
-  const int input_of[] = {2, 0, 0, 1, 0, 0, 2, 3, 2, 3, 2, 0, 1, 3, 1};
+  const int input_of[] = {2, 0, 0, 1, 0, 0, 2, 3, 2, 3, 2, 0, 1, 3, 1, 2, 0, 3, 1};
   const int64_t input_n_in[] = {512, 512, 256, 256};
-  const int64_t token_factor[] = {1, 1, 1, 1, 2, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1};
+  const int64_t token_factor[] = {1, 1, 1, 1, 2, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 2, 1, 1};
   uint32_t seed = 300;
   std::vector<std::vector<std::byte>> bytes;
   std::vector<std::unique_ptr<PackedMatrix>> packed;
@@ -261,7 +265,14 @@ TEST_P(PackedMatMulTest, BatchEqualsEachProductAlone) {
       ASSERT_TRUE(MatMulPackedBatch(products, p, t).ok());
       for (size_t i = 0; i < views.size(); ++i) {
         std::vector<float> alone(together[i].size());
-        ASSERT_TRUE(MatMulPacked(views[i], products[i].x, products[i].n_tokens, alone, p, t).ok());
+        const PackedMatrixView& v = views[i];
+        if (v.packed) {
+          ASSERT_TRUE(MatMulPacked(v, products[i].x, products[i].n_tokens, alone, p, t).ok());
+        } else {
+          const TensorView rows{
+              .dtype = v.dtype, .shape = Shape{v.n_out, v.n_in}, .bytes = v.bytes};
+          ASSERT_TRUE(MatMul(rows, products[i].x, products[i].n_tokens, alone, p, t).ok());
+        }
         for (size_t j = 0; j < alone.size(); ++j) {
           ASSERT_EQ(std::bit_cast<uint32_t>(together[i][j]), std::bit_cast<uint32_t>(alone[j]))
               << "product " << i << " output " << j;
