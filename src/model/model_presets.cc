@@ -153,7 +153,7 @@ ModelConfig TinyV2() {
 
 // R1 / V3's structure (q-LoRA MLA, sigmoid + bias group top-k, a first dense layer, a shared
 // expert, an MTP layer) with every row that is a multiple of 256 in R1 one here too, so that
-// the 256-element types (K-quants, IQ2_XXS, IQ1_*) hold the experts as in R1's low-bit files;
+// the 256-element types (K-quants, the lattice IQ types) hold the experts as in R1's low-bit files;
 // attn_k_b's rows (the nope dim) stay short and fall back, as R1's do.
 ModelConfig TinyR1() {
   ModelConfig c = DenseConfig({kDeepseek2, 512, 256, 512, 3, 2, 2, 2560, 10000, 1e-6, 1, 2});

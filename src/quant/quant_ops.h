@@ -27,7 +27,7 @@ using VecDotFn = float (*)(int64_t n, const void* weight_blocks, const void* act
 
 struct QuantOps {
   DType dtype;
-  QuantizeRowFn quantize;  // null for types dsinfer reads but does not write (IQ2_XXS, IQ1_*)
+  QuantizeRowFn quantize;  // null for types dsinfer reads but does not write (the lattice types)
   DequantizeRowFn dequantize;
   VecDotFn vec_dot;    // null for activation-only types
   DType vec_dot_type;  // what activations are quantised to for vec_dot

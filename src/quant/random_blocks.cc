@@ -26,7 +26,7 @@ uint64_t SplitMix64(uint64_t& state) {
 // Stores the block's f16 scale (IQ1_M's is spread over its scales: iq_grids.h).
 void SetScale(DType dtype, std::byte* block, uint16_t d) {
   if (dtype != DType::kIQ1_M) {
-    std::memcpy(block, &d, sizeof(d));  // IQ2_XXS and IQ1_S start with d
+    std::memcpy(block, &d, sizeof(d));  // the other lattice types start with d
     return;
   }
   uint16_t words[4];

@@ -1,7 +1,7 @@
 // Random weights for the types dsinfer reads but cannot quantise to (QuantOps::quantize is
-// null: IQ2_XXS, IQ1_S, IQ1_M). Random codes in every field, then each block's scale set so
-// that the block's dequantised values have the requested RMS: a valid block of the real layout,
-// which is all that `random-model` and the tests need of such a tensor.
+// null: the lattice types IQ1_*, IQ2_* and IQ3_*). Random codes in every field, then each block's
+// scale set so that the block's dequantised values have the requested RMS: a valid block of the
+// real layout, which is all that `random-model` and the tests need of such a tensor.
 //
 // Thread safety: pure function over caller-owned memory.
 #ifndef DSINFER_QUANT_RANDOM_BLOCKS_H_
