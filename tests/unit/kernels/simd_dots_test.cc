@@ -216,13 +216,13 @@ TEST_P(SimdDotsTest, IQ3_SOnEdgeBytes) {
   ExpectMatchesOnEdgeBytes<BlockIQ3_S>(DType::kIQ3_S, /*exact=*/true);
 }
 
-// Their gemms (a separate product at avx512) on the same edge bytes: 3 rows (an odd row tail)
-// by 67 tokens (a token tile of 64, the avx512 gemm's, and a tail of 3), every output the
-// dot's bits.
+// Their gemms (a separate product at avx512) on the same edge bytes: 19 rows (a 16-row panel
+// and an odd tail) by 67 tokens (a token tile of 64 and a tail of 3) and by 5 (under the
+// avx512 panels' minimum), every output the dot's bits.
 template <typename Block>
 void ExpectGemmMatchesTheDotOnEdgeBytes(const KernelTable& t, DType dtype) {
   if (t.Gemm(dtype) == nullptr) return;
-  constexpr int64_t kRows = 3;
+  constexpr int64_t kRows = 19;
   constexpr int64_t kTokens = 67;
   constexpr int64_t kBlocks = 3;
   constexpr int64_t kN = kBlocks * kQK_K;
@@ -250,14 +250,16 @@ void ExpectGemmMatchesTheDotOnEdgeBytes(const KernelTable& t, DType dtype) {
       const std::vector<std::byte> row = RawActivations(DType::kQ8_K, kN, rng, level);
       a.insert(a.end(), row.begin(), row.end());
     }
-    std::vector<float> y(static_cast<size_t>(kTokens * kRows));
-    t.Gemm(dtype)(kN, w.data(), w_row, kRows, a.data(), a_row, kTokens, y.data(), kRows);
-    for (int64_t tok = 0; tok < kTokens; ++tok) {
-      for (int64_t r = 0; r < kRows; ++r) {
-        const float want = ops->vec_dot(kN, w.data() + r * w_row, a.data() + tok * a_row);
-        EXPECT_EQ(std::bit_cast<uint32_t>(y[static_cast<size_t>(tok * kRows + r)]),
-                  std::bit_cast<uint32_t>(want))
-            << "t=" << tok << " r=" << r;
+    for (const int64_t tokens : {int64_t{5}, kTokens}) {
+      std::vector<float> y(static_cast<size_t>(tokens * kRows));
+      t.Gemm(dtype)(kN, w.data(), w_row, kRows, a.data(), a_row, tokens, y.data(), kRows);
+      for (int64_t tok = 0; tok < tokens; ++tok) {
+        for (int64_t r = 0; r < kRows; ++r) {
+          const float want = ops->vec_dot(kN, w.data() + r * w_row, a.data() + tok * a_row);
+          ASSERT_EQ(std::bit_cast<uint32_t>(y[static_cast<size_t>(tok * kRows + r)]),
+                    std::bit_cast<uint32_t>(want))
+              << tokens << " tokens: t=" << tok << " r=" << r;
+        }
       }
     }
   }
