@@ -34,30 +34,10 @@ void GemmQ4_K(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_r
 void GemmQ6_K(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_rows,
               const std::byte* act, int64_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy);
 
-// iq_grid_gemm.cc: IQ2_XXS / IQ2_XS / IQ2_S / IQ3_XXS / IQ3_S / IQ1_S / IQ1_M weights x Q8_K
-// activations, 2 rows at a time, each weight block decoded once per 16 tokens; bit-identical per
-// output to the level's vec_dot.
-void GemmIQ2_XXS(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_rows,
-                 const std::byte* act, int64_t act_row_bytes, int64_t n_tokens, float* y,
-                 int64_t ldy);
-void GemmIQ1_S(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_rows,
-               const std::byte* act, int64_t act_row_bytes, int64_t n_tokens, float* y,
-               int64_t ldy);
-void GemmIQ1_M(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_rows,
-               const std::byte* act, int64_t act_row_bytes, int64_t n_tokens, float* y,
-               int64_t ldy);
-void GemmIQ2_XS(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_rows,
-                const std::byte* act, int64_t act_row_bytes, int64_t n_tokens, float* y,
-                int64_t ldy);
-void GemmIQ2_S(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_rows,
-               const std::byte* act, int64_t act_row_bytes, int64_t n_tokens, float* y,
-               int64_t ldy);
-void GemmIQ3_XXS(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_rows,
-                 const std::byte* act, int64_t act_row_bytes, int64_t n_tokens, float* y,
-                 int64_t ldy);
-void GemmIQ3_S(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_rows,
-               const std::byte* act, int64_t act_row_bytes, int64_t n_tokens, float* y,
-               int64_t ldy);
+// iq_grid_gemm.cc: the lattice types' weights x Q8_K activations, on 16-row panels from 8
+// tokens on (2 rows at a time below), each weight block decoded once per 64 tokens;
+// bit-identical per output to the level's vec_dot.
+#include "kernels/x86/iq_grid_gemm_decls.inc"
 
 }  // namespace dsinfer::kernels::avx512
 
