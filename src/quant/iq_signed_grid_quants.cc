@@ -10,6 +10,7 @@
 // a group of 8 weights is 8 grid magnitudes, 8 signs and a 4-bit scale code s shared by 16 or
 // 32 weights; the dot's integer sum is sum_g (2 s + 1) sum_j m_j sign_j q8_j per block, which
 // is exact in any order, so only the per-type float steps below need ggml's order.
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -51,8 +52,9 @@ uint32_t Iq3xxsSignsAndScale(const BlockIQ3_XXS& b, int ib) {
 
 struct Iq2xs {
   using Block = BlockIQ2_XS;
-  static Group At(const Block& b, int g) {
-    return {Iq2xsGrid()[b.qs[g] & 511], Iq2Signs(b.qs[g] >> 9)};
+  static const auto& Grid() { return Iq2xsGrid(); }
+  static Group At(const Block& b, int g, const std::array<uint64_t, 512>& grid) {
+    return {grid[b.qs[g] & 511], Iq2Signs(b.qs[g] >> 9)};
   }
   static int ScaleCode(const Block& b, int g) { return Iq2ScaleCode(b.scales, g / 2); }
   static float Scale(float d, int s) { return d * (0.5F + static_cast<float>(s)) * 0.25F; }
@@ -61,10 +63,11 @@ struct Iq2xs {
 
 struct Iq2s {
   using Block = BlockIQ2_S;
-  static Group At(const Block& b, int g) {
+  static const auto& Grid() { return Iq2sGrid(); }
+  static Group At(const Block& b, int g, const std::array<uint64_t, 1024>& grid) {
     const int l = g % kGroupsPerSub;
     const int index = b.qs[g] | ((b.qh[g / kGroupsPerSub] << (8 - 2 * l)) & 0x300);
-    return {Iq2sGrid()[index], b.qs[kGroups + g]};
+    return {grid[index], b.qs[kGroups + g]};
   }
   static int ScaleCode(const Block& b, int g) { return Iq2ScaleCode(b.scales, g / 2); }
   static float Scale(float d, int s) { return Iq2xs::Scale(d, s); }
@@ -73,8 +76,8 @@ struct Iq2s {
 
 struct Iq3xxs {
   using Block = BlockIQ3_XXS;
-  static Group At(const Block& b, int g) {
-    const auto& grid = Iq3xxsGrid();
+  static const auto& Grid() { return Iq3xxsGrid(); }
+  static Group At(const Block& b, int g, const std::array<uint32_t, 256>& grid) {
     const uint8_t* q = b.qs + ptrdiff_t{2} * g;
     const uint32_t bits = Iq3xxsSignsAndScale(b, g / kGroupsPerSub);
     return {Pair(grid[q[0]], grid[q[1]]), Iq2Signs(bits >> (7 * (g % kGroupsPerSub)))};
@@ -88,8 +91,8 @@ struct Iq3xxs {
 
 struct Iq3s {
   using Block = BlockIQ3_S;
-  static Group At(const Block& b, int g) {
-    const auto& grid = Iq3sGrid();
+  static const auto& Grid() { return Iq3sGrid(); }
+  static Group At(const Block& b, int g, const std::array<uint32_t, 512>& grid) {
     const int ib = g / kGroupsPerSub;
     const int l = g % kGroupsPerSub;
     const uint8_t* q = b.qs + ptrdiff_t{2} * g;
@@ -108,11 +111,12 @@ struct Iq3s {
 template <typename Type>
 void Dequantize(const void* blocks, float* y, int64_t n) {
   const auto* b = static_cast<const typename Type::Block*>(blocks);
+  const auto& grid = Type::Grid();  // once: the tables live in another translation unit
   for (int64_t i = 0; i < n / kQK_K; ++i) {
     const float d = Fp16ToFp32(b[i].d);
     for (int g = 0; g < kGroups; ++g) {
       const float dl = Type::Scale(d, Type::ScaleCode(b[i], g));
-      const Group group = Type::At(b[i], g);
+      const Group group = Type::At(b[i], g, grid);
       for (int j = 0; j < kGroup; ++j) {
         const float magnitude =
             dl * static_cast<float>(static_cast<uint8_t>(group.magnitudes >> (8 * j)));
@@ -126,12 +130,13 @@ template <typename Type>
 float Dot(int64_t n, const void* w, const void* q8_k) {
   const auto* x = static_cast<const typename Type::Block*>(w);
   const auto* a = static_cast<const BlockQ8_K*>(q8_k);
+  const auto& grid = Type::Grid();
   float sum = 0;
   for (int64_t i = 0; i < n / kQK_K; ++i) {
     const int8_t* q8 = a[i].qs;
     int32_t block_sum = 0;
     for (int g = 0; g < kGroups; ++g) {
-      const Group group = Type::At(x[i], g);
+      const Group group = Type::At(x[i], g, grid);
       int32_t group_sum = 0;
       for (int j = 0; j < kGroup; ++j) {
         const int32_t p = static_cast<uint8_t>(group.magnitudes >> (8 * j)) * q8[j];
