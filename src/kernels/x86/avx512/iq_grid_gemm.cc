@@ -43,6 +43,8 @@ struct WideBlock {
 template <typename Type>
 void Decode(const typename Type::Block& b, WideBlock& out) {
   const typename Type::State state = Type::Prepare(b);
+// Unrolled: each sub-block's scale masks are then constants (SubBlockScales).
+#pragma GCC unroll 4
   for (int k = 0; k < kPairs; ++k) {
     const SubBlockCodes lo = Type::SubBlock(b, state, 2 * k);
     const SubBlockCodes hi = Type::SubBlock(b, state, 2 * k + 1);
@@ -168,7 +170,7 @@ void TwoRowGemm(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n
 // token's activations (broadcast) with no horizontal sum at all, and each sub-block of 16's
 // integer sum is scaled per lane (vpmulld by the rows' scales), its bsums correction taken
 // off by vpdpwssd (the rows' corrections against the token's bsums, two at a time). Per lane
-// this is BlockProduct's integer sum exactly, and the float steps are the reference's.
+// this is BlockPartials' integer sum exactly, and the float steps are the reference's.
 
 constexpr int kPanelRows = 16;
 constexpr int kColumns = kQK_K / 4;    // 4-byte columns of a block
