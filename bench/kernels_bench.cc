@@ -11,7 +11,9 @@
 //                          kernels::MatMul with n_tokens = 1 on one weight of that shape
 //                          (/packed: MatMulPacked on its x8 row-interleaved copy;
 //                          /packed/tokens:8: 8 tokens at once, as a batched decode step,
-//                          counter tokens_s: tokens per second, to set against tokens:1);
+//                          counter tokens_s: tokens per second, to set against tokens:1;
+//                          /tokens:3 on types with no packed layout, such as the lattice
+//                          types: 3 tokens at once, as a MoE expert in a batched decode);
 //                          the buffer holds as many copies of the weight as fit and each
 //                          iteration reads the next copy, so no weight is cache-resident
 //                          (the L3 here may be ~480 MiB, whatever the CPU reports)
@@ -264,12 +266,15 @@ void RegisterBenchmarks() {
                 ->UseRealTime()
                 ->MinTime(0.5)
                 ->Unit(benchmark::kMicrosecond);
-            if (packed && table == &selected) {
+            const bool rows_only = !packed && table->PackedMatvec(dtype) == nullptr;
+            if (table == &selected && (packed || rows_only)) {
+              const int tokens = packed ? 8 : 3;
               benchmark::RegisterBenchmark(
-                  fmt::format("MatVec/{}/{}x{}/{}/packed/tokens:8/threads:{}", DTypeName(dtype),
-                              shape.n_out, shape.n_in, IsaName(table->isa), threads)
+                  fmt::format("MatVec/{}/{}x{}/{}{}/tokens:{}/threads:{}", DTypeName(dtype),
+                              shape.n_out, shape.n_in, IsaName(table->isa), packed ? "/packed" : "",
+                              tokens, threads)
                       .c_str(),
-                  BM_MatVec, MatVecCase{dtype, shape, table, threads, packed, 8})
+                  BM_MatVec, MatVecCase{dtype, shape, table, threads, packed, tokens})
                   ->UseRealTime()
                   ->MinTime(0.5)
                   ->Unit(benchmark::kMicrosecond);

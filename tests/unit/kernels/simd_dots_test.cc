@@ -217,8 +217,9 @@ TEST_P(SimdDotsTest, IQ3_SOnEdgeBytes) {
 }
 
 // Their gemms (a separate product at avx512) on the same edge bytes: 19 rows (a 16-row panel
-// and an odd tail) by 67 tokens (a token tile of 64 and a tail of 3) and by 5 (under the
-// avx512 panels' minimum), every output the dot's bits.
+// and an odd tail) by 67 tokens (a token tile of 64 and a tail of 3) and by 1, 2, 3 and 5
+// (under the avx512 panels' minimum: each width of its two-row body, full and with a tail),
+// every output the dot's bits.
 template <typename Block>
 void ExpectGemmMatchesTheDotOnEdgeBytes(const KernelTable& t, DType dtype) {
   if (t.Gemm(dtype) == nullptr) return;
@@ -250,7 +251,7 @@ void ExpectGemmMatchesTheDotOnEdgeBytes(const KernelTable& t, DType dtype) {
       const std::vector<std::byte> row = RawActivations(DType::kQ8_K, kN, rng, level);
       a.insert(a.end(), row.begin(), row.end());
     }
-    for (const int64_t tokens : {int64_t{5}, kTokens}) {
+    for (const int64_t tokens : {int64_t{1}, int64_t{2}, int64_t{3}, int64_t{5}, kTokens}) {
       std::vector<float> y(static_cast<size_t>(tokens * kRows));
       t.Gemm(dtype)(kN, w.data(), w_row, kRows, a.data(), a_row, tokens, y.data(), kRows);
       for (int64_t tok = 0; tok < tokens; ++tok) {
