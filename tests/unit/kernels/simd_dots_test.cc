@@ -217,14 +217,15 @@ TEST_P(SimdDotsTest, IQ3_SOnEdgeBytes) {
 }
 
 // Their gemms (a separate product at avx512) on the same edge bytes: 19 rows (a 16-row panel
-// and an odd tail) by 67 tokens (a token tile of 64 and a tail of 3) and by 1, 2, 3 and 5
+// and an odd tail) by 515 tokens (the avx512 panels' token tile of 512, the avx2 body's of 64,
+// and a tail of 3) and by 1, 2, 3 and 5
 // (under the avx512 panels' minimum: each width of its two-row body, full and with a tail),
 // every output the dot's bits.
 template <typename Block>
 void ExpectGemmMatchesTheDotOnEdgeBytes(const KernelTable& t, DType dtype) {
   if (t.Gemm(dtype) == nullptr) return;
   constexpr int64_t kRows = 19;
-  constexpr int64_t kTokens = 67;
+  constexpr int64_t kTokens = 515;
   constexpr int64_t kBlocks = 3;
   constexpr int64_t kN = kBlocks * kQK_K;
   const QuantOps* ops = FindQuantOps(dtype);

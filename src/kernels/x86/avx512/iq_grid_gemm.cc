@@ -5,7 +5,7 @@
 // float steps run per lane in the reference's order.
 // - From 8 tokens on, panels (below): 16 rows' decoded blocks transposed so that each lane
 //   is a row, multiplied by vpdpbusd against broadcast activations with no horizontal sums.
-//   prefill_bench 512 tokens, 1 thread: 280-310 GFLOP/s at 2048x7168 (the two-row body
+//   prefill_bench 512 tokens, 1 thread: 370-390 GFLOP/s at 2048x7168 (the two-row body
 //   155-180).
 // - Fewer tokens (MoE experts in decode-sized batches): two rows decoded together, each block
 //   multiplied with every token two sub-blocks at a time (vpmaddubsw, vpdpwssd), and the
@@ -277,7 +277,11 @@ __m512i PanelProduct(const Panel& p, const BlockQ8_K& a) {
   return _mm512_sub_epi32(acc, correction);
 }
 
-constexpr int64_t kPanelTokenTile = 64;
+// Tokens that one decode of a panel's block serves (their sums: 32 KiB of stack). The decode
+// costs about what 17 tokens' products do, so a wide tile pays: prefill_bench 512 tokens, 1
+// thread, against a tile of 64: 2048x7168 313-319 -> 381-391 GFLOP/s (IQ2_XXS), 283-293 ->
+// 377-386 (IQ3_S); 7168x2048 288 -> 369-374 (IQ3_S). A tile of 256 gave three quarters of it.
+constexpr int64_t kPanelTokenTile = 512;
 
 template <typename Type>
 void PanelGemm(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_rows,
