@@ -126,7 +126,8 @@ void TwoRowGemm(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n
     const int rows = static_cast<int>(std::min<int64_t>(kRows, n_rows - r0));
     for (int64_t t0 = 0; t0 < n_tokens; t0 += kTokens) {
       const int64_t tile = std::min<int64_t>(kTokens, n_tokens - t0);
-      __m512 sums[kRows] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
+      __m512 sums[kRows];
+      for (__m512& row_sums : sums) row_sums = _mm512_setzero_ps();
       for (int64_t i = 0; i < n_blocks; ++i) {
         for (int r = 0; r < rows; ++r) {
           const auto* x = reinterpret_cast<const typename Type::Block*>(w + (r0 + r) * w_row_bytes);
