@@ -75,11 +75,8 @@ float Dot(int64_t n, const void* w, const void* q8_k) {
           [&](int ib) { return Type::SubBlock(block, state, ib); }, state, a[i0 + l]);
       d[l] = state.d * a[i0 + l].d;
     }
-    // Per lane: d_w d_a (kTermScale product), the reference's Term.
     alignas(32) float terms[kBlocks];
-    _mm256_store_ps(terms, _mm256_mul_ps(_mm256_load_ps(d),
-                                         _mm256_mul_ps(_mm256_set1_ps(Type::kTermScale),
-                                                       _mm256_cvtepi32_ps(SumPerLane(partials)))));
+    _mm256_store_ps(terms, Terms<Type>(_mm256_load_ps(d), SumPerLane(partials)));
     for (int l = 0; l < count; ++l) sum += terms[l];
   }
   return Type::Finish(sum);
@@ -132,11 +129,8 @@ void Gemm(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_rows,
                 },
                 state, *a);
           }
-          // Per lane: sum += (d_w d_a) (kTermScale product), the reference's Term.
           const __m256 d = _mm256_mul_ps(_mm256_set1_ps(state.d), _mm256_load_ps(d_act));
-          const __m256 product = _mm256_cvtepi32_ps(SumPerLane(partials));
-          sums[g] = _mm256_add_ps(
-              sums[g], _mm256_mul_ps(d, _mm256_mul_ps(_mm256_set1_ps(Type::kTermScale), product)));
+          sums[g] = _mm256_add_ps(sums[g], Terms<Type>(d, SumPerLane(partials)));
         }
       }
       alignas(32) float lane[kTokenTile];

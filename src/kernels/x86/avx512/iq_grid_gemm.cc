@@ -106,6 +106,14 @@ __m512i SumPerToken(__m512i (&v)[kTokens]) {
   return sums;
 }
 
+// Terms (iq_grid_decode_body.inc) at 16 lanes: d_w d_a times the integer product, times
+// kTermScale, in the reference's order.
+template <typename Type>
+__m512 Terms(__m512 d, __m512i product) {
+  return _mm512_mul_ps(
+      d, _mm512_mul_ps(_mm512_set1_ps(Type::kTermScale), _mm512_cvtepi32_ps(product)));
+}
+
 constexpr int kRows = 2;  // rows decoded together, sharing each activation load
 
 // Panels pay a transpose per 16 rows and block; below this many tokens the two-row body wins.
@@ -152,11 +160,8 @@ void TwoRowGemm(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n
         }
         const __m512 da = _mm512_load_ps(d_act);
         for (int r = 0; r < rows; ++r) {
-          // Per lane: sum += (d_w d_a) (kTermScale product), the reference's Term.
           const __m512 d = _mm512_mul_ps(_mm512_set1_ps(decoded[r].block.d), da);
-          const __m512 product = _mm512_cvtepi32_ps(SumPerToken<kTokens>(partials[r]));
-          sums[r] = _mm512_add_ps(
-              sums[r], _mm512_mul_ps(d, _mm512_mul_ps(_mm512_set1_ps(Type::kTermScale), product)));
+          sums[r] = _mm512_add_ps(sums[r], Terms<Type>(d, SumPerToken<kTokens>(partials[r])));
         }
       }
       for (int r = 0; r < rows; ++r) {
@@ -300,11 +305,8 @@ void PanelGemm(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_
         DecodePanel<Type>(w + r0 * w_row_bytes, w_row_bytes, rows, i, panel);
         for (int64_t t = 0; t < tile; ++t) {
           const auto* a = reinterpret_cast<const BlockQ8_K*>(act + (t0 + t) * act_row_bytes) + i;
-          // Per lane: sum += (d_w d_a) (kTermScale product), the reference's Term.
           const __m512 d = _mm512_mul_ps(panel.d, _mm512_set1_ps(a->d));
-          const __m512 product = _mm512_cvtepi32_ps(PanelProduct(panel, *a));
-          sums[t] = _mm512_add_ps(
-              sums[t], _mm512_mul_ps(d, _mm512_mul_ps(_mm512_set1_ps(Type::kTermScale), product)));
+          sums[t] = _mm512_add_ps(sums[t], Terms<Type>(d, PanelProduct(panel, *a)));
         }
       }
       for (int64_t t = 0; t < tile; ++t) {
