@@ -35,8 +35,8 @@ void GemmQ6_K(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_r
               const std::byte* act, int64_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy);
 
 // iq_grid_gemm.cc: the lattice types' weights x Q8_K activations, on 16-row panels from 8
-// tokens on (2 rows at a time below), each weight block decoded once per 64 tokens;
-// bit-identical per output to the level's vec_dot.
+// tokens on (each weight block decoded once per 512 tokens), 2 rows at a time below (once for
+// all of them); bit-identical per output to the level's vec_dot.
 #include "kernels/x86/iq_grid_gemm_decls.inc"
 
 }  // namespace dsinfer::kernels::avx512
