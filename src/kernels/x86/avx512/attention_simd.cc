@@ -2,7 +2,7 @@
 // The row kernels are here; their row-block dispatch and the entry points are the shared
 // ones of x86/attention_rows_body.inc.
 //
-// Register blocking: a score kernel walks 3 or 4 key rows at once per group of up to 8 query
+// Register blocking: a score kernel walks 2 or 4 key rows at once per group of up to 8 query
 // rows (one accumulator per score, so a score's summation order does not depend on the group);
 // the value kernel keeps 2 x 16 output lanes of up to 4 rows in registers while it walks the
 // value rows (four rows at most: GCC moves 2 x 8 zmm accumulators through the stack on every
@@ -39,6 +39,38 @@ struct F16Elems {
   }
 };
 
+// The sum of x's 16 lanes in a fixed order: lane i + lane i + 8, those pairs i and i + 4, then
+// i and i + 2, then the last two. (Spelled out: _mm512_reduce_add_ps's order is the compiler's.)
+float SumLanes(__m512 x) {
+  const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(x),
+                                 _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(x), 1)));
+  const __m128 f = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+  const __m128 p = _mm_add_ps(f, _mm_movehl_ps(f, f));
+  return _mm_cvtss_f32(_mm_add_ss(p, _mm_movehdup_ps(p)));
+}
+
+// SumLanes of x[0..15] as one vector, lane i = SumLanes(x[i]) to the bit, in 45 shuffles and
+// adds instead of 16 x 7.
+__m512 Reduce16(const __m512* x) {
+  // 128-bit lanes: i + 8 (within a vector, lanes 0 + 2 and 1 + 3), then + 4 (lanes 0 + 1).
+  const auto fold_halves = [](__m512 u, __m512 v) {
+    return _mm512_add_ps(_mm512_shuffle_f32x4(u, v, 0x44), _mm512_shuffle_f32x4(u, v, 0xEE));
+  };
+  const auto fold_quarters = [](__m512 u, __m512 v) {
+    return _mm512_add_ps(_mm512_shuffle_f32x4(u, v, 0x88), _mm512_shuffle_f32x4(u, v, 0xDD));
+  };
+  // Lane k of b_m now holds x[4 m + k]'s four partial sums; the in-lane folds below leave
+  // x[4 m + k]'s sum in lane 4 k + m, so the inputs go in transposed (x[4 k + m] at 4 m + k).
+  const __m512 b0 = fold_quarters(fold_halves(x[0], x[4]), fold_halves(x[8], x[12]));
+  const __m512 b1 = fold_quarters(fold_halves(x[1], x[5]), fold_halves(x[9], x[13]));
+  const __m512 b2 = fold_quarters(fold_halves(x[2], x[6]), fold_halves(x[10], x[14]));
+  const __m512 b3 = fold_quarters(fold_halves(x[3], x[7]), fold_halves(x[11], x[15]));
+  // Within 128 bits: elements 0 + 2 and 1 + 3, then those two.
+  const __m512 c0 = _mm512_add_ps(_mm512_unpacklo_ps(b0, b1), _mm512_unpackhi_ps(b0, b1));
+  const __m512 c1 = _mm512_add_ps(_mm512_unpacklo_ps(b2, b3), _mm512_unpackhi_ps(b2, b3));
+  return _mm512_add_ps(_mm512_shuffle_ps(c0, c1, 0x44), _mm512_shuffle_ps(c0, c1, 0xEE));
+}
+
 // The scores of kRows query rows against kKeys consecutive key rows: kRows x kKeys chains, so
 // that each q vector loaded from L1 feeds kKeys FMAs. With one key per pass the loop issued
 // a load per FMA and ran at about 40 % of the FMA rate (MLA decode, attention_bench).
@@ -67,19 +99,27 @@ void ScoreTile(const float* q, int64_t dim, const typename E::T* k, int64_t k_st
       for (int j = 0; j < kKeys; ++j) acc[r][j] = _mm512_fmadd_ps(qr, kv[j], acc[r][j]);
     }
   }
-  for (int r = 0; r < kRows; ++r) {
-    for (int j = 0; j < kKeys; ++j) s[r * s_stride + j] = _mm512_reduce_add_ps(acc[r][j]);
+  if constexpr (kRows * kKeys == 16) {
+    alignas(64) float sums[16];
+    _mm512_store_ps(sums, Reduce16(&acc[0][0]));  // the 16 accumulators are contiguous
+    for (int r = 0; r < kRows; ++r) {
+      for (int j = 0; j < kKeys; ++j) s[r * s_stride + j] = sums[r * kKeys + j];
+    }
+  } else {
+    for (int r = 0; r < kRows; ++r) {
+      for (int j = 0; j < kKeys; ++j) s[r * s_stride + j] = SumLanes(acc[r][j]);
+    }
   }
 }
 
-// Keys go in threes for 8 rows (24 accumulators, 3 keys and a q vector: 28 of the 32 registers)
-// and in fours below; the last n_k % kKeys one at a time. A score's chain (its FMAs in element
-// order, then one _mm512_reduce_add_ps) is the same in every tile shape, so scores do not
-// depend on how the rows or keys were grouped.
+// Keys go in pairs for 8 rows and in fours below, so that the full tiles hold 16 accumulators
+// and reduce in one Reduce16; the last n_k % kKeys keys go one at a time. A score's chain (its
+// FMAs in element order, then SumLanes's order) is the same in every tile shape, so scores do
+// not depend on how the rows or keys were grouped.
 template <class E, int kRows>
 void ScoreRows(const float* q, int64_t dim, const typename E::T* k, int64_t k_stride, int64_t n_k,
                float* s, int64_t s_stride) {
-  constexpr int kKeys = kRows >= 8 ? 3 : 4;
+  constexpr int kKeys = kRows >= 8 ? 2 : 4;
   const __mmask16 tail = FirstLanes(dim % kLanes);
   int64_t t = 0;
   for (; t + kKeys <= n_k; t += kKeys) {
