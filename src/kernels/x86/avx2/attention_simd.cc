@@ -2,8 +2,8 @@
 // The row kernels are here; their row-block dispatch and the entry points are the shared
 // ones of x86/attention_rows_body.inc.
 //
-// Register blocking: a score kernel walks each key row once per group of up to 8 query rows
-// (one accumulator per row, so a score's summation order does not depend on the group size);
+// Register blocking: a score kernel walks 2 or 4 key rows at once per group of up to 4 query
+// rows (one accumulator per score, so a score's summation order does not depend on the group);
 // the value kernel keeps 2 x 8 output lanes of up to 4 rows in registers while it walks the
 // value rows. Partial vectors (dims not a multiple of 8) go through a zero-padded stack buffer.
 #include "kernels/x86/avx2/attention_simd.h"
@@ -49,27 +49,80 @@ struct F16Elems {
   }
 };
 
+// HorizontalSum of x[0..7] as one vector, lane i = HorizontalSum(x[i]) to the bit, in 21
+// shuffles and adds instead of 8 x 5.
+__m256 Reduce8(const __m256* x) {
+  // Lanes i + 4: x[m] in the low 128 bits of a_m, x[m + 4] in the high.
+  __m256 a[4];
+  for (int m = 0; m < 4; ++m) {
+    a[m] = _mm256_add_ps(_mm256_permute2f128_ps(x[m], x[m + 4], 0x20),
+                         _mm256_permute2f128_ps(x[m], x[m + 4], 0x31));
+  }
+  // Within 128 bits: elements 0 + 2 and 1 + 3, then those two.
+  const __m256 c0 = _mm256_add_ps(_mm256_unpacklo_ps(a[0], a[1]), _mm256_unpackhi_ps(a[0], a[1]));
+  const __m256 c1 = _mm256_add_ps(_mm256_unpacklo_ps(a[2], a[3]), _mm256_unpackhi_ps(a[2], a[3]));
+  return _mm256_add_ps(_mm256_shuffle_ps(c0, c1, 0x44), _mm256_shuffle_ps(c0, c1, 0xEE));
+}
+
+// The scores of kRows query rows against kKeys consecutive key rows: kRows x kKeys chains, so
+// that each q vector loaded from L1 feeds kKeys FMAs, and full tiles (8 chains) reduce in one
+// Reduce8.
+template <class E, int kRows, int kKeys>
+void ScoreTile(const float* q, int64_t dim, const typename E::T* k, int64_t k_stride, float* s,
+               int64_t s_stride) {
+  __m256 acc[kRows][kKeys];
+  for (int r = 0; r < kRows; ++r) {
+    for (int j = 0; j < kKeys; ++j) acc[r][j] = _mm256_setzero_ps();
+  }
+  int64_t e = 0;
+  for (; e + kLanes <= dim; e += kLanes) {
+    __m256 kv[kKeys];
+    for (int j = 0; j < kKeys; ++j) kv[j] = E::Load(k + j * k_stride + e);
+    for (int r = 0; r < kRows; ++r) {
+      __m256 qr = _mm256_loadu_ps(q + r * dim + e);
+      __asm__("" : "+x"(qr));  // else GCC folds the load into each FMA: kKeys loads again
+      for (int j = 0; j < kKeys; ++j) acc[r][j] = _mm256_fmadd_ps(qr, kv[j], acc[r][j]);
+    }
+  }
+  if (e < dim) {
+    __m256 kv[kKeys];
+    for (int j = 0; j < kKeys; ++j) kv[j] = E::LoadPartial(k + j * k_stride + e, dim - e);
+    for (int r = 0; r < kRows; ++r) {
+      const __m256 qr = LoadPartialF32(q + r * dim + e, dim - e);
+      for (int j = 0; j < kKeys; ++j) acc[r][j] = _mm256_fmadd_ps(qr, kv[j], acc[r][j]);
+    }
+  }
+  if constexpr (kRows * kKeys == 8) {
+    alignas(32) float sums[8];
+    _mm256_store_ps(sums, Reduce8(&acc[0][0]));  // the 8 accumulators are contiguous
+    for (int r = 0; r < kRows; ++r) {
+      for (int j = 0; j < kKeys; ++j) s[r * s_stride + j] = sums[r * kKeys + j];
+    }
+  } else {
+    for (int r = 0; r < kRows; ++r) {
+      for (int j = 0; j < kKeys; ++j) s[r * s_stride + j] = HorizontalSum(acc[r][j]);
+    }
+  }
+}
+
+// 16 registers: 8 chains, their keys and a q vector fit for 4 rows x 2 keys and 2 x 4; 8 rows
+// go as two 4-row tiles, 1 row takes 4 keys. The last n_k % kKeys keys go one at a time. A
+// score's chain (FMAs in element order, then HorizontalSum's order) is the same in every tile
+// shape, so scores do not depend on how the rows or keys were grouped.
 template <class E, int kRows>
 void ScoreRows(const float* q, int64_t dim, const typename E::T* k, int64_t k_stride, int64_t n_k,
                float* s, int64_t s_stride) {
-  for (int64_t t = 0; t < n_k; ++t) {
-    const typename E::T* kt = k + t * k_stride;
-    __m256 acc[kRows];
-    for (int r = 0; r < kRows; ++r) acc[r] = _mm256_setzero_ps();
-    int64_t e = 0;
-    for (; e + kLanes <= dim; e += kLanes) {
-      const __m256 kv = E::Load(kt + e);
-      for (int r = 0; r < kRows; ++r) {
-        acc[r] = _mm256_fmadd_ps(_mm256_loadu_ps(q + r * dim + e), kv, acc[r]);
-      }
+  if constexpr (kRows == 8) {
+    ScoreRows<E, 4>(q, dim, k, k_stride, n_k, s, s_stride);
+    ScoreRows<E, 4>(q + 4 * dim, dim, k, k_stride, n_k, s + 4 * s_stride, s_stride);
+  } else {
+    constexpr int kKeys = kRows == 4 ? 2 : 4;
+    int64_t t = 0;
+    for (; t + kKeys <= n_k; t += kKeys) {
+      ScoreTile<E, kRows, kKeys>(q, dim, k + t * k_stride, k_stride, s + t, s_stride);
     }
-    if (e < dim) {
-      const __m256 kv = E::LoadPartial(kt + e, dim - e);
-      for (int r = 0; r < kRows; ++r) {
-        acc[r] = _mm256_fmadd_ps(LoadPartialF32(q + r * dim + e, dim - e), kv, acc[r]);
-      }
-    }
-    for (int r = 0; r < kRows; ++r) s[r * s_stride + t] = HorizontalSum(acc[r]);
+    for (; t < n_k; ++t)
+      ScoreTile<E, kRows, 1>(q, dim, k + t * k_stride, k_stride, s + t, s_stride);
   }
 }
 
