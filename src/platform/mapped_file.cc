@@ -76,4 +76,17 @@ void MappedFile::Advise(AccessHint hint, size_t offset, size_t length) const {
   ::madvise(const_cast<std::byte*>(data_) + aligned, length + (offset - aligned), ToMadvise(hint));
 }
 
+void PrefaultForRead(std::span<const std::byte> bytes) {
+  if (bytes.empty()) return;
+  // madvise needs a page-aligned start: step back to the page's first byte.
+  const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const size_t into_page = reinterpret_cast<uintptr_t>(bytes.data()) % page;
+  void* start = const_cast<std::byte*>(bytes.data() - into_page);
+  if (::madvise(start, bytes.size() + into_page, MADV_POPULATE_READ) == 0) return;
+  // Older kernels: a read per page. The volatile sink keeps the loads.
+  volatile std::byte sink = bytes[0];
+  for (size_t at = page - into_page; at < bytes.size(); at += page) sink = bytes[at];
+  (void)sink;
+}
+
 }  // namespace dsinfer

@@ -55,6 +55,12 @@ class MappedFile {
   size_t size_ = 0;
 };
 
+// Maps in every page of `bytes` (part of a mapping) now, reading from disk what the page cache
+// lacks, so that the first reads of it take no page faults: weights read in place would
+// otherwise fault on a model's first request (MADV_POPULATE_READ; on kernels before 5.14,
+// which lack it, one read per page). Advice only, never fails; a no-op on an empty span.
+void PrefaultForRead(std::span<const std::byte> bytes);
+
 }  // namespace dsinfer
 
 #endif  // DSINFER_PLATFORM_MAPPED_FILE_H_

@@ -1,9 +1,14 @@
 #include "platform/mapped_file.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <fstream>
+#include <span>
 #include <string>
 
 #include "platform/read_file.h"
@@ -45,6 +50,45 @@ TEST(MappedFileTest, ErrorsNameThePath) {
   StatusOr<std::shared_ptr<const MappedFile>> dir = MappedFile::Open(::testing::TempDir());
   ASSERT_FALSE(dir.ok());
   EXPECT_NE(dir.status().message().find("not a regular file"), std::string_view::npos);
+}
+
+// How many pages of `bytes` have a page-table entry now (/proc/self/pagemap bit 63, readable
+// without privileges); -1 if pagemap cannot be read.
+int64_t PresentPages(std::span<const std::byte> bytes) {
+  const int fd = ::open("/proc/self/pagemap", O_RDONLY);
+  if (fd < 0) return -1;
+  const uintptr_t first = reinterpret_cast<uintptr_t>(bytes.data()) / 4096;
+  const uintptr_t last = (reinterpret_cast<uintptr_t>(bytes.data()) + bytes.size() - 1) / 4096;
+  int64_t present = 0;
+  for (uintptr_t page = first; page <= last; ++page) {
+    uint64_t entry = 0;
+    if (::pread(fd, &entry, sizeof entry, static_cast<off_t>(page * sizeof entry)) !=
+        sizeof entry) {
+      ::close(fd);
+      return -1;
+    }
+    present += static_cast<int64_t>(entry >> 63);
+  }
+  ::close(fd);
+  return present;
+}
+
+TEST(MappedFileTest, PrefaultMapsInEveryPageOfTheRange) {
+  constexpr size_t kBytes = size_t{8} << 20;
+  const std::string path = WriteTemp("prefault.bin", std::string(kBytes, 'x'));
+  StatusOr<std::shared_ptr<const MappedFile>> file = MappedFile::Open(path);
+  ASSERT_TRUE(file.ok());
+  // An unaligned range inside the file, as a tensor in a GGUF file is: 2047 pages touched.
+  const std::span<const std::byte> range = (*file)->bytes().subspan(1000, kBytes - 9000);
+  const int64_t pages =
+      static_cast<int64_t>((reinterpret_cast<uintptr_t>(range.data()) + range.size() - 1) / 4096 -
+                           reinterpret_cast<uintptr_t>(range.data()) / 4096 + 1);
+  const int64_t before = PresentPages(range);
+  if (before < 0) GTEST_SKIP() << "/proc/self/pagemap is not readable here";
+  EXPECT_EQ(before, 0) << "a fresh mapping that nothing has read";
+  PrefaultForRead(range);
+  PrefaultForRead({});  // empty: nothing to do
+  EXPECT_EQ(PresentPages(range), pages);
 }
 
 TEST(ReadFileTest, ReadsWholeFileUnderTheCap) {
