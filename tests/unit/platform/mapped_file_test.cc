@@ -54,11 +54,15 @@ TEST(MappedFileTest, ErrorsNameThePath) {
 
 // How many pages of `bytes` have a page-table entry now (/proc/self/pagemap bit 63, readable
 // without privileges); -1 if pagemap cannot be read.
+uintptr_t PageOf(const std::byte* p) {
+  return reinterpret_cast<uintptr_t>(p) / static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+}
+
 int64_t PresentPages(std::span<const std::byte> bytes) {
   const int fd = ::open("/proc/self/pagemap", O_RDONLY);
   if (fd < 0) return -1;
-  const uintptr_t first = reinterpret_cast<uintptr_t>(bytes.data()) / 4096;
-  const uintptr_t last = (reinterpret_cast<uintptr_t>(bytes.data()) + bytes.size() - 1) / 4096;
+  const uintptr_t first = PageOf(bytes.data());
+  const uintptr_t last = PageOf(bytes.data() + bytes.size() - 1);
   int64_t present = 0;
   for (uintptr_t page = first; page <= last; ++page) {
     uint64_t entry = 0;
@@ -78,11 +82,10 @@ TEST(MappedFileTest, PrefaultMapsInEveryPageOfTheRange) {
   const std::string path = WriteTemp("prefault.bin", std::string(kBytes, 'x'));
   StatusOr<std::shared_ptr<const MappedFile>> file = MappedFile::Open(path);
   ASSERT_TRUE(file.ok());
-  // An unaligned range inside the file, as a tensor in a GGUF file is: 2047 pages touched.
+  // An unaligned range inside the file, as a tensor in a GGUF file is.
   const std::span<const std::byte> range = (*file)->bytes().subspan(1000, kBytes - 9000);
-  const int64_t pages =
-      static_cast<int64_t>((reinterpret_cast<uintptr_t>(range.data()) + range.size() - 1) / 4096 -
-                           reinterpret_cast<uintptr_t>(range.data()) / 4096 + 1);
+  const auto pages =
+      static_cast<int64_t>(PageOf(range.data() + range.size() - 1) - PageOf(range.data()) + 1);
   const int64_t before = PresentPages(range);
   if (before < 0) GTEST_SKIP() << "/proc/self/pagemap is not readable here";
   EXPECT_EQ(before, 0) << "a fresh mapping that nothing has read";

@@ -121,8 +121,9 @@ void ScoreRows(const float* q, int64_t dim, const typename E::T* k, int64_t k_st
     for (; t + kKeys <= n_k; t += kKeys) {
       ScoreTile<E, kRows, kKeys>(q, dim, k + t * k_stride, k_stride, s + t, s_stride);
     }
-    for (; t < n_k; ++t)
+    for (; t < n_k; ++t) {
       ScoreTile<E, kRows, 1>(q, dim, k + t * k_stride, k_stride, s + t, s_stride);
+    }
   }
 }
 
