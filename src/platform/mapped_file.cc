@@ -33,6 +33,15 @@ int ToMadvise(AccessHint hint) {
   return MADV_NORMAL;
 }
 
+// madvise over the pages that hold `bytes` (non-empty): madvise needs a page-aligned start,
+// so the range steps back to its first page's first byte. Returns madvise's result.
+int MadvisePages(std::span<const std::byte> bytes, int advice) {
+  const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const size_t into_page = reinterpret_cast<uintptr_t>(bytes.data()) % page;
+  return ::madvise(const_cast<std::byte*>(bytes.data() - into_page), bytes.size() + into_page,
+                   advice);
+}
+
 }  // namespace
 
 StatusOr<std::shared_ptr<const MappedFile>> MappedFile::Open(const std::string& path) {
@@ -69,23 +78,16 @@ MappedFile::~MappedFile() {
 
 void MappedFile::Advise(AccessHint hint, size_t offset, size_t length) const {
   if (data_ == nullptr || offset >= size_) return;
-  length = std::min(length, size_ - offset);
-  // madvise needs a page-aligned start.
-  const auto page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
-  const size_t aligned = offset / page * page;
-  ::madvise(const_cast<std::byte*>(data_) + aligned, length + (offset - aligned), ToMadvise(hint));
+  MadvisePages(bytes().subspan(offset, std::min(length, size_ - offset)), ToMadvise(hint));
 }
 
 void PrefaultForRead(std::span<const std::byte> bytes) {
-  if (bytes.empty()) return;
-  // madvise needs a page-aligned start: step back to the page's first byte.
-  const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
-  const size_t into_page = reinterpret_cast<uintptr_t>(bytes.data()) % page;
-  void* start = const_cast<std::byte*>(bytes.data() - into_page);
-  if (::madvise(start, bytes.size() + into_page, MADV_POPULATE_READ) == 0) return;
+  if (bytes.empty() || MadvisePages(bytes, MADV_POPULATE_READ) == 0) return;
   // Older kernels: a read per page. The volatile sink keeps the loads.
+  const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
   volatile std::byte sink = bytes[0];
-  for (size_t at = page - into_page; at < bytes.size(); at += page) sink = bytes[at];
+  const size_t next_page = page - reinterpret_cast<uintptr_t>(bytes.data()) % page;
+  for (size_t at = next_page; at < bytes.size(); at += page) sink = bytes[at];
   (void)sink;
 }
 
