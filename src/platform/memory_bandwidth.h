@@ -2,9 +2,9 @@
 // (`dsinfer bench`, bench/kernels_bench).
 //
 // A STREAM-like read: every 8-byte word of a buffer summed with independent accumulators (so
-// the adds never limit the loads), split over a ThreadPool in its static chunks, the way the
-// decode matvec splits a weight's rows. The buffer must be much larger than the last-level
-// cache (this host's EPYC may serve ~480 MiB from L3 whatever it reports): 1-4 GiB.
+// the adds never limit the loads), each line asking for the one 8 KiB ahead as the decode
+// matvecs do, split over a ThreadPool in its static chunks. The buffer must be much larger than
+// the last-level cache (an EPYC host may serve ~480 MiB from L3 whatever it reports): 1-4 GiB.
 //
 // MeasureReadBandwidth(bytes, ...) maps its own buffer: anonymous memory, huge pages where the
 // kernel allows (unless asked for 4 KiB pages, as plain heap memory gets under THP=madvise),

@@ -1,0 +1,60 @@
+// The bandwidth probe: ReadEveryWord reads every whole word exactly once (the sum proves it,
+// on and off the pool, for lengths around its 8-word lines and past its prefetch distance);
+// MeasureReadBandwidth refuses buffers and pass counts it cannot measure with a message.
+#include "platform/memory_bandwidth.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace dsinfer {
+namespace {
+
+// Words 1, 2, ..., n, then one word of ones whose first bytes the spans below may cover.
+std::vector<uint64_t> CountingWords(size_t n) {
+  std::vector<uint64_t> words(n + 1);
+  for (size_t i = 0; i < n; ++i) words[i] = i + 1;
+  words[n] = ~uint64_t{0};
+  return words;
+}
+
+TEST(MemoryBandwidth, ReadEveryWordSumsEachWholeWordOnce) {
+  ThreadPool pool(2);
+  // Below one line, around the 8-word lines and the 1024-word prefetch distance, and over
+  // several pool chunks.
+  for (const size_t n : {size_t{0}, size_t{1}, size_t{7}, size_t{8}, size_t{9}, size_t{1023},
+                         size_t{1025}, size_t{100003}}) {
+    const std::vector<uint64_t> words = CountingWords(n);
+    for (const size_t tail_bytes : {size_t{0}, size_t{5}}) {
+      // A tail shorter than a word is not a word: the ones must not enter the sum.
+      const std::span<const std::byte> bytes(reinterpret_cast<const std::byte*>(words.data()),
+                                             n * sizeof(uint64_t) + tail_bytes);
+      const uint64_t expected = uint64_t{n} * (n + 1) / 2;
+      EXPECT_EQ(ReadEveryWord(bytes, nullptr), expected) << n << " words, inline";
+      EXPECT_EQ(ReadEveryWord(bytes, &pool), expected) << n << " words, pool";
+    }
+  }
+}
+
+TEST(MemoryBandwidth, MeasuresAPositiveRateOverItsOwnBuffer) {
+  ThreadPool pool(2);
+  const StatusOr<double> rate = MeasureReadBandwidth(size_t{4} << 20, &pool, {.passes = 2});
+  ASSERT_TRUE(rate.ok()) << rate.status().ToString();
+  EXPECT_GT(*rate, 0.0);
+}
+
+TEST(MemoryBandwidth, RefusesWhatItCannotMeasure) {
+  const StatusOr<double> small = MeasureReadBandwidth(size_t{1} << 19, nullptr);
+  ASSERT_FALSE(small.ok());
+  EXPECT_THAT(small.status().message(), testing::HasSubstr("under 1 MiB"));
+  const StatusOr<double> no_passes = MeasureReadBandwidth(size_t{1} << 20, nullptr, {.passes = 0});
+  ASSERT_FALSE(no_passes.ok());
+  EXPECT_THAT(no_passes.status().message(), testing::HasSubstr("passes 0"));
+}
+
+}  // namespace
+}  // namespace dsinfer
