@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 
 #include "base/check.h"
-#include "quant/half.h"
+#include "kernels/kernel_table.h"
 
 namespace dsinfer {
 
@@ -108,8 +108,9 @@ void KvStorage::Store(std::byte* dst, const float* values, int64_t n) const {
     std::memcpy(dst, values, static_cast<size_t>(n) * sizeof(float));
     return;
   }
-  auto* out = reinterpret_cast<uint16_t*>(dst);
-  for (int64_t i = 0; i < n; ++i) out[i] = Fp32ToFp16(values[i]);
+  // The selected level's F16 row quantiser: Fp32ToFp16's bytes, a vector at a time (one element
+  // at a time it was 0.4 % of a 1.5B Q4_0 decode step).
+  kernels::Kernels().QuantizeRow(DType::kF16)(values, dst, n);
 }
 
 void KvStorage::StoreK(int64_t layer, std::span<const int32_t> block_table, int64_t position,
