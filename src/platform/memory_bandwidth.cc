@@ -16,17 +16,16 @@ namespace dsinfer {
 namespace {
 
 // Sum of n words with independent accumulators, so the adds never limit the loads. Each line
-// also asks for the one 8 KiB on, as the decode matvecs do (kernels/x86/packed_x8_body.inc), so
-// that the roof is not set lower than the kernels measured against it can read (kernels_bench's
-// one-thread StreamRead on this EPYC: 34 GB/s without, 39 with, alternating runs).
-constexpr int64_t kPrefetchAheadWords = 8192 / sizeof(uint64_t);
+// also asks for the one kReadAheadBytes on (kernels_bench's one-thread StreamRead on this EPYC:
+// 34 GB/s without, 39 with, alternating runs).
+constexpr int64_t kReadAheadWords = kReadAheadBytes / sizeof(uint64_t);
 
 uint64_t SumWords(const uint64_t* p, int64_t n) {
   constexpr int64_t kLineWords = 64 / sizeof(uint64_t);
   uint64_t a = 0, b = 0, c = 0, d = 0;
   int64_t i = 0;
   for (; i + kLineWords <= n; i += kLineWords) {
-    __builtin_prefetch(p + std::min(i + kPrefetchAheadWords, n - 1));
+    __builtin_prefetch(p + std::min(i + kReadAheadWords, n - 1));
     a += p[i] + p[i + 4];
     b += p[i + 1] + p[i + 5];
     c += p[i + 2] + p[i + 6];

@@ -24,6 +24,14 @@
 
 namespace dsinfer {
 
+// How far ahead of a sequential read to ask for lines, in this probe and in the decode matvecs
+// (kernels/x86/packed_x8_body.inc). While a core computes, its hardware prefetchers alone keep
+// too few lines in flight for its share of the memory bandwidth (kernels_bench on this EPYC, one
+// thread: the Q4_0 and Q4_K matvecs read 29-31 GB/s, a bare read 34-35). About latency x one
+// core's bandwidth (~150 ns x 40 GB/s), rounded up: 4 KiB was too short, 16 KiB no better. The
+// probe asks the same way so that the roof is not set below what the kernels can read.
+inline constexpr int64_t kReadAheadBytes = 8192;
+
 // One pass over `buffer` (its whole 8-byte words) split over `pool` (null: this thread).
 // Returns the words' sum so that the loads cannot be elided.
 uint64_t ReadEveryWord(std::span<const std::byte> buffer, ThreadPool* pool);
