@@ -1,15 +1,20 @@
-// Decode attention over a paged cache of 4096 tokens, one query token, for the two shapes the
+// Decode attention over a paged cache of 4096 tokens, one query token, for the shapes the
 // engine runs most:
 //
-//   MlaDecode/<dtype>/<isa>/threads:N   V2-Lite absorbed MLA: 16 heads, kv_lora_rank 512,
-//                                       qk_rope_head_dim 64 (one 576-value latent row a token)
-//   GqaDecode/<dtype>/<isa>/threads:N   32 query heads over 8 KV heads, head_dim 128
+//   MlaDecode/<dtype>/<isa>/threads:N      V2-Lite absorbed MLA: 16 heads, kv_lora_rank 512,
+//                                          qk_rope_head_dim 64 (one 576-value latent row a token)
+//   GqaDecode/<dtype>/<isa>/threads:N      32 query heads over 8 KV heads, head_dim 128
+//   MlaDecodeCold/f16/<isa>/threads:N      the MLA shape over V2-Lite's 27 layers' caches
+//   GqaDecodeCold/f16/<isa>/threads:N      R1-Distill-Qwen-1.5B: 12 query heads over 2 KV heads
+//                                          of 128, over its 28 layers' caches
 //
-// Block size 16, blocks in shuffled order. Counters: cache_GB/s (cache bytes the call reads
-// divided by its time) and GFLOP/s (2 flops per multiply-add in scores and values). One
-// layer's cache is 9.4 MiB (MLA F32) or 32 MiB (GQA F32), so it mostly sits in L2/L3 between
-// iterations: these figures are the compute side, not memory bandwidth. <isa> runs every level
-// the CPU has, scalar included, for the ratio.
+// Block size 16, blocks in shuffled order, pools 64-byte aligned as KvStorage's are. Counters:
+// cache_GB/s (cache bytes the call reads divided by its time) and GFLOP/s (2 flops per
+// multiply-add in scores and values). The plain cases keep one layer's cache (4.5-32 MiB), which
+// mostly sits in L2/L3 between iterations: they measure compute. The Cold cases visit one layer
+// a call in turn through 112-122 MiB, more than the L3, so each call reads its cache from DRAM,
+// as a decode step does after its weights have flushed the L3. <isa> runs every level the CPU
+// has, scalar included (not for Cold), for the ratio.
 //
 //   build/bench/attention_bench [--benchmark_filter=Mla]
 #include <benchmark/benchmark.h>
@@ -26,6 +31,7 @@
 
 #include <fmt/format.h>
 
+#include "base/aligned_buffer.h"
 #include "kernels/attention.h"
 #include "kernels/reference/attention.h"
 #include "platform/cpu_features.h"
@@ -53,24 +59,33 @@ std::vector<int32_t> ShuffledTable(uint32_t seed) {
   return table;
 }
 
-// `elems` random values stored as `dtype`, in float-aligned storage.
-struct Pool {
-  std::vector<float> storage;
-  size_t bytes = 0;
-  std::span<const std::byte> Bytes() const {
-    return std::as_bytes(std::span(storage)).first(bytes);
+// `n_layers` layers' pools of `elems` values stored as `dtype`: random values, the same in
+// every layer (only the addresses matter to the timing).
+struct Pools {
+  std::vector<AlignedBuffer> layers;
+  size_t bytes = 0;  // per layer
+  std::span<const std::byte> Layer(int64_t i) const {
+    return {layers[static_cast<size_t>(i)].data(), bytes};
   }
 };
 
-Pool RandomPool(DType dtype, int64_t elems, uint32_t seed) {
-  Pool pool{.storage = RandomFloats(elems, seed), .bytes = static_cast<size_t>(elems) * 4};
+Pools RandomPools(DType dtype, int64_t elems, int64_t n_layers, uint32_t seed) {
+  const std::vector<float> values = RandomFloats(elems, seed);
+  Pools pools;
+  pools.bytes = static_cast<size_t>(elems) * (dtype == DType::kF16 ? 2 : 4);
+  AlignedBuffer first(pools.bytes);
   if (dtype == DType::kF16) {
-    std::vector<uint16_t> halves(pool.storage.size());
-    std::transform(pool.storage.begin(), pool.storage.end(), halves.begin(), Fp32ToFp16);
-    pool.bytes = halves.size() * sizeof(uint16_t);
-    std::memcpy(pool.storage.data(), halves.data(), pool.bytes);
+    auto* halves = reinterpret_cast<uint16_t*>(first.data());
+    std::transform(values.begin(), values.end(), halves, Fp32ToFp16);
+  } else {
+    std::memcpy(first.data(), values.data(), pools.bytes);
   }
-  return pool;
+  pools.layers.push_back(std::move(first));
+  for (int64_t l = 1; l < n_layers; ++l) {
+    pools.layers.emplace_back(pools.bytes);
+    std::memcpy(pools.layers.back().data(), pools.layers.front().data(), pools.bytes);
+  }
+  return pools;
 }
 
 void SetCounters(benchmark::State& state, size_t cache_bytes, double flops) {
@@ -80,14 +95,9 @@ void SetCounters(benchmark::State& state, size_t cache_bytes, double flops) {
   state.counters["GFLOP/s"] = benchmark::Counter(flops * iters / 1e9, benchmark::Counter::kIsRate);
 }
 
-void BM_MlaDecode(benchmark::State& state, DType dtype, Isa isa, int threads) {
+void BM_MlaDecode(benchmark::State& state, DType dtype, Isa isa, int threads, int64_t n_layers) {
   constexpr int64_t kHeads = 16, kRank = 512, kRope = 64;
-  const Pool pool_bytes = RandomPool(dtype, kLength * (kRank + kRope), 1);
-  const PagedLatentCache latent{.dtype = dtype,
-                                .block_size = kBlockSize,
-                                .kv_lora_rank = kRank,
-                                .qk_rope_head_dim = kRope,
-                                .pool = pool_bytes.Bytes()};
+  const Pools pools = RandomPools(dtype, kLength * (kRank + kRope), n_layers, 1);
   const std::vector<int32_t> table = ShuffledTable(2);
   const std::vector<float> q_abs = RandomFloats(kHeads * kRank, 3);
   const std::vector<float> q_pe = RandomFloats(kHeads * kRope, 4);
@@ -95,38 +105,55 @@ void BM_MlaDecode(benchmark::State& state, DType dtype, Isa isa, int threads) {
   const AttentionParams params{
       .n_tokens = 1, .n_heads = kHeads, .n_past = kLength - 1, .scale = 0.1147214f};
   ThreadPool pool(threads);
+  int64_t layer = 0;
   for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores): benchmark idiom
+    const PagedLatentCache latent{.dtype = dtype,
+                                  .block_size = kBlockSize,
+                                  .kv_lora_rank = kRank,
+                                  .qk_rope_head_dim = kRope,
+                                  .pool = pools.Layer(layer)};
+    layer = (layer + 1) % n_layers;
     const Status s =
         kernels::MlaAttentionAbsorbed(q_abs, q_pe, latent, table, params, out, &pool, isa);
     if (!s.ok()) state.SkipWithError(s.ToString().c_str());
     benchmark::DoNotOptimize(out.data());
   }
-  SetCounters(state, pool_bytes.bytes, 2.0 * kHeads * kLength * (kRank + kRope + kRank));
+  SetCounters(state, pools.bytes, 2.0 * kHeads * kLength * (kRank + kRope + kRank));
 }
 
-void BM_GqaDecode(benchmark::State& state, DType dtype, Isa isa, int threads) {
-  constexpr int64_t kHeads = 32, kKvHeads = 8, kDim = 128;
-  const Pool k_pool = RandomPool(dtype, kLength * kKvHeads * kDim, 1);
-  const Pool v_pool = RandomPool(dtype, kLength * kKvHeads * kDim, 2);
-  const PagedKvCache kv{.dtype = dtype,
-                        .block_size = kBlockSize,
-                        .n_kv_heads = kKvHeads,
-                        .head_dim_k = kDim,
-                        .head_dim_v = kDim,
-                        .k_pool = k_pool.Bytes(),
-                        .v_pool = v_pool.Bytes()};
+struct GqaShape {
+  int64_t heads = 0;
+  int64_t kv_heads = 0;
+  int64_t layers = 1;
+};
+
+void BM_GqaDecode(benchmark::State& state, DType dtype, Isa isa, int threads, GqaShape shape) {
+  constexpr int64_t kDim = 128;
+  const int64_t pool_elems = kLength * shape.kv_heads * kDim;
+  const Pools k_pools = RandomPools(dtype, pool_elems, shape.layers, 1);
+  const Pools v_pools = RandomPools(dtype, pool_elems, shape.layers, 2);
   const std::vector<int32_t> table = ShuffledTable(3);
-  const std::vector<float> q = RandomFloats(kHeads * kDim, 4);
-  std::vector<float> out(kHeads * kDim);
+  const std::vector<float> q = RandomFloats(shape.heads * kDim, 4);
+  std::vector<float> out(static_cast<size_t>(shape.heads * kDim));
   const AttentionParams params{
-      .n_tokens = 1, .n_heads = kHeads, .n_past = kLength - 1, .scale = 0.08838835f};
+      .n_tokens = 1, .n_heads = shape.heads, .n_past = kLength - 1, .scale = 0.08838835f};
   ThreadPool pool(threads);
+  int64_t layer = 0;
   for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores): benchmark idiom
+    const PagedKvCache kv{.dtype = dtype,
+                          .block_size = kBlockSize,
+                          .n_kv_heads = shape.kv_heads,
+                          .head_dim_k = kDim,
+                          .head_dim_v = kDim,
+                          .k_pool = k_pools.Layer(layer),
+                          .v_pool = v_pools.Layer(layer)};
+    layer = (layer + 1) % shape.layers;
     const Status s = kernels::AttentionPaged(q, kv, table, params, out, &pool, isa);
     if (!s.ok()) state.SkipWithError(s.ToString().c_str());
     benchmark::DoNotOptimize(out.data());
   }
-  SetCounters(state, k_pool.bytes + v_pool.bytes, 2.0 * kHeads * kLength * (kDim + kDim));
+  SetCounters(state, k_pools.bytes + v_pools.bytes,
+              2.0 * static_cast<double>(shape.heads * kLength * (kDim + kDim)));
 }
 
 void RegisterBenchmarks() {
@@ -137,14 +164,19 @@ void RegisterBenchmarks() {
       for (int threads : {1, 2}) {
         const std::string suffix =
             fmt::format("{}/{}/threads:{}", DTypeName(dtype), IsaName(isa), threads);
-        benchmark::RegisterBenchmark(("MlaDecode/" + suffix).c_str(), BM_MlaDecode, dtype, isa,
-                                     threads)
-            ->UseRealTime()
-            ->Unit(benchmark::kMillisecond);
-        benchmark::RegisterBenchmark(("GqaDecode/" + suffix).c_str(), BM_GqaDecode, dtype, isa,
-                                     threads)
-            ->UseRealTime()
-            ->Unit(benchmark::kMillisecond);
+        const auto add = [&](const std::string& name, auto&&... args) {
+          benchmark::RegisterBenchmark(name.c_str(), args...)
+              ->UseRealTime()
+              ->Unit(benchmark::kMillisecond);
+        };
+        add("MlaDecode/" + suffix, BM_MlaDecode, dtype, isa, threads, int64_t{1});
+        add("GqaDecode/" + suffix, BM_GqaDecode, dtype, isa, threads,
+            GqaShape{.heads = 32, .kv_heads = 8});
+        if (dtype == DType::kF16 && isa != Isa::kScalar) {
+          add("MlaDecodeCold/" + suffix, BM_MlaDecode, dtype, isa, threads, int64_t{27});
+          add("GqaDecodeCold/" + suffix, BM_GqaDecode, dtype, isa, threads,
+              GqaShape{.heads = 12, .kv_heads = 2, .layers = 28});
+        }
       }
     }
   }
