@@ -23,24 +23,29 @@ namespace {
 constexpr int64_t kMaxTileRows = 16;
 
 // The inner loops of one Isa; contracts in x86/avx2/attention_simd.h.
+template <typename T>
+using ScoresFn = void (*)(const float* q, int64_t n_rows, int64_t dim, const T* k, int64_t k_stride,
+                          int64_t n_k, const T* next_k, float* s, int64_t s_stride);
+template <typename T>
+using AccumulateFn = void (*)(const float* p, int64_t p_stride, int64_t n_rows, const T* v,
+                              int64_t v_stride, int64_t n_v, const T* next_v, int64_t dim,
+                              float* acc);
+
 struct AttentionBodies {
-  void (*scores_f32)(const float* q, int64_t n_rows, int64_t dim, const float* k, int64_t k_stride,
-                     int64_t n_k, float* s, int64_t s_stride);
-  void (*scores_f16)(const float* q, int64_t n_rows, int64_t dim, const uint16_t* k,
-                     int64_t k_stride, int64_t n_k, float* s, int64_t s_stride);
-  void (*accumulate_f32)(const float* p, int64_t p_stride, int64_t n_rows, const float* v,
-                         int64_t v_stride, int64_t n_v, int64_t dim, float* acc);
-  void (*accumulate_f16)(const float* p, int64_t p_stride, int64_t n_rows, const uint16_t* v,
-                         int64_t v_stride, int64_t n_v, int64_t dim, float* acc);
+  ScoresFn<float> scores_f32;
+  ScoresFn<uint16_t> scores_f16;
+  AccumulateFn<float> accumulate_f32;
+  AccumulateFn<uint16_t> accumulate_f16;
   float (*exp_sub_sum)(float* x, int64_t n, float max);
 };
 
 float Widen(float x) { return x; }
 float Widen(uint16_t x) { return Fp16ToFp32(x); }
 
+// The reference bodies ask for nothing ahead (next_k, next_v).
 template <typename T>
 void ScalarScores(const float* q, int64_t n_rows, int64_t dim, const T* k, int64_t k_stride,
-                  int64_t n_k, float* s, int64_t s_stride) {
+                  int64_t n_k, const T* /*next_k*/, float* s, int64_t s_stride) {
   for (int64_t r = 0; r < n_rows; ++r) {
     for (int64_t t = 0; t < n_k; ++t) {
       float dot = 0.0f;
@@ -52,7 +57,7 @@ void ScalarScores(const float* q, int64_t n_rows, int64_t dim, const T* k, int64
 
 template <typename T>
 void ScalarAccumulate(const float* p, int64_t p_stride, int64_t n_rows, const T* v,
-                      int64_t v_stride, int64_t n_v, int64_t dim, float* acc) {
+                      int64_t v_stride, int64_t n_v, const T* /*next_v*/, int64_t dim, float* acc) {
   for (int64_t r = 0; r < n_rows; ++r) {
     for (int64_t t = 0; t < n_v; ++t) {
       const float pr = p[r * p_stride + t];
@@ -88,21 +93,15 @@ const AttentionBodies& BodiesFor(Isa isa) {
   return kScalar;
 }
 
-void Scores(const AttentionBodies& b, const float* q, int64_t n_rows, int64_t dim, const float* k,
-            int64_t k_stride, int64_t n_k, float* s, int64_t s_stride) {
-  b.scores_f32(q, n_rows, dim, k, k_stride, n_k, s, s_stride);
+ScoresFn<float> ScoresOf(const AttentionBodies& b, const float* /*type*/) { return b.scores_f32; }
+ScoresFn<uint16_t> ScoresOf(const AttentionBodies& b, const uint16_t* /*type*/) {
+  return b.scores_f16;
 }
-void Scores(const AttentionBodies& b, const float* q, int64_t n_rows, int64_t dim,
-            const uint16_t* k, int64_t k_stride, int64_t n_k, float* s, int64_t s_stride) {
-  b.scores_f16(q, n_rows, dim, k, k_stride, n_k, s, s_stride);
+AccumulateFn<float> AccumulateOf(const AttentionBodies& b, const float* /*type*/) {
+  return b.accumulate_f32;
 }
-void Accumulate(const AttentionBodies& b, const float* p, int64_t p_stride, int64_t n_rows,
-                const float* v, int64_t v_stride, int64_t n_v, int64_t dim, float* acc) {
-  b.accumulate_f32(p, p_stride, n_rows, v, v_stride, n_v, dim, acc);
-}
-void Accumulate(const AttentionBodies& b, const float* p, int64_t p_stride, int64_t n_rows,
-                const uint16_t* v, int64_t v_stride, int64_t n_v, int64_t dim, float* acc) {
-  b.accumulate_f16(p, p_stride, n_rows, v, v_stride, n_v, dim, acc);
+AccumulateFn<uint16_t> AccumulateOf(const AttentionBodies& b, const uint16_t* /*type*/) {
+  return b.accumulate_f16;
 }
 
 // One call's geometry, shared by the GQA and MLA fronts (MLA: one KV head whose key row is
@@ -172,17 +171,6 @@ struct Scratch {
   std::vector<float> sum;  // [rows] running sum of exp(s - max)
 };
 
-// Asks for the next block's rows while this one is computed: the blocks of a sequence are
-// scattered over the pool, and with several KV heads a slot's head row is a short run at a page
-// stride, so the hardware prefetchers do not see the next block coming.
-template <typename T>
-void Prefetch(const T* rows, int64_t stride, int64_t n_rows, int64_t dim) {
-  constexpr int64_t kLine = 64 / static_cast<int64_t>(sizeof(T));
-  for (int64_t t = 0; t < n_rows; ++t) {
-    for (int64_t e = 0; e < dim; e += kLine) __builtin_prefetch(rows + t * stride + e);
-  }
-}
-
 // Online softmax of one unit's query rows over every block they can see.
 template <typename T>
 void RunUnit(const Problem& pb, const AttentionBodies& bodies, const Tiling& tiling, int64_t unit,
@@ -208,19 +196,26 @@ void RunUnit(const Problem& pb, const AttentionBodies& bodies, const Tiling& til
 
   const T* k_base = reinterpret_cast<const T*>(pb.k_pool) + kv_head * pb.k_head_stride;
   const T* v_base = reinterpret_cast<const T*>(pb.v_pool) + kv_head * pb.v_head_stride;
+  const ScoresFn<T> scores = ScoresOf(bodies, k_base);
+  const AccumulateFn<T> accumulate = AccumulateOf(bodies, v_base);
+  // MLA: a value row is its key row's prefix, which the scores have already asked for.
+  const bool values_in_keys = v_base == k_base && pb.v_slot_stride == pb.k_slot_stride;
   const int64_t bs = pb.block_size;
   const int64_t length = pb.n_past + t1;  // what the unit's last token sees
   for (int64_t start = 0; start < length; start += bs) {
     const int64_t n_k = std::min(bs, length - start);
     const int64_t slot0 = int64_t{pb.table[static_cast<size_t>(start / bs)]} * bs;
+    // The next block, which the bodies ask for while they compute on this one. Its rows past
+    // the sequence's end are asked for too: they are in the pool (blocks are whole).
+    const T* next_k = nullptr;
+    const T* next_v = nullptr;
     if (start + bs < length) {
       const int64_t next0 = int64_t{pb.table[static_cast<size_t>(start / bs + 1)]} * bs;
-      const int64_t next_n = std::min(bs, length - start - bs);
-      Prefetch(k_base + next0 * pb.k_slot_stride, pb.k_slot_stride, next_n, pb.dim_k);
-      Prefetch(v_base + next0 * pb.v_slot_stride, pb.v_slot_stride, next_n, pb.dim_v);
+      next_k = k_base + next0 * pb.k_slot_stride;
+      next_v = values_in_keys ? nullptr : v_base + next0 * pb.v_slot_stride;
     }
-    Scores(bodies, sc.q.data(), rows, pb.dim_k, k_base + slot0 * pb.k_slot_stride, pb.k_slot_stride,
-           n_k, sc.s.data(), bs);
+    scores(sc.q.data(), rows, pb.dim_k, k_base + slot0 * pb.k_slot_stride, pb.k_slot_stride, n_k,
+           next_k, sc.s.data(), bs);
     for (int64_t r = 0; r < rows; ++r) {
       float* sr = sc.s.data() + r * bs;
       const int64_t visible = pb.n_past + t0 + r / nh + 1 - start;  // causal limit in block
@@ -241,8 +236,8 @@ void RunUnit(const Problem& pb, const AttentionBodies& bodies, const Tiling& til
       }
       std::fill(sr + valid, sr + n_k, 0.0f);  // masked: weight exactly 0
     }
-    Accumulate(bodies, sc.s.data(), bs, rows, v_base + slot0 * pb.v_slot_stride, pb.v_slot_stride,
-               n_k, pb.dim_v, sc.acc.data());
+    accumulate(sc.s.data(), bs, rows, v_base + slot0 * pb.v_slot_stride, pb.v_slot_stride, n_k,
+               next_v, pb.dim_v, sc.acc.data());
   }
 
   for (int64_t r = 0; r < rows; ++r) {

@@ -12,6 +12,8 @@
 
 #include <cstring>
 
+#include "kernels/x86/attention_prefetch.h"
+
 namespace dsinfer::kernels::avx2 {
 namespace {
 
@@ -66,16 +68,21 @@ __m256 Reduce8(const __m256* x) {
 
 // The scores of kRows query rows against kKeys consecutive key rows: kRows x kKeys chains, so
 // that each q vector loaded from L1 feeds kKeys FMAs, and full tiles (8 chains) reduce in one
-// Reduce8.
+// Reduce8. Asks for the same rows of the next block (`next`, or null) a line at a time as it
+// goes.
 template <class E, int kRows, int kKeys>
-void ScoreTile(const float* q, int64_t dim, const typename E::T* k, int64_t k_stride, float* s,
-               int64_t s_stride) {
+void ScoreTile(const float* q, int64_t dim, const typename E::T* k, int64_t k_stride,
+               const typename E::T* next, float* s, int64_t s_stride) {
+  using T = typename E::T;
   __m256 acc[kRows][kKeys];
   for (int r = 0; r < kRows; ++r) {
     for (int j = 0; j < kKeys; ++j) acc[r][j] = _mm256_setzero_ps();
   }
   int64_t e = 0;
   for (; e + kLanes <= dim; e += kLanes) {
+    if (next != nullptr && StartsLine<T, kLanes>(e)) {
+      for (int j = 0; j < kKeys; ++j) __builtin_prefetch(next + j * k_stride + e);
+    }
     __m256 kv[kKeys];
     for (int j = 0; j < kKeys; ++j) kv[j] = E::Load(k + j * k_stride + e);
     for (int r = 0; r < kRows; ++r) {
@@ -85,6 +92,9 @@ void ScoreTile(const float* q, int64_t dim, const typename E::T* k, int64_t k_st
     }
   }
   if (e < dim) {
+    if (next != nullptr) {
+      for (int j = 0; j < kKeys; ++j) __builtin_prefetch(next + j * k_stride + e);
+    }
     __m256 kv[kKeys];
     for (int j = 0; j < kKeys; ++j) kv[j] = E::LoadPartial(k + j * k_stride + e, dim - e);
     for (int r = 0; r < kRows; ++r) {
@@ -111,31 +121,34 @@ void ScoreTile(const float* q, int64_t dim, const typename E::T* k, int64_t k_st
 // shape, so scores do not depend on how the rows or keys were grouped.
 template <class E, int kRows>
 void ScoreRows(const float* q, int64_t dim, const typename E::T* k, int64_t k_stride, int64_t n_k,
-               float* s, int64_t s_stride) {
+               const typename E::T* next, float* s, int64_t s_stride) {
   if constexpr (kRows == 8) {
-    ScoreRows<E, 4>(q, dim, k, k_stride, n_k, s, s_stride);
-    ScoreRows<E, 4>(q + 4 * dim, dim, k, k_stride, n_k, s + 4 * s_stride, s_stride);
+    ScoreRows<E, 4>(q, dim, k, k_stride, n_k, next, s, s_stride);
+    ScoreRows<E, 4>(q + 4 * dim, dim, k, k_stride, n_k, nullptr, s + 4 * s_stride, s_stride);
   } else {
     constexpr int kKeys = kRows == 4 ? 2 : 4;
+    const auto next_rows = [&](int64_t t) { return next != nullptr ? next + t * k_stride : next; };
     int64_t t = 0;
     for (; t + kKeys <= n_k; t += kKeys) {
-      ScoreTile<E, kRows, kKeys>(q, dim, k + t * k_stride, k_stride, s + t, s_stride);
+      ScoreTile<E, kRows, kKeys>(q, dim, k + t * k_stride, k_stride, next_rows(t), s + t, s_stride);
     }
     for (; t < n_k; ++t) {
-      ScoreTile<E, kRows, 1>(q, dim, k + t * k_stride, k_stride, s + t, s_stride);
+      ScoreTile<E, kRows, 1>(q, dim, k + t * k_stride, k_stride, next_rows(t), s + t, s_stride);
     }
   }
 }
 
-// acc rows [0, kRows) over output lanes [e, e + kVecs * 8), all full vectors.
+// acc rows [0, kRows) over output lanes [e, e + kVecs * 8), all full vectors; asks for those
+// lanes' lines of the next block's rows (`next`, or null).
 template <class E, int kRows, int kVecs>
 void AccumulateLanes(const float* p, int64_t p_stride, const typename E::T* v, int64_t v_stride,
-                     int64_t n_v, int64_t dim, int64_t e, float* acc) {
+                     int64_t n_v, const typename E::T* next, int64_t dim, int64_t e, float* acc) {
   __m256 a[kRows][kVecs];
   for (int r = 0; r < kRows; ++r) {
     for (int j = 0; j < kVecs; ++j) a[r][j] = _mm256_loadu_ps(acc + r * dim + e + j * kLanes);
   }
   for (int64_t t = 0; t < n_v; ++t) {
+    if (next != nullptr) PrefetchLines(next + t * v_stride + e, kVecs * kLanes);
     __m256 vv[kVecs];
     for (int j = 0; j < kVecs; ++j) vv[j] = E::Load(v + t * v_stride + e + j * kLanes);
     for (int r = 0; r < kRows; ++r) {
@@ -150,16 +163,19 @@ void AccumulateLanes(const float* p, int64_t p_stride, const typename E::T* v, i
 
 template <class E, int kRows>
 void AccumulateRows(const float* p, int64_t p_stride, const typename E::T* v, int64_t v_stride,
-                    int64_t n_v, int64_t dim, float* acc) {
+                    int64_t n_v, const typename E::T* next, int64_t dim, float* acc) {
   int64_t e = 0;
   for (; e + 2 * kLanes <= dim; e += 2 * kLanes) {
-    AccumulateLanes<E, kRows, 2>(p, p_stride, v, v_stride, n_v, dim, e, acc);
+    AccumulateLanes<E, kRows, 2>(p, p_stride, v, v_stride, n_v, next, dim, e, acc);
   }
   if (e + kLanes <= dim) {
-    AccumulateLanes<E, kRows, 1>(p, p_stride, v, v_stride, n_v, dim, e, acc);
+    AccumulateLanes<E, kRows, 1>(p, p_stride, v, v_stride, n_v, next, dim, e, acc);
     e += kLanes;
   }
   if (e == dim) return;
+  if (next != nullptr) {
+    for (int64_t t = 0; t < n_v; ++t) PrefetchLines(next + t * v_stride + e, dim - e);
+  }
   const int64_t tail = dim - e;
   for (int r = 0; r < kRows; ++r) {
     __m256 a = LoadPartialF32(acc + r * dim + e, tail);

@@ -13,6 +13,8 @@
 
 #include <algorithm>
 
+#include "kernels/x86/attention_prefetch.h"
+
 namespace dsinfer::kernels::avx512 {
 namespace {
 
@@ -73,16 +75,21 @@ __m512 Reduce16(const __m512* x) {
 
 // The scores of kRows query rows against kKeys consecutive key rows: kRows x kKeys chains, so
 // that each q vector loaded from L1 feeds kKeys FMAs. With one key per pass the loop issued
-// a load per FMA and ran at about 40 % of the FMA rate (MLA decode, attention_bench).
+// a load per FMA and ran at about 40 % of the FMA rate (MLA decode, attention_bench). Asks
+// for the same rows of the next block (`next`, or null) a line at a time as it goes.
 template <class E, int kRows, int kKeys>
 void ScoreTile(const float* q, int64_t dim, const typename E::T* k, int64_t k_stride,
-               __mmask16 tail, float* s, int64_t s_stride) {
+               const typename E::T* next, __mmask16 tail, float* s, int64_t s_stride) {
+  using T = typename E::T;
   __m512 acc[kRows][kKeys];
   for (int r = 0; r < kRows; ++r) {
     for (int j = 0; j < kKeys; ++j) acc[r][j] = _mm512_setzero_ps();
   }
   int64_t e = 0;
   for (; e + kLanes <= dim; e += kLanes) {
+    if (next != nullptr && StartsLine<T, kLanes>(e)) {
+      for (int j = 0; j < kKeys; ++j) __builtin_prefetch(next + j * k_stride + e);
+    }
     __m512 kv[kKeys];
     for (int j = 0; j < kKeys; ++j) kv[j] = E::Load(k + j * k_stride + e);
     for (int r = 0; r < kRows; ++r) {
@@ -92,6 +99,9 @@ void ScoreTile(const float* q, int64_t dim, const typename E::T* k, int64_t k_st
     }
   }
   if (e < dim) {
+    if (next != nullptr) {
+      for (int j = 0; j < kKeys; ++j) __builtin_prefetch(next + j * k_stride + e);
+    }
     __m512 kv[kKeys];
     for (int j = 0; j < kKeys; ++j) kv[j] = E::LoadPartial(k + j * k_stride + e, tail);
     for (int r = 0; r < kRows; ++r) {
@@ -118,27 +128,31 @@ void ScoreTile(const float* q, int64_t dim, const typename E::T* k, int64_t k_st
 // not depend on how the rows or keys were grouped.
 template <class E, int kRows>
 void ScoreRows(const float* q, int64_t dim, const typename E::T* k, int64_t k_stride, int64_t n_k,
-               float* s, int64_t s_stride) {
+               const typename E::T* next, float* s, int64_t s_stride) {
   constexpr int kKeys = kRows >= 8 ? 2 : 4;
   const __mmask16 tail = FirstLanes(dim % kLanes);
+  const auto next_rows = [&](int64_t t) { return next != nullptr ? next + t * k_stride : next; };
   int64_t t = 0;
   for (; t + kKeys <= n_k; t += kKeys) {
-    ScoreTile<E, kRows, kKeys>(q, dim, k + t * k_stride, k_stride, tail, s + t, s_stride);
+    ScoreTile<E, kRows, kKeys>(q, dim, k + t * k_stride, k_stride, next_rows(t), tail, s + t,
+                               s_stride);
   }
   for (; t < n_k; ++t) {
-    ScoreTile<E, kRows, 1>(q, dim, k + t * k_stride, k_stride, tail, s + t, s_stride);
+    ScoreTile<E, kRows, 1>(q, dim, k + t * k_stride, k_stride, next_rows(t), tail, s + t, s_stride);
   }
 }
 
-// acc rows [0, kRows) over output lanes [e, e + 32), all full vectors.
+// acc rows [0, kRows) over output lanes [e, e + 32), all full vectors; asks for those lanes'
+// lines of the next block's rows (`next`, or null).
 template <class E, int kRows>
 void AccumulateLanes(const float* p, int64_t p_stride, const typename E::T* v, int64_t v_stride,
-                     int64_t n_v, int64_t dim, int64_t e, float* acc) {
+                     int64_t n_v, const typename E::T* next, int64_t dim, int64_t e, float* acc) {
   __m512 a[kRows][2];
   for (int r = 0; r < kRows; ++r) {
     for (int j = 0; j < 2; ++j) a[r][j] = _mm512_loadu_ps(acc + r * dim + e + j * kLanes);
   }
   for (int64_t t = 0; t < n_v; ++t) {
+    if (next != nullptr) PrefetchLines(next + t * v_stride + e, 2 * kLanes);
     const __m512 v0 = E::Load(v + t * v_stride + e);
     const __m512 v1 = E::Load(v + t * v_stride + e + kLanes);
     for (int r = 0; r < kRows; ++r) {
@@ -154,10 +168,13 @@ void AccumulateLanes(const float* p, int64_t p_stride, const typename E::T* v, i
 
 template <class E, int kRows>
 void AccumulateRows(const float* p, int64_t p_stride, const typename E::T* v, int64_t v_stride,
-                    int64_t n_v, int64_t dim, float* acc) {
+                    int64_t n_v, const typename E::T* next, int64_t dim, float* acc) {
   int64_t e = 0;
   for (; e + 2 * kLanes <= dim; e += 2 * kLanes) {
-    AccumulateLanes<E, kRows>(p, p_stride, v, v_stride, n_v, dim, e, acc);
+    AccumulateLanes<E, kRows>(p, p_stride, v, v_stride, n_v, next, dim, e, acc);
+  }
+  if (next != nullptr && e < dim) {
+    for (int64_t t = 0; t < n_v; ++t) PrefetchLines(next + t * v_stride + e, dim - e);
   }
   for (; e < dim; e += kLanes) {  // at most two masked vectors, one row at a time
     const __mmask16 lanes = FirstLanes(std::min(dim - e, kLanes));

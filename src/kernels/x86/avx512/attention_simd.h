@@ -8,6 +8,10 @@
 //   AttentionAccumulate* acc[r * dim + e] += sum_{t < n_v} p[r * p_stride + t] * v_t[e],
 //                        v_t = v + t * v_stride (elements)
 //   AttentionExpSubSum   x[i] = exp(x[i] - max) for i < n (every x[i] <= max), returns the sum
+// next_k / next_v: the first row of the cache block read after this one (same stride and
+// width), whose rows [0, n_k) / [0, n_v) are asked for from memory while these are computed
+// (x86/attention_prefetch.h); they must lie in the pool, as a whole block's do. Null when
+// there is none. No value depends on them.
 // The *F16 forms read k / v as IEEE half (widened exactly with vcvtph2ps).
 //
 // Numerics: one float accumulator chain per score (the same order whatever n_rows is), FMA;
@@ -21,13 +25,17 @@
 namespace dsinfer::kernels::avx512 {
 
 void AttentionScoresF32(const float* q, int64_t n_rows, int64_t dim, const float* k,
-                        int64_t k_stride, int64_t n_k, float* s, int64_t s_stride);
+                        int64_t k_stride, int64_t n_k, const float* next_k, float* s,
+                        int64_t s_stride);
 void AttentionScoresF16(const float* q, int64_t n_rows, int64_t dim, const uint16_t* k,
-                        int64_t k_stride, int64_t n_k, float* s, int64_t s_stride);
+                        int64_t k_stride, int64_t n_k, const uint16_t* next_k, float* s,
+                        int64_t s_stride);
 void AttentionAccumulateF32(const float* p, int64_t p_stride, int64_t n_rows, const float* v,
-                            int64_t v_stride, int64_t n_v, int64_t dim, float* acc);
+                            int64_t v_stride, int64_t n_v, const float* next_v, int64_t dim,
+                            float* acc);
 void AttentionAccumulateF16(const float* p, int64_t p_stride, int64_t n_rows, const uint16_t* v,
-                            int64_t v_stride, int64_t n_v, int64_t dim, float* acc);
+                            int64_t v_stride, int64_t n_v, const uint16_t* next_v, int64_t dim,
+                            float* acc);
 float AttentionExpSubSum(float* x, int64_t n, float max);
 
 }  // namespace dsinfer::kernels::avx512
