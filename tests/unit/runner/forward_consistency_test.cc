@@ -14,6 +14,7 @@
 
 #include "../model/model_test_util.h"
 #include "formats/gguf_file.h"
+#include "kernels/packed_matrix.h"
 #include "model/load_model.h"
 #include "model/model_presets.h"
 #include "model/random_hf_model.h"
@@ -211,6 +212,13 @@ TEST_P(ForwardConsistencyTest, HfCheckpointEqualsGguf) {
   for (size_t r = 0; r < a.size(); ++r) EXPECT_EQ(a[r], b[r]) << "row " << r;
 }
 
+// Packed against row layout with quantised weights: the two sum a block's terms in different
+// float orders (on every level), which can flip one activation's rounding downstream:
+// tiny-llama3 in Q6_K under DSINFER_ISA=avx2 moved a prompt row's logits by 1.04e-3 that way.
+// A packing error moves them by far more: one Q6_K sub-block scale in 16 packed off by one
+// moved them by 0.17-0.39.
+constexpr double kQuantisedLayoutTolerance = 5e-3;
+
 // The packed decode copies (kernels/packed_layout.h, in the model's huge-page arena) against
 // ggml's row layout, on the same file, end to end: every type with a packed layout (and the
 // fallbacks of rows the K-quants cannot hold), with the shapes widened to the K-quants'
@@ -229,6 +237,9 @@ TEST_P(ForwardConsistencyTest, PackedWeightsEqualTheRowLayout) {
   StatusOr<ModelConfig> config = ModelPreset(GetParam());
   ASSERT_TRUE(config.ok());
   if (config->uses_mla()) GTEST_SKIP() << "matrix by matrix in model/packed_weights_test.cc";
+  if (!kernels::CanPack(DType::kQ8_0)) {
+    GTEST_SKIP() << "no packed layout at this level (DSINFER_ISA=scalar, or no AVX2)";
+  }
   config->hidden_size = 256;
   config->intermediate_size = 512;
   config->head_dim = 64;
@@ -250,7 +261,7 @@ TEST_P(ForwardConsistencyTest, PackedWeightsEqualTheRowLayout) {
     const GreedyRun a = Greedy(*packed, prompt, 4, DType::kF32, &pool);
     const GreedyRun b = Greedy(*rows, prompt, 4, DType::kF32, &pool);
     EXPECT_EQ(a.generated, b.generated);
-    ExpectRowsNear(a.rows, b.rows, 1e-4, "packed against rows");
+    ExpectRowsNear(a.rows, b.rows, kQuantisedLayoutTolerance, "packed against rows");
   }
 }
 
