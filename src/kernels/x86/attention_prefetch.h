@@ -38,6 +38,18 @@ inline void PrefetchLines(const T* p, int64_t n) {
   for (int64_t e = 0; e < n; e += kLineElems<T>) __builtin_prefetch(p + e);
 }
 
+// The next block's rows from row t on (`stride` elements a row), or null when there is none.
+template <typename T>
+inline const T* NextRowsFrom(const T* next, int64_t t, int64_t stride) {
+  return next != nullptr ? next + t * stride : nullptr;
+}
+
+// Asks for the line holding element e of each of kRows rows, `stride` elements apart.
+template <int kRows, typename T>
+inline void PrefetchColumn(const T* rows, int64_t stride, int64_t e) {
+  for (int j = 0; j < kRows; ++j) __builtin_prefetch(rows + j * stride + e);
+}
+
 }  // namespace dsinfer::kernels
 
 #endif  // DSINFER_KERNELS_X86_ATTENTION_PREFETCH_H_

@@ -80,9 +80,7 @@ void ScoreTile(const float* q, int64_t dim, const typename E::T* k, int64_t k_st
   }
   int64_t e = 0;
   for (; e + kLanes <= dim; e += kLanes) {
-    if (next != nullptr && StartsLine<T, kLanes>(e)) {
-      for (int j = 0; j < kKeys; ++j) __builtin_prefetch(next + j * k_stride + e);
-    }
+    if (next != nullptr && StartsLine<T, kLanes>(e)) PrefetchColumn<kKeys>(next, k_stride, e);
     __m256 kv[kKeys];
     for (int j = 0; j < kKeys; ++j) kv[j] = E::Load(k + j * k_stride + e);
     for (int r = 0; r < kRows; ++r) {
@@ -92,9 +90,7 @@ void ScoreTile(const float* q, int64_t dim, const typename E::T* k, int64_t k_st
     }
   }
   if (e < dim) {
-    if (next != nullptr) {
-      for (int j = 0; j < kKeys; ++j) __builtin_prefetch(next + j * k_stride + e);
-    }
+    if (next != nullptr) PrefetchColumn<kKeys>(next, k_stride, e);
     __m256 kv[kKeys];
     for (int j = 0; j < kKeys; ++j) kv[j] = E::LoadPartial(k + j * k_stride + e, dim - e);
     for (int r = 0; r < kRows; ++r) {
@@ -127,13 +123,14 @@ void ScoreRows(const float* q, int64_t dim, const typename E::T* k, int64_t k_st
     ScoreRows<E, 4>(q + 4 * dim, dim, k, k_stride, n_k, nullptr, s + 4 * s_stride, s_stride);
   } else {
     constexpr int kKeys = kRows == 4 ? 2 : 4;
-    const auto next_rows = [&](int64_t t) { return next != nullptr ? next + t * k_stride : next; };
     int64_t t = 0;
     for (; t + kKeys <= n_k; t += kKeys) {
-      ScoreTile<E, kRows, kKeys>(q, dim, k + t * k_stride, k_stride, next_rows(t), s + t, s_stride);
+      ScoreTile<E, kRows, kKeys>(q, dim, k + t * k_stride, k_stride,
+                                 NextRowsFrom(next, t, k_stride), s + t, s_stride);
     }
     for (; t < n_k; ++t) {
-      ScoreTile<E, kRows, 1>(q, dim, k + t * k_stride, k_stride, next_rows(t), s + t, s_stride);
+      ScoreTile<E, kRows, 1>(q, dim, k + t * k_stride, k_stride, NextRowsFrom(next, t, k_stride),
+                             s + t, s_stride);
     }
   }
 }

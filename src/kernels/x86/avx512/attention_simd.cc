@@ -87,9 +87,7 @@ void ScoreTile(const float* q, int64_t dim, const typename E::T* k, int64_t k_st
   }
   int64_t e = 0;
   for (; e + kLanes <= dim; e += kLanes) {
-    if (next != nullptr && StartsLine<T, kLanes>(e)) {
-      for (int j = 0; j < kKeys; ++j) __builtin_prefetch(next + j * k_stride + e);
-    }
+    if (next != nullptr && StartsLine<T, kLanes>(e)) PrefetchColumn<kKeys>(next, k_stride, e);
     __m512 kv[kKeys];
     for (int j = 0; j < kKeys; ++j) kv[j] = E::Load(k + j * k_stride + e);
     for (int r = 0; r < kRows; ++r) {
@@ -99,9 +97,7 @@ void ScoreTile(const float* q, int64_t dim, const typename E::T* k, int64_t k_st
     }
   }
   if (e < dim) {
-    if (next != nullptr) {
-      for (int j = 0; j < kKeys; ++j) __builtin_prefetch(next + j * k_stride + e);
-    }
+    if (next != nullptr) PrefetchColumn<kKeys>(next, k_stride, e);
     __m512 kv[kKeys];
     for (int j = 0; j < kKeys; ++j) kv[j] = E::LoadPartial(k + j * k_stride + e, tail);
     for (int r = 0; r < kRows; ++r) {
@@ -131,14 +127,14 @@ void ScoreRows(const float* q, int64_t dim, const typename E::T* k, int64_t k_st
                const typename E::T* next, float* s, int64_t s_stride) {
   constexpr int kKeys = kRows >= 8 ? 2 : 4;
   const __mmask16 tail = FirstLanes(dim % kLanes);
-  const auto next_rows = [&](int64_t t) { return next != nullptr ? next + t * k_stride : next; };
   int64_t t = 0;
   for (; t + kKeys <= n_k; t += kKeys) {
-    ScoreTile<E, kRows, kKeys>(q, dim, k + t * k_stride, k_stride, next_rows(t), tail, s + t,
-                               s_stride);
+    ScoreTile<E, kRows, kKeys>(q, dim, k + t * k_stride, k_stride, NextRowsFrom(next, t, k_stride),
+                               tail, s + t, s_stride);
   }
   for (; t < n_k; ++t) {
-    ScoreTile<E, kRows, 1>(q, dim, k + t * k_stride, k_stride, next_rows(t), tail, s + t, s_stride);
+    ScoreTile<E, kRows, 1>(q, dim, k + t * k_stride, k_stride, NextRowsFrom(next, t, k_stride),
+                           tail, s + t, s_stride);
   }
 }
 
