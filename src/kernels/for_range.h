@@ -22,8 +22,9 @@ void ForRange(ThreadPool* pool, int64_t n, Fn&& fn, int64_t grain = 1) {
 }
 
 // ForRange for memory-bound loops: about `per_thread` chunks per thread (multiples of `grain`),
-// taken by whichever thread is free (ThreadPool::ParallelForDynamic), so that threads that get
-// unequal shares of the memory bandwidth still finish together.
+// each thread's own run in order and then the others' leftovers (ThreadPool::
+// ParallelForDynamic), so that threads that get unequal shares of the memory bandwidth still
+// finish together.
 template <typename Fn>
 void ForRangeBalanced(ThreadPool* pool, int64_t n, Fn&& fn, int64_t grain = 1,
                       int64_t per_thread = 8) {

@@ -26,7 +26,9 @@ void CpuRelax() {
 
 }  // namespace
 
-ThreadPool::ThreadPool(int num_threads) : num_threads_(std::max(1, num_threads)) {
+ThreadPool::ThreadPool(int num_threads)
+    : num_threads_(std::max(1, num_threads)),
+      owned_(std::make_unique<OwnedRun[]>(static_cast<size_t>(num_threads_))) {
   workers_.reserve(num_threads_ - 1);
   for (int t = 1; t < num_threads_; ++t) workers_.emplace_back([this, t] { WorkerLoop(t); });
 }
@@ -51,13 +53,66 @@ void ThreadPool::ChunkRange(int64_t n, int64_t grain, int threads, int thread, i
   *end = std::min(n, (first + count) * grain);
 }
 
+namespace {
+
+constexpr uint64_t PackRun(uint64_t front, uint64_t back) { return front | back << 32; }
+constexpr uint64_t RunFront(uint64_t run) { return run & 0xFFFFFFFFu; }
+constexpr uint64_t RunBack(uint64_t run) { return run >> 32; }
+
+}  // namespace
+
+int64_t ThreadPool::TakeOwnChunk(int owner) {
+  std::atomic<uint64_t>& range = owned_[static_cast<size_t>(owner)].range;
+  uint64_t run = range.load(std::memory_order_relaxed);
+  while (RunFront(run) < RunBack(run)) {
+    if (range.compare_exchange_weak(run, PackRun(RunFront(run) + 1, RunBack(run)),
+                                    std::memory_order_relaxed)) {
+      return static_cast<int64_t>(RunFront(run));
+    }
+  }
+  return -1;
+}
+
+int64_t ThreadPool::TakeLastChunk(int owner) {
+  std::atomic<uint64_t>& range = owned_[static_cast<size_t>(owner)].range;
+  uint64_t run = range.load(std::memory_order_relaxed);
+  while (RunFront(run) < RunBack(run)) {
+    if (range.compare_exchange_weak(run, PackRun(RunFront(run), RunBack(run) - 1),
+                                    std::memory_order_relaxed)) {
+      return static_cast<int64_t>(RunBack(run) - 1);
+    }
+  }
+  return -1;
+}
+
+void ThreadPool::RunDynamicChunks(int thread) {
+  const auto run_chunk = [&](int64_t c) {
+    const int64_t begin = c * job_grain_;
+    job_fn_(job_ctx_, begin, std::min(job_n_, begin + job_grain_), thread);
+  };
+  for (int64_t c = TakeOwnChunk(thread); c >= 0; c = TakeOwnChunk(thread)) run_chunk(c);
+  // Then from the back of the run with the most left, until every run is empty. A run only
+  // shrinks, so this ends.
+  for (;;) {
+    int victim = -1;
+    uint64_t most = 0;
+    for (int t = 0; t < num_threads_; ++t) {
+      const uint64_t run = owned_[static_cast<size_t>(t)].range.load(std::memory_order_relaxed);
+      const uint64_t left = RunBack(run) - std::min(RunFront(run), RunBack(run));
+      if (left > most) {
+        most = left;
+        victim = t;
+      }
+    }
+    if (victim < 0) return;
+    if (const int64_t c = TakeLastChunk(victim); c >= 0) run_chunk(c);
+  }
+}
+
 void ThreadPool::RunChunk(int thread) {
   if (job_dynamic_) {
-    for (;;) {
-      const int64_t begin = next_chunk_.fetch_add(job_grain_, std::memory_order_relaxed);
-      if (begin >= job_n_) return;
-      job_fn_(job_ctx_, begin, std::min(job_n_, begin + job_grain_), thread);
-    }
+    RunDynamicChunks(thread);
+    return;
   }
   int64_t begin = 0, end = 0;
   ChunkRange(job_n_, job_grain_, num_threads_, thread, &begin, &end);
@@ -78,7 +133,18 @@ void ThreadPool::Run(int64_t n, int64_t grain, JobFn fn, void* ctx, bool dynamic
   job_n_ = n;
   job_grain_ = grain;
   job_dynamic_ = dynamic;
-  next_chunk_.store(0, std::memory_order_relaxed);  // published by the generation bump
+  if (dynamic) {
+    // Published by the generation bump, as the fields above.
+    const int64_t chunks = (n + grain - 1) / grain;
+    DSI_CHECK(chunks < (int64_t{1} << 32));
+    for (int t = 0; t < num_threads_; ++t) {
+      int64_t first = 0, last = 0;
+      ChunkRange(chunks, 1, num_threads_, t, &first, &last);
+      owned_[static_cast<size_t>(t)].range.store(
+          PackRun(static_cast<uint64_t>(first), static_cast<uint64_t>(last)),
+          std::memory_order_relaxed);
+    }
+  }
   pending_.store(num_threads_ - 1, std::memory_order_relaxed);
   {
     std::lock_guard<std::mutex> lock(mutex_);

@@ -1,10 +1,13 @@
 // ThreadPool: a fixed set of workers for data-parallel kernels.
 //
 // ParallelFor(n, fn) splits [0, n) into one contiguous static chunk per thread (the caller
-// runs chunk 0) and returns when every chunk is done. ParallelForDynamic(n, chunk, fn) hands
-// out chunks of `chunk` in order to whichever thread asks next (one atomic add each), for
+// runs chunk 0) and returns when every chunk is done. ParallelForDynamic(n, chunk, fn) is for
 // memory-bound loops: two cores streaming equal halves do not get equal bandwidth, and with
-// static halves the first to finish waited for the other (7-9 % of a decode profile).
+// static halves the first to finish waited for the other (7-9 % of a decode profile). Each
+// thread owns a contiguous run of chunks and takes them front to back, so that its reads stay
+// one stream (the kernels' prefetches run ahead into its own next chunk, and the counter it
+// takes them from stays in its own cache); a thread whose run is done takes chunks from the
+// back of the run with the most left, so all finish within about one chunk of each other.
 // No allocation per call: the job is a function pointer plus context living on the caller's
 // stack, published to the workers under the pool's mutex.
 //
@@ -26,6 +29,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <type_traits>
@@ -57,8 +61,9 @@ class ThreadPool {
   }
 
   // Calls fn(begin, end, thread) over [0, n) in chunks [k * chunk, (k + 1) * chunk) (the last
-  // one shorter), each taken by the next free thread, caller included (inline, as for
-  // ParallelFor: one call over [0, n)).
+  // one shorter): each thread's own contiguous run of chunks in order, then, once that is done,
+  // chunks taken from the back of the others' (caller included; inline, as for ParallelFor: one
+  // call over [0, n)).
   template <typename Fn>
   void ParallelForDynamic(int64_t n, int64_t chunk, Fn&& fn) {
     using F = std::remove_reference_t<Fn>;
@@ -80,6 +85,11 @@ class ThreadPool {
   void Run(int64_t n, int64_t grain, JobFn fn, void* ctx, bool dynamic = false);
   void WorkerLoop(int thread);
   void RunChunk(int thread);
+  void RunDynamicChunks(int thread);
+  // The chunk index taken from the front of `owner`'s run (by its owner) or from its back (by
+  // another thread), or -1 when the run is empty.
+  int64_t TakeOwnChunk(int owner);
+  int64_t TakeLastChunk(int owner);
 
   // Pauses a thread spins for new work (workers) or for completion (the caller) before it
   // blocks on a condition variable.
@@ -93,7 +103,7 @@ class ThreadPool {
   void* job_ctx_ = nullptr;
   int64_t job_n_ = 0;
   int64_t job_grain_ = 1;
-  bool job_dynamic_ = false;  // chunks of job_grain_ taken from next_chunk_
+  bool job_dynamic_ = false;  // chunks of job_grain_ taken from the runs in owned_
 
   std::mutex mutex_;
   std::condition_variable wake_;
@@ -101,10 +111,16 @@ class ThreadPool {
   // Bumped (under mutex_, release) once the job fields above are written; workers read them
   // after seeing the new value (acquire).
   std::atomic<uint64_t> generation_{0};
-  std::atomic<int> pending_{0};         // workers still running this generation
-  std::atomic<int64_t> next_chunk_{0};  // the start of a dynamic job's next chunk
-  std::atomic<bool> stop_{false};       // written under mutex_
-  std::exception_ptr error_;            // first exception thrown by a chunk; guarded by mutex_
+  std::atomic<int> pending_{0};  // workers still running this generation
+  // A dynamic job's chunks not yet taken from one thread's run: [front, back) packed as
+  // front | back << 32, so that one compare-and-swap takes a chunk from either end. One cache
+  // line each: a thread's own takes never move another thread's line.
+  struct alignas(64) OwnedRun {
+    std::atomic<uint64_t> range{0};
+  };
+  std::unique_ptr<OwnedRun[]> owned_;
+  std::atomic<bool> stop_{false};  // written under mutex_
+  std::exception_ptr error_;       // first exception thrown by a chunk; guarded by mutex_
   static thread_local bool inside_job_;
 };
 

@@ -159,6 +159,46 @@ TEST(ThreadPoolTest, DynamicChunksCoverTheRangeOnceInWholeChunks) {
   }
 }
 
+// Each thread takes its own contiguous run of chunks front to back (ChunkRange's share of the
+// chunks, so its reads stay one stream), and chunks of another's run only from that run's back,
+// last first. Holds however the threads are timed, so it is checked over many jobs.
+TEST(ThreadPoolTest, DynamicChunksTakeOwnRunInOrderAndOthersFromTheBack) {
+  for (const int threads : {2, 3}) {
+    ThreadPool pool(threads);
+    for (int round = 0; round < 200; ++round) {
+      const int64_t n = 50 + round * 7 % 400;
+      const int64_t chunk = 1 + round % 5;
+      const int64_t chunks = (n + chunk - 1) / chunk;
+      std::vector<std::vector<int64_t>> taken(static_cast<size_t>(threads));
+      pool.ParallelForDynamic(n, chunk, [&](int64_t begin, int64_t, int thread) {
+        taken[static_cast<size_t>(thread)].push_back(begin / chunk);  // one writer per vector
+      });
+      for (int t = 0; t < threads; ++t) {
+        int64_t first = 0, last = 0;
+        ThreadPool::ChunkRange(chunks, 1, threads, t, &first, &last);
+        int64_t next_own = first;
+        std::vector<int64_t> last_stolen(static_cast<size_t>(threads), chunks);
+        for (const int64_t c : taken[static_cast<size_t>(t)]) {
+          if (c >= first && c < last) {
+            ASSERT_EQ(c, next_own) << "threads=" << threads << " n=" << n << " thread " << t;
+            ++next_own;
+            continue;
+          }
+          int owner = 0;
+          for (int o = 0; o < threads; ++o) {
+            int64_t f = 0, l = 0;
+            ThreadPool::ChunkRange(chunks, 1, threads, o, &f, &l);
+            if (c >= f && c < l) owner = o;
+          }
+          ASSERT_LT(c, last_stolen[static_cast<size_t>(owner)])
+              << "threads=" << threads << " n=" << n << " thread " << t << " stole out of order";
+          last_stolen[static_cast<size_t>(owner)] = c;
+        }
+      }
+    }
+  }
+}
+
 // A thread that is slow on its first chunk leaves the rest to the others.
 TEST(ThreadPoolTest, DynamicChunksGoToTheFreeThread) {
   ThreadPool pool(2);
