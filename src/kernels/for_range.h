@@ -21,21 +21,18 @@ void ForRange(ThreadPool* pool, int64_t n, Fn&& fn, int64_t grain = 1) {
       n, [&fn](int64_t begin, int64_t end, int /*thread*/) { fn(begin, end); }, grain);
 }
 
-// ForRange for memory-bound loops: about `per_thread` chunks per thread (multiples of `grain`),
-// each thread's own run in order and then the others' leftovers (ThreadPool::
-// ParallelForDynamic), so that threads that get unequal shares of the memory bandwidth still
-// finish together.
+// ForRange for memory-bound loops (multiples of `grain`): each thread's share in chunks that
+// shrink towards its end, taken in order, and then the others' leftovers
+// (ThreadPool::ParallelForBalanced), so that threads that get unequal shares of the memory
+// bandwidth still finish together.
 template <typename Fn>
-void ForRangeBalanced(ThreadPool* pool, int64_t n, Fn&& fn, int64_t grain = 1,
-                      int64_t per_thread = 8) {
+void ForRangeBalanced(ThreadPool* pool, int64_t n, Fn&& fn, int64_t grain = 1) {
   if (pool == nullptr || pool->num_threads() <= 1) {
     fn(int64_t{0}, n);
     return;
   }
-  const int64_t chunks = per_thread * pool->num_threads();
-  const int64_t chunk = std::max<int64_t>(1, (n + chunks - 1) / chunks / grain) * grain;
-  pool->ParallelForDynamic(n, chunk,
-                           [&fn](int64_t begin, int64_t end, int /*thread*/) { fn(begin, end); });
+  pool->ParallelForBalanced(n, grain,
+                            [&fn](int64_t begin, int64_t end, int /*thread*/) { fn(begin, end); });
 }
 
 }  // namespace dsinfer::kernels

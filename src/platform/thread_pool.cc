@@ -85,14 +85,28 @@ int64_t ThreadPool::TakeLastChunk(int owner) {
   return -1;
 }
 
-void ThreadPool::RunDynamicChunks(int thread) {
-  const auto run_chunk = [&](int64_t c) {
-    const int64_t begin = c * job_grain_;
-    job_fn_(job_ctx_, begin, std::min(job_n_, begin + job_grain_), thread);
-  };
-  for (int64_t c = TakeOwnChunk(thread); c >= 0; c = TakeOwnChunk(thread)) run_chunk(c);
-  // Then from the back of the run with the most left, until every run is empty. A run only
-  // shrinks, so this ends.
+int ThreadPool::SplitRun(int64_t first, int64_t last, int64_t* bounds) {
+  int count = 0;
+  bounds[0] = first;
+  for (int64_t at = first; at < last; bounds[++count] = at) {
+    const int64_t left = last - at;
+    at += count == kMaxRunChunks - 1 ? left : std::max<int64_t>(1, left / 4);
+  }
+  return count;
+}
+
+void ThreadPool::RunRunChunk(int owner, int64_t chunk, int thread) {
+  const int64_t* bounds = owned_[static_cast<size_t>(owner)].bounds;
+  job_fn_(job_ctx_, bounds[chunk] * job_grain_, std::min(job_n_, bounds[chunk + 1] * job_grain_),
+          thread);
+}
+
+void ThreadPool::RunBalancedChunks(int thread) {
+  for (int64_t c = TakeOwnChunk(thread); c >= 0; c = TakeOwnChunk(thread)) {
+    RunRunChunk(thread, c, thread);
+  }
+  // Then from the back of the run with the most chunks left, until every run is empty. A run
+  // only shrinks, so this ends.
   for (;;) {
     int victim = -1;
     uint64_t most = 0;
@@ -105,13 +119,13 @@ void ThreadPool::RunDynamicChunks(int thread) {
       }
     }
     if (victim < 0) return;
-    if (const int64_t c = TakeLastChunk(victim); c >= 0) run_chunk(c);
+    if (const int64_t c = TakeLastChunk(victim); c >= 0) RunRunChunk(victim, c, thread);
   }
 }
 
 void ThreadPool::RunChunk(int thread) {
-  if (job_dynamic_) {
-    RunDynamicChunks(thread);
+  if (job_balanced_) {
+    RunBalancedChunks(thread);
     return;
   }
   int64_t begin = 0, end = 0;
@@ -119,7 +133,7 @@ void ThreadPool::RunChunk(int thread) {
   if (begin < end) job_fn_(job_ctx_, begin, end, thread);
 }
 
-void ThreadPool::Run(int64_t n, int64_t grain, JobFn fn, void* ctx, bool dynamic) {
+void ThreadPool::Run(int64_t n, int64_t grain, JobFn fn, void* ctx, bool balanced) {
   DSI_CHECK(grain >= 1);
   if (n <= 0) return;
   if (num_threads_ == 1 || inside_job_ || n <= grain) {
@@ -132,17 +146,15 @@ void ThreadPool::Run(int64_t n, int64_t grain, JobFn fn, void* ctx, bool dynamic
   job_ctx_ = ctx;
   job_n_ = n;
   job_grain_ = grain;
-  job_dynamic_ = dynamic;
-  if (dynamic) {
-    // Published by the generation bump, as the fields above.
-    const int64_t chunks = (n + grain - 1) / grain;
-    DSI_CHECK(chunks < (int64_t{1} << 32));
+  job_balanced_ = balanced;
+  if (balanced) {  // published by the generation bump, as the fields above
+    const int64_t grains = (n + grain - 1) / grain;
     for (int t = 0; t < num_threads_; ++t) {
       int64_t first = 0, last = 0;
-      ChunkRange(chunks, 1, num_threads_, t, &first, &last);
-      owned_[static_cast<size_t>(t)].range.store(
-          PackRun(static_cast<uint64_t>(first), static_cast<uint64_t>(last)),
-          std::memory_order_relaxed);
+      ChunkRange(grains, 1, num_threads_, t, &first, &last);
+      OwnedRun& run = owned_[static_cast<size_t>(t)];
+      run.range.store(PackRun(0, static_cast<uint64_t>(SplitRun(first, last, run.bounds))),
+                      std::memory_order_relaxed);
     }
   }
   pending_.store(num_threads_ - 1, std::memory_order_relaxed);

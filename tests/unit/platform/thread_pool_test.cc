@@ -134,22 +134,19 @@ TEST(ThreadPoolTest, BackToBackAndAfterSleepJobsSeeEveryWrite) {
 namespace dsinfer {
 namespace {
 
-// Dynamic chunks: every index once, each call one whole chunk starting at a multiple of the
-// chunk size (the last one shorter), whichever thread takes it; back to back, so that a new
-// job's counter never leaks chunks of the previous one.
-TEST(ThreadPoolTest, DynamicChunksCoverTheRangeOnceInWholeChunks) {
+// Balanced chunks: every index once, each chunk starting at a multiple of the grain and ending
+// at one or at n, whichever thread takes it; back to back, so that a new job's runs never leak
+// chunks of the previous one.
+TEST(ThreadPoolTest, BalancedChunksCoverTheRangeOnceOnGrainBoundaries) {
   for (const int threads : {1, 2, 3}) {
     ThreadPool pool(threads);
     for (int64_t round = 0; round < 300; ++round) {
       const int64_t n = round * 13 % 211;
-      const int64_t chunk = 1 + round % 9;
+      const int64_t grain = 1 + round % 9;
       std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
       std::atomic<int> bad_chunks{0};
-      pool.ParallelForDynamic(n, chunk, [&](int64_t begin, int64_t end, int thread) {
-        const bool inline_call = begin == 0 && end == n;
-        if (!inline_call && (begin % chunk != 0 || (end - begin != chunk && end != n))) {
-          ++bad_chunks;
-        }
+      pool.ParallelForBalanced(n, grain, [&](int64_t begin, int64_t end, int thread) {
+        if (begin % grain != 0 || (end % grain != 0 && end != n) || begin >= end) ++bad_chunks;
         if (thread < 0 || thread >= threads) ++bad_chunks;
         for (int64_t i = begin; i < end; ++i) hits[static_cast<size_t>(i)]++;
       });
@@ -159,73 +156,116 @@ TEST(ThreadPoolTest, DynamicChunksCoverTheRangeOnceInWholeChunks) {
   }
 }
 
-// Each thread takes its own contiguous run of chunks front to back (ChunkRange's share of the
-// chunks, so its reads stay one stream), and chunks of another's run only from that run's back,
-// last first. Holds however the threads are timed, so it is checked over many jobs.
-TEST(ThreadPoolTest, DynamicChunksTakeOwnRunInOrderAndOthersFromTheBack) {
+// A run's chunks tile it, each a quarter of what is left (at least one grain), so they shrink
+// towards the back, down to one grain; a run too long for kMaxRunChunks ends in one chunk of
+// the rest.
+TEST(ThreadPoolTest, RunsSplitIntoChunksThatShrinkTowardsTheBack) {
+  int64_t bounds[ThreadPool::kMaxRunChunks + 1];
+  EXPECT_EQ(ThreadPool::SplitRun(7, 7, bounds), 0);
+  for (const int64_t length : {1, 2, 3, 4, 5, 17, 100, 280, 1000, 100000}) {
+    const int count = ThreadPool::SplitRun(10, 10 + length, bounds);
+    ASSERT_GE(count, 1);
+    ASSERT_LE(count, ThreadPool::kMaxRunChunks);
+    EXPECT_EQ(bounds[0], 10);
+    EXPECT_EQ(bounds[count], 10 + length);
+    for (int c = 0; c < count; ++c) {
+      const int64_t left = 10 + length - bounds[c];
+      EXPECT_EQ(bounds[c + 1] - bounds[c], std::max<int64_t>(1, left / 4))
+          << "length " << length << " chunk " << c;
+    }
+    EXPECT_EQ(bounds[count] - bounds[count - 1], 1) << "length " << length;
+  }
+  EXPECT_EQ(ThreadPool::SplitRun(0, 280, bounds), 21);  // 70, 52, 39, 29, ... 1
+  const int64_t huge = int64_t{1} << 40;
+  ASSERT_EQ(ThreadPool::SplitRun(0, huge, bounds), ThreadPool::kMaxRunChunks);
+  EXPECT_EQ(bounds[ThreadPool::kMaxRunChunks], huge);
+  EXPECT_EQ(bounds[1], huge / 4);
+}
+
+// The chunk of a balanced job that starts at `begin`: its owner (whose static share of the
+// grains holds it) and its index in the owner's run.
+struct RunChunk {
+  int owner = -1;
+  int index = -1;
+};
+
+RunChunk FindRunChunk(int64_t begin, int64_t grain, int64_t grains, int threads) {
+  for (int t = 0; t < threads; ++t) {
+    int64_t first = 0, last = 0;
+    ThreadPool::ChunkRange(grains, 1, threads, t, &first, &last);
+    int64_t bounds[ThreadPool::kMaxRunChunks + 1];
+    const int count = ThreadPool::SplitRun(first, last, bounds);
+    for (int c = 0; c < count; ++c) {
+      if (bounds[c] * grain == begin) return {.owner = t, .index = c};
+    }
+  }
+  return {};
+}
+
+// Each thread takes its own run (ChunkRange's share of the grains, so its reads stay one
+// stream) front to back, and chunks of another's run only from that run's back, last first.
+// Holds however the threads are timed, so it is checked over many jobs.
+TEST(ThreadPoolTest, BalancedChunksTakeOwnRunInOrderAndOthersFromTheBack) {
   for (const int threads : {2, 3}) {
     ThreadPool pool(threads);
     for (int round = 0; round < 200; ++round) {
       const int64_t n = 50 + round * 7 % 400;
-      const int64_t chunk = 1 + round % 5;
-      const int64_t chunks = (n + chunk - 1) / chunk;
+      const int64_t grain = 1 + round % 5;
+      const int64_t grains = (n + grain - 1) / grain;
       std::vector<std::vector<int64_t>> taken(static_cast<size_t>(threads));
-      pool.ParallelForDynamic(n, chunk, [&](int64_t begin, int64_t, int thread) {
-        taken[static_cast<size_t>(thread)].push_back(begin / chunk);  // one writer per vector
+      pool.ParallelForBalanced(n, grain, [&](int64_t begin, int64_t, int thread) {
+        taken[static_cast<size_t>(thread)].push_back(begin);  // one writer per vector
       });
       for (int t = 0; t < threads; ++t) {
-        int64_t first = 0, last = 0;
-        ThreadPool::ChunkRange(chunks, 1, threads, t, &first, &last);
-        int64_t next_own = first;
-        std::vector<int64_t> last_stolen(static_cast<size_t>(threads), chunks);
-        for (const int64_t c : taken[static_cast<size_t>(t)]) {
-          if (c >= first && c < last) {
-            ASSERT_EQ(c, next_own) << "threads=" << threads << " n=" << n << " thread " << t;
+        int next_own = 0;
+        std::vector<int> last_stolen(static_cast<size_t>(threads), ThreadPool::kMaxRunChunks + 1);
+        for (const int64_t begin : taken[static_cast<size_t>(t)]) {
+          const RunChunk chunk = FindRunChunk(begin, grain, grains, threads);
+          ASSERT_GE(chunk.owner, 0) << "n=" << n << ": no chunk starts at " << begin;
+          if (chunk.owner == t) {
+            ASSERT_EQ(chunk.index, next_own)
+                << "threads=" << threads << " n=" << n << " thread " << t;
             ++next_own;
             continue;
           }
-          int owner = 0;
-          for (int o = 0; o < threads; ++o) {
-            int64_t f = 0, l = 0;
-            ThreadPool::ChunkRange(chunks, 1, threads, o, &f, &l);
-            if (c >= f && c < l) owner = o;
-          }
-          ASSERT_LT(c, last_stolen[static_cast<size_t>(owner)])
+          ASSERT_LT(chunk.index, last_stolen[static_cast<size_t>(chunk.owner)])
               << "threads=" << threads << " n=" << n << " thread " << t << " stole out of order";
-          last_stolen[static_cast<size_t>(owner)] = c;
+          last_stolen[static_cast<size_t>(chunk.owner)] = chunk.index;
         }
       }
     }
   }
 }
 
-// A thread that is slow on its first chunk leaves the rest to the others.
-TEST(ThreadPoolTest, DynamicChunksGoToTheFreeThread) {
+// A thread that is slow on its first chunk leaves the rest of the job to the others.
+TEST(ThreadPoolTest, BalancedChunksGoToTheFreeThread) {
   ThreadPool pool(2);
-  std::atomic<int> chunks_of[2] = {0, 0};
-  pool.ParallelForDynamic(64, 1, [&](int64_t begin, int64_t, int thread) {
+  std::atomic<int64_t> indices_of[2] = {0, 0};
+  pool.ParallelForBalanced(64, 1, [&](int64_t begin, int64_t end, int thread) {
     if (begin == 0) std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    ++chunks_of[thread];
+    indices_of[thread] += end - begin;
   });
-  // Chunk 0 went to one thread, which slept through (nearly) all the other 63.
-  EXPECT_EQ(chunks_of[0].load() + chunks_of[1].load(), 64);
-  EXPECT_GE(std::max(chunks_of[0].load(), chunks_of[1].load()), 60);
+  // Index 0 starts the caller's run, [0, 32), whose first chunk is [0, 8): the thread that took
+  // it slept through the rest, which the other took.
+  EXPECT_EQ(indices_of[0].load() + indices_of[1].load(), 64);
+  EXPECT_GE(std::max(indices_of[0].load(), indices_of[1].load()), 56);
 }
 
-TEST(ThreadPoolTest, DynamicChunkExceptionIsRethrownAfterTheOthersFinish) {
+TEST(ThreadPoolTest, BalancedChunkExceptionIsRethrownAfterTheOthersFinish) {
   ThreadPool pool(2);
   std::atomic<int> ran{0};
-  EXPECT_THROW(pool.ParallelForDynamic(100, 10,
-                                       [&](int64_t begin, int64_t, int) {
-                                         if (begin == 50) throw std::runtime_error("chunk failed");
-                                         ++ran;
-                                       }),
+  // 10 grains: runs of 5, each split into 5 chunks of one grain.
+  EXPECT_THROW(pool.ParallelForBalanced(100, 10,
+                                        [&](int64_t begin, int64_t, int) {
+                                          if (begin == 50) throw std::runtime_error("chunk failed");
+                                          ++ran;
+                                        }),
                std::runtime_error);
   // The thread that threw stopped taking chunks; the other finished what was left before the
   // rethrow: every chunk but the one that threw ran, once.
   EXPECT_EQ(ran.load(), 9);
   std::atomic<int64_t> total{0};
-  pool.ParallelForDynamic(100, 10, [&](int64_t b, int64_t e, int) { total += e - b; });
+  pool.ParallelForBalanced(100, 10, [&](int64_t b, int64_t e, int) { total += e - b; });
   EXPECT_EQ(total.load(), 100);
 }
 
