@@ -21,6 +21,7 @@ namespace dsinfer::kernels {
 struct QuantizedActivations {
   const std::byte* data = nullptr;
   int64_t row_bytes = 0;
+  const Q8_0BlockTerms* terms = nullptr;  // Q8_0 rows' block terms, where they were made
 };
 
 StatusOr<QuantizedActivations> QuantizeActivations(const KernelTable& table, DType vec_dot_type,
@@ -28,9 +29,12 @@ StatusOr<QuantizedActivations> QuantizeActivations(const KernelTable& table, DTy
                                                    ThreadPool* pool);
 
 // The same conversion into the caller's `out` (n_tokens rows of RowBytes(vec_dot_type, n_in)),
-// for callers that hold several converted inputs at once.
+// for callers that hold several converted inputs at once. Where vec_dot_type is Q8_0 and
+// `terms` is not null, each row's block terms go there too (n_in / 32 per row), for the packed
+// bodies.
 Status QuantizeActivationsInto(const KernelTable& table, DType vec_dot_type, const float* x,
-                               int64_t n_tokens, int64_t n_in, std::byte* out, ThreadPool* pool);
+                               int64_t n_tokens, int64_t n_in, std::byte* out, ThreadPool* pool,
+                               Q8_0BlockTerms* terms = nullptr);
 
 }  // namespace dsinfer::kernels
 

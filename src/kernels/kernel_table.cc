@@ -1,10 +1,13 @@
 #include "kernels/kernel_table.h"
 
+#include <cstring>
 #include <string>
 
 #include "base/check.h"
 #include "base/logging.h"
 #include "kernels/isa_levels.h"
+#include "quant/blocks.h"
+#include "quant/half.h"
 #include "tensor/dtype.h"
 
 #if DSINFER_KERNELS_X86
@@ -35,9 +38,21 @@ void SetPacked(KernelTable& t, DType dtype, PackedMatvecFn matvec, PackedGemmFn 
   t.packed_gemm[static_cast<int>(dtype)] = gemm;
 }
 
+// The scalar KernelTable::q8_0_block_terms.
+void Q8_0BlockTermsScalar(const std::byte* q8_0, int64_t n_blocks, Q8_0BlockTerms* out) {
+  for (int64_t b = 0; b < n_blocks; ++b) {
+    BlockQ8_0 block;
+    std::memcpy(&block, q8_0 + b * static_cast<int64_t>(sizeof(BlockQ8_0)), sizeof(block));
+    int32_t sum = 0;
+    for (const int8_t q : block.qs) sum += q;
+    out[b] = {.d = Fp16ToFp32(block.d), .sum = sum};
+  }
+}
+
 KernelTable ScalarTable() {
   KernelTable t;
   t.isa = Isa::kScalar;
+  t.q8_0_block_terms = Q8_0BlockTermsScalar;
   for (const DTypeInfo& info : AllDTypes()) {
     const QuantOps* ops = FindQuantOps(info.dtype);
     if (ops == nullptr) continue;
@@ -54,6 +69,7 @@ KernelTable Avx2Table(const KernelTable& below) {
   t.isa = Isa::kAvx2;
 #if DSINFER_KERNELS_X86
   SetQuantizeRow(t, DType::kQ8_0, avx2::QuantizeQ8_0);
+  t.q8_0_block_terms = avx2::Q8_0BlockTermsOf;
   SetQuantizeRow(t, DType::kQ8_1, avx2::QuantizeQ8_1);
   SetQuantizeRow(t, DType::kF16, avx2::QuantizeF16);
   SetQuantizeRow(t, DType::kBF16, avx2::QuantizeBF16);
@@ -105,6 +121,7 @@ KernelTable Avx512Table(const KernelTable& below) {
   t.isa = Isa::kAvx512;
 #if DSINFER_KERNELS_X86
   SetQuantizeRow(t, DType::kQ8_0, avx512::QuantizeQ8_0);
+  t.q8_0_block_terms = avx512::Q8_0BlockTermsOf;
   SetQuantizeRow(t, DType::kQ8_1, avx512::QuantizeQ8_1);
   SetQuantizeRow(t, DType::kF16, avx512::QuantizeF16);
   SetQuantizeRow(t, DType::kBF16, avx512::QuantizeBF16);

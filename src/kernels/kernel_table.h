@@ -48,14 +48,28 @@ using RowsDotFn = void (*)(int64_t n_in, const std::byte* w, int64_t w_row_bytes
                            const std::byte* act, int64_t act_row_bytes, int64_t n_tokens, float* y,
                            int64_t ldy);
 
-// y[8g + r] = dot(row r of packed group g, act) for g < n_groups (packed_layout.h).
+// What a block of Q8_0 activations gives a packed dot besides its quants: its scale and the sum
+// of its 32 quants, which the bodies over unsigned levels (Q4_0, Q5_0; Q8_0 and IQ4_NL at
+// avx512) multiply by their offset and subtract. Made once per activation row when it is
+// quantised (QuantizeActivationsInto), not once per chunk of rows in every thread.
+struct Q8_0BlockTerms {
+  float d;
+  int32_t sum;  // |sum| <= 32 * 127
+};
+
+// y[8g + r] = dot(row r of packed group g, act) for g < n_groups (packed_layout.h). `terms`:
+// act's Q8_0BlockTerms where it is Q8_0, else null.
 using PackedMatvecFn = void (*)(int64_t n_in, const std::byte* groups, int64_t n_groups,
-                                const std::byte* act, float* y);
-// The same for n_tokens activation rows act_row_bytes apart, token t's outputs at y + t * ldy;
-// bit-identical per token to the PackedMatvecFn of the same level (batch invariance).
+                                const std::byte* act, const Q8_0BlockTerms* terms, float* y);
+// The same for n_tokens activation rows act_row_bytes apart (their terms n_in / 32 apart), token
+// t's outputs at y + t * ldy; bit-identical per token to the PackedMatvecFn of the same level
+// (batch invariance).
 using PackedGemmFn = void (*)(int64_t n_in, const std::byte* groups, int64_t n_groups,
-                              const std::byte* act, int64_t act_row_bytes, int64_t n_tokens,
-                              float* y, int64_t ldy);
+                              const std::byte* act, int64_t act_row_bytes,
+                              const Q8_0BlockTerms* terms, int64_t n_tokens, float* y, int64_t ldy);
+
+// out[b] = the Q8_0BlockTerms of block b of the n_blocks Q8_0 blocks at q8_0.
+using Q8_0BlockTermsFn = void (*)(const std::byte* q8_0, int64_t n_blocks, Q8_0BlockTerms* out);
 
 // The two bodies of one packed type at one level.
 struct PackedBodies {
@@ -75,6 +89,8 @@ struct KernelTable {
   std::array<RowsDotFn, kNumDTypes> gemm{};
   std::array<PackedMatvecFn, kNumDTypes> packed_matvec{};
   std::array<PackedGemmFn, kNumDTypes> packed_gemm{};
+  // The terms the packed bodies take with Q8_0 activations; never null.
+  Q8_0BlockTermsFn q8_0_block_terms = nullptr;
 
   VecDotFn VecDot(DType dtype) const { return vec_dot[static_cast<int>(dtype)]; }
   QuantizeRowFn QuantizeRow(DType dtype) const { return quantize_row[static_cast<int>(dtype)]; }

@@ -10,6 +10,7 @@
 #include "kernels/activations.h"
 #include "kernels/matmul.h"
 #include "kernels/packed_layout.h"
+#include "quant/blocks.h"
 #include "quant/quant_ops.h"
 
 namespace dsinfer::kernels {
@@ -113,15 +114,17 @@ void RunGroups(const PackedMatrixView& weight, PackedMatvecFn matvec, PackedGemm
                int64_t end) {
   const int64_t group_bytes = PackedGroupBytes(weight.dtype, weight.n_in);
   const std::byte* packed = weight.bytes.data();
+  const int64_t terms_per_row = weight.n_in / kQK;
   if (n_tokens == 1 || gemm == nullptr) {
     for (int64_t t = 0; t < n_tokens; ++t) {
       matvec(weight.n_in, packed + begin * group_bytes, end - begin, act.data + t * act.row_bytes,
+             act.terms == nullptr ? nullptr : act.terms + t * terms_per_row,
              y.data() + t * weight.n_out + kPackRows * begin);
     }
     return;
   }
-  gemm(weight.n_in, packed + begin * group_bytes, end - begin, act.data, act.row_bytes, n_tokens,
-       y.data() + kPackRows * begin, weight.n_out);
+  gemm(weight.n_in, packed + begin * group_bytes, end - begin, act.data, act.row_bytes, act.terms,
+       n_tokens, y.data() + kPackRows * begin, weight.n_out);
 }
 
 // The n_out % 8 tail rows, in ggml's layout after the groups.
@@ -160,6 +163,7 @@ struct ReadyProduct {
   DType act_type;
   size_t act_offset;  // into the batch's activation buffer
   int64_t act_row_bytes;
+  size_t terms_offset;  // into the batch's block terms, where act_type is Q8_0
   int64_t first_group;
 };
 
@@ -187,6 +191,7 @@ Status MatMulPackedBatch(std::span<const PackedProduct> products, ThreadPool* po
   ready.reserve(products.size());
   std::vector<size_t> row_layout;
   size_t act_bytes = 0;
+  size_t terms_count = 0;
   int64_t groups = 0;
   for (size_t i = 0; i < products.size(); ++i) {
     const PackedProduct& p = products[i];
@@ -215,14 +220,18 @@ Status MatMulPackedBatch(std::span<const PackedProduct> products, ThreadPool* po
                    .act_type = act_type,
                    .act_offset = act_bytes,
                    .act_row_bytes = act_row_bytes,
+                   .terms_offset = terms_count,
                    .first_group = groups};
     const auto shared = std::find_if(ready.begin(), ready.end(), [&](const ReadyProduct& earlier) {
       return SameActivations(earlier, r);
     });
     if (shared != ready.end()) {
       r.act_offset = shared->act_offset;
+      r.terms_offset = shared->terms_offset;
     } else {
       act_bytes += static_cast<size_t>(p.n_tokens * act_row_bytes);
+      if (act_type == DType::kQ8_0)
+        terms_count += static_cast<size_t>(p.n_tokens * p.weight.n_in / kQK);
     }
     groups += p.weight.n_out / kPackRows;
     ready.push_back(r);
@@ -242,19 +251,25 @@ Status MatMulPackedBatch(std::span<const PackedProduct> products, ThreadPool* po
   // (decode makes hundreds of these calls per token).
   thread_local std::vector<std::byte> act_buffer;
   if (act_buffer.size() < act_bytes) act_buffer.resize(act_bytes);
+  thread_local std::vector<Q8_0BlockTerms> terms_buffer;
+  if (terms_buffer.size() < terms_count) terms_buffer.resize(terms_count);
   size_t converted = 0;
   for (const ReadyProduct& r : ready) {
     if (r.act_offset < converted) continue;  // shared with an earlier product
     const PackedProduct& p = *r.product;
     DSI_RETURN_IF_ERROR(QuantizeActivationsInto(table, r.act_type, p.x.data(), p.n_tokens,
                                                 p.weight.n_in, act_buffer.data() + r.act_offset,
-                                                pool));
+                                                pool, terms_buffer.data() + r.terms_offset));
     converted = r.act_offset + static_cast<size_t>(p.n_tokens * r.act_row_bytes);
   }
   // The workers reach the buffer through this pointer: the name would be their own.
   const std::byte* const act_base = act_buffer.data();
+  const Q8_0BlockTerms* const terms_base = terms_buffer.data();
   const auto activations = [&](const ReadyProduct& r) {
-    return QuantizedActivations{.data = act_base + r.act_offset, .row_bytes = r.act_row_bytes};
+    return QuantizedActivations{
+        .data = act_base + r.act_offset,
+        .row_bytes = r.act_row_bytes,
+        .terms = r.act_type == DType::kQ8_0 ? terms_base + r.terms_offset : nullptr};
   };
 
   // Chunks in multiples of 4 groups, so that the gemm's wide tiles cover most of each (a chunk

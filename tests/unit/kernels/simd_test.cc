@@ -24,6 +24,7 @@
 #include "kernels/reference/matmul.h"
 #include "platform/cpu_features.h"
 #include "platform/thread_pool.h"
+#include "quant/blocks.h"
 #include "quant/half.h"
 #include "quant/quant_ops.h"
 
@@ -70,6 +71,32 @@ TEST_P(SimdTest, TableHasTheReferenceEntriesOrOverridesThem) {
       EXPECT_EQ(t.QuantizeRow(info.dtype), ops->quantize) << info.name;
     }
   }
+}
+
+// The Q8_0 block terms the packed bodies take: each block's scale as a float and the exact
+// sum of its quants, on random blocks and on the extremes (all -128, all 127).
+TEST_P(SimdTest, Q8_0BlockTermsAreEachBlocksScaleAndQuantSum) {
+  ASSERT_NE(table().q8_0_block_terms, nullptr);
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int> level(-128, 127);
+  std::vector<BlockQ8_0> blocks(37);
+  for (size_t b = 0; b < blocks.size(); ++b) {
+    blocks[b].d = Fp32ToFp16(0.01f * static_cast<float>(b + 1));
+    for (int8_t& q : blocks[b].qs) {
+      q = static_cast<int8_t>(b == 0 ? -128 : b == 1 ? 127 : level(rng));
+    }
+  }
+  std::vector<Q8_0BlockTerms> terms(blocks.size());
+  table().q8_0_block_terms(reinterpret_cast<const std::byte*>(blocks.data()),
+                           static_cast<int64_t>(blocks.size()), terms.data());
+  for (size_t b = 0; b < blocks.size(); ++b) {
+    int32_t sum = 0;
+    for (const int8_t q : blocks[b].qs) sum += q;
+    EXPECT_EQ(terms[b].sum, sum) << "block " << b;
+    EXPECT_EQ(terms[b].d, Fp16ToFp32(blocks[b].d)) << "block " << b;
+  }
+  EXPECT_EQ(terms[0].sum, -128 * 32);
+  EXPECT_EQ(terms[1].sum, 127 * 32);
 }
 
 TEST_P(SimdTest, VecDotMatchesTheReferenceOnTheSameQuantisedRows) {

@@ -61,7 +61,8 @@ void GroupQ8_0(int64_t nb, const BlockQ8_0x8* w, const TokenTile<T>& tile) {
     }
     const __m256 d_w = Halves8(w[b].d);
     for (int t = 0; t < T; ++t) {
-      acc[t] = AccumulateBlock(acc[t], d_w, tile.prep[t][b], _mm256_add_epi32(s0[t], s1[t]));
+      acc[t] = AccumulateBlock(acc[t], d_w, tile.terms[t][b], tile.offset,
+                               _mm256_add_epi32(s0[t], s1[t]));
     }
   }
   for (int t = 0; t < T; ++t) _mm256_storeu_ps(tile.y[t], acc[t]);
@@ -97,10 +98,11 @@ template <int T>
 inline void AccumulateWide(const __m512 (&d)[2], const __m512i (&sum)[2][T], int64_t b,
                            const TokenTile<T>& tile, __m512 (&acc)[2][T]) {
   for (int t = 0; t < T; ++t) {
-    DSI_DCHECK(tile.prep[t] != nullptr);  // BodiesOf's kOffset must be > 0 for this type
-    const ActivationBlockTerms a = tile.prep[t][b];
+    DSI_DCHECK(tile.terms[t] != nullptr);  // BodiesOf's kOffset must be > 0 for this type
+    const Q8_0BlockTerms a = tile.terms[t][b];
+    const __m512i offset_sum = _mm512_set1_epi32(tile.offset * a.sum);
     for (int r = 0; r < 2; ++r) {
-      const __m512i exact = _mm512_sub_epi32(sum[r][t], _mm512_set1_epi32(a.offset_sum));
+      const __m512i exact = _mm512_sub_epi32(sum[r][t], offset_sum);
       acc[r][t] = _mm512_fmadd_ps(_mm512_mul_ps(d[r], _mm512_set1_ps(a.d)),
                                   _mm512_cvtepi32_ps(exact), acc[r][t]);
     }
