@@ -17,6 +17,8 @@
 //                                     batches): register/tile-blocked over rows and tokens
 //   KernelTable::packed_matvec[dtype] the matvec over a row-interleaved copy of the weight
 //                                     (packed_layout.h, packed_matrix.h)
+//   KernelTable::q8_0_block_terms     each Q8_0 activation block's scale and quant sum, which
+//                                     the packed bodies of offset levels take
 //   matvec, gemm and packed_matvec are optional (null: MatMul loops over vec_dot); each output is
 //   still the dot of one weight row with one activation row, so they obey vec_dot's numerics.
 //

@@ -230,8 +230,9 @@ Status MatMulPackedBatch(std::span<const PackedProduct> products, ThreadPool* po
       r.terms_offset = shared->terms_offset;
     } else {
       act_bytes += static_cast<size_t>(p.n_tokens * act_row_bytes);
-      if (act_type == DType::kQ8_0)
+      if (act_type == DType::kQ8_0) {
         terms_count += static_cast<size_t>(p.n_tokens * p.weight.n_in / kQK);
+      }
     }
     groups += p.weight.n_out / kPackRows;
     ready.push_back(r);

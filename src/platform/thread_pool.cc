@@ -95,7 +95,7 @@ int ThreadPool::SplitRun(int64_t first, int64_t last, int64_t* bounds) {
   return count;
 }
 
-void ThreadPool::RunRunChunk(int owner, int64_t chunk, int thread) {
+void ThreadPool::RunOwnedChunk(int owner, int64_t chunk, int thread) {
   const int64_t* bounds = owned_[static_cast<size_t>(owner)].bounds;
   job_fn_(job_ctx_, bounds[chunk] * job_grain_, std::min(job_n_, bounds[chunk + 1] * job_grain_),
           thread);
@@ -103,7 +103,7 @@ void ThreadPool::RunRunChunk(int owner, int64_t chunk, int thread) {
 
 void ThreadPool::RunBalancedChunks(int thread) {
   for (int64_t c = TakeOwnChunk(thread); c >= 0; c = TakeOwnChunk(thread)) {
-    RunRunChunk(thread, c, thread);
+    RunOwnedChunk(thread, c, thread);
   }
   // Then from the back of the run with the most chunks left, until every run is empty. A run
   // only shrinks, so this ends.
@@ -119,7 +119,7 @@ void ThreadPool::RunBalancedChunks(int thread) {
       }
     }
     if (victim < 0) return;
-    if (const int64_t c = TakeLastChunk(victim); c >= 0) RunRunChunk(victim, c, thread);
+    if (const int64_t c = TakeLastChunk(victim); c >= 0) RunOwnedChunk(victim, c, thread);
   }
 }
 

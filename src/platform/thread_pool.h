@@ -9,7 +9,8 @@
 // takes them from stays in its own cache); a thread whose run is done takes chunks from the back
 // of the run with the most left. A run's chunks shrink towards its back (each a quarter of what
 // the run has left), so the threads finish within a small chunk of each other while a run takes
-// few chunks (a 2 MiB matvec's chunks are 30-60 us at the front, one grain at the back).
+// few chunks (a 2 MiB Q4_0 matvec on two threads: ~8 us at a run's front, a grain of 32 rows,
+// about 1 us, at its back).
 // No allocation per call: the job is a function pointer plus context living on the caller's
 // stack, published to the workers under the pool's mutex.
 //
@@ -93,7 +94,8 @@ class ThreadPool {
   void WorkerLoop(int thread);
   void RunChunk(int thread);
   void RunBalancedChunks(int thread);
-  void RunRunChunk(int owner, int64_t chunk, int thread);
+  // Runs chunk `chunk` of `owner`'s run on thread `thread`.
+  void RunOwnedChunk(int owner, int64_t chunk, int thread);
   // The chunk index taken from the front of `owner`'s run (by its owner) or from its back (by
   // another thread), or -1 when the run is empty.
   int64_t TakeOwnChunk(int owner);
