@@ -4,7 +4,7 @@
 // A forward pass allocates its activations per layer (a 512-token prefill of the 1.5B shape:
 // two 18 MB gate/up buffers, q/k/v, scores). By default glibc maps each such buffer with mmap
 // and unmaps it on free (or trims the heap top), so every layer faults its buffers in again
-// page by page, zeroed by the kernel: a third of a 512-token prefill went to page faults. With
+// page by page, zeroed by the kernel: a quarter of a 512-token prefill went to them. With
 // the mmap threshold at its maximum (32 MiB) and the trim threshold at 1 GiB, freed buffers stay
 // in the heap and the next layer's allocations reuse them. The cost is that up to 1 GiB of freed
 // heap stays resident, next to models of gigabytes.
