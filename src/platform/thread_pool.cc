@@ -61,25 +61,15 @@ constexpr uint64_t RunBack(uint64_t run) { return run >> 32; }
 
 }  // namespace
 
-int64_t ThreadPool::TakeOwnChunk(int owner) {
+int64_t ThreadPool::TakeChunk(int owner, RunEnd end) {
   std::atomic<uint64_t>& range = owned_[static_cast<size_t>(owner)].range;
+  const bool front = end == RunEnd::kFront;
   uint64_t run = range.load(std::memory_order_relaxed);
   while (RunFront(run) < RunBack(run)) {
-    if (range.compare_exchange_weak(run, PackRun(RunFront(run) + 1, RunBack(run)),
-                                    std::memory_order_relaxed)) {
-      return static_cast<int64_t>(RunFront(run));
-    }
-  }
-  return -1;
-}
-
-int64_t ThreadPool::TakeLastChunk(int owner) {
-  std::atomic<uint64_t>& range = owned_[static_cast<size_t>(owner)].range;
-  uint64_t run = range.load(std::memory_order_relaxed);
-  while (RunFront(run) < RunBack(run)) {
-    if (range.compare_exchange_weak(run, PackRun(RunFront(run), RunBack(run) - 1),
-                                    std::memory_order_relaxed)) {
-      return static_cast<int64_t>(RunBack(run) - 1);
+    const uint64_t taken = front ? RunFront(run) : RunBack(run) - 1;
+    const uint64_t rest = front ? PackRun(taken + 1, RunBack(run)) : PackRun(RunFront(run), taken);
+    if (range.compare_exchange_weak(run, rest, std::memory_order_relaxed)) {
+      return static_cast<int64_t>(taken);
     }
   }
   return -1;
@@ -102,7 +92,8 @@ void ThreadPool::RunOwnedChunk(int owner, int64_t chunk, int thread) {
 }
 
 void ThreadPool::RunBalancedChunks(int thread) {
-  for (int64_t c = TakeOwnChunk(thread); c >= 0; c = TakeOwnChunk(thread)) {
+  for (int64_t c = TakeChunk(thread, RunEnd::kFront); c >= 0;
+       c = TakeChunk(thread, RunEnd::kFront)) {
     RunOwnedChunk(thread, c, thread);
   }
   // Then from the back of the run with the most chunks left, until every run is empty. A run
@@ -119,7 +110,9 @@ void ThreadPool::RunBalancedChunks(int thread) {
       }
     }
     if (victim < 0) return;
-    if (const int64_t c = TakeLastChunk(victim); c >= 0) RunOwnedChunk(victim, c, thread);
+    if (const int64_t c = TakeChunk(victim, RunEnd::kBack); c >= 0) {
+      RunOwnedChunk(victim, c, thread);
+    }
   }
 }
 

@@ -96,10 +96,10 @@ class ThreadPool {
   void RunBalancedChunks(int thread);
   // Runs chunk `chunk` of `owner`'s run on thread `thread`.
   void RunOwnedChunk(int owner, int64_t chunk, int thread);
-  // The chunk index taken from the front of `owner`'s run (by its owner) or from its back (by
-  // another thread), or -1 when the run is empty.
-  int64_t TakeOwnChunk(int owner);
-  int64_t TakeLastChunk(int owner);
+  // The index of the chunk taken from the front of `owner`'s run (by its owner) or from its back
+  // (by another thread), or -1 when the run is empty.
+  enum class RunEnd { kFront, kBack };
+  int64_t TakeChunk(int owner, RunEnd end);
 
   // Pauses a thread spins for new work (workers) or for completion (the caller) before it
   // blocks on a condition variable.
