@@ -35,26 +35,6 @@ uint64_t SumWords(const uint64_t* p, int64_t n) {
   return a + b + c + d;
 }
 
-// An anonymous mapping, unmapped when it goes.
-class AnonymousMapping {
- public:
-  explicit AnonymousMapping(size_t bytes)
-      : data_(::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)),
-        bytes_(bytes) {}
-  ~AnonymousMapping() {
-    if (ok()) ::munmap(data_, bytes_);
-  }
-  AnonymousMapping(const AnonymousMapping&) = delete;
-  AnonymousMapping& operator=(const AnonymousMapping&) = delete;
-
-  bool ok() const { return data_ != MAP_FAILED; }
-  void* data() const { return data_; }
-
- private:
-  void* data_;
-  size_t bytes_;
-};
-
 }  // namespace
 
 uint64_t ReadEveryWord(std::span<const std::byte> buffer, ThreadPool* pool) {
@@ -66,51 +46,58 @@ uint64_t ReadEveryWord(std::span<const std::byte> buffer, ThreadPool* pool) {
     uint64_t sum = 0;
   };
   std::vector<Partial> partial(static_cast<size_t>(pool->num_threads()));
-  pool->ParallelFor(
-      n,
-      [&](int64_t begin, int64_t end, int thread) {
-        partial[static_cast<size_t>(thread)].sum = SumWords(words + begin, end - begin);
-      },
-      /*grain=*/4096);
+  pool->ParallelForBalanced(n, /*grain=*/4096, [&](int64_t begin, int64_t end, int thread) {
+    partial[static_cast<size_t>(thread)].sum += SumWords(words + begin, end - begin);
+  });
   uint64_t total = 0;
   for (const Partial& p : partial) total += p.sum;
   return total;
 }
 
+double TimedReadPass(std::span<const std::byte> buffer, ThreadPool* pool) {
+  const Stopwatch clock;
+  // The sum goes to a volatile so that the pass cannot be dropped.
+  volatile const uint64_t sink = ReadEveryWord(buffer, pool);
+  static_cast<void>(sink);
+  return static_cast<double>(buffer.size()) / clock.ElapsedSeconds();
+}
+
 double MeasureReadBandwidth(std::span<const std::byte> buffer, ThreadPool* pool,
                             const ReadBandwidthOptions& options) {
-  // The sums go to a volatile so that no pass can be dropped.
-  volatile uint64_t sink = ReadEveryWord(buffer, pool);
+  TimedReadPass(buffer, pool);
   double best = 0;
   for (int pass = 0; pass < options.passes; ++pass) {
-    const Stopwatch clock;
-    sink = sink + ReadEveryWord(buffer, pool);
-    best = std::max(best, static_cast<double>(buffer.size()) / clock.ElapsedSeconds());
+    best = std::max(best, TimedReadPass(buffer, pool));
   }
   return best;
 }
 
+void ProbeBuffer::Unmap::operator()(std::byte* p) const { ::munmap(p, bytes); }
+
+StatusOr<ProbeBuffer> ProbeBuffer::Create(size_t bytes, bool huge_pages) {
+  constexpr size_t kMinBytes = size_t{1} << 20;
+  if (bytes < kMinBytes) {
+    return InvalidArgumentError(fmt::format("bandwidth buffer of {} bytes is under 1 MiB", bytes));
+  }
+  void* data = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (data == MAP_FAILED) {
+    return ResourceExhaustedError(
+        fmt::format("cannot map a {} MiB bandwidth buffer: {}", bytes >> 20, std::strerror(errno)));
+  }
+  // Advice only: without huge pages the figure includes the 4 KiB pages' TLB misses.
+  ::madvise(data, bytes, huge_pages ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+  std::memset(data, 0x5a, bytes);
+  return ProbeBuffer(static_cast<std::byte*>(data), bytes);
+}
+
 StatusOr<double> MeasureReadBandwidth(size_t buffer_bytes, ThreadPool* pool,
                                       const ReadBandwidthOptions& options) {
-  constexpr size_t kMinBytes = size_t{1} << 20;
-  if (buffer_bytes < kMinBytes) {
-    return InvalidArgumentError(
-        fmt::format("bandwidth buffer of {} bytes is under 1 MiB", buffer_bytes));
-  }
   if (options.passes < 1) {
     return InvalidArgumentError(fmt::format("bandwidth passes {} < 1", options.passes));
   }
-  const AnonymousMapping mapping(buffer_bytes);
-  if (!mapping.ok()) {
-    return ResourceExhaustedError(fmt::format("cannot map a {} MiB bandwidth buffer: {}",
-                                              buffer_bytes >> 20, std::strerror(errno)));
-  }
-  // Advice only: without huge pages the figure includes the 4 KiB pages' TLB misses.
-  ::madvise(mapping.data(), buffer_bytes, options.huge_pages ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
-  std::memset(mapping.data(), 0x5a, buffer_bytes);
-  return MeasureReadBandwidth(
-      std::span<const std::byte>(static_cast<const std::byte*>(mapping.data()), buffer_bytes), pool,
-      options);
+  DSI_ASSIGN_OR_RETURN(const ProbeBuffer buffer,
+                       ProbeBuffer::Create(buffer_bytes, options.huge_pages));
+  return MeasureReadBandwidth(buffer.bytes(), pool, options);
 }
 
 }  // namespace dsinfer

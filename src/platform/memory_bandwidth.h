@@ -3,13 +3,16 @@
 //
 // A STREAM-like read: every 8-byte word of a buffer summed with independent accumulators (so
 // the adds never limit the loads), each line asking for the one 8 KiB ahead as the decode
-// matvecs do, split over a ThreadPool in its static chunks. The buffer must be much larger than
-// the last-level cache (an EPYC host may serve ~480 MiB from L3 whatever it reports): 1-4 GiB.
+// matvecs do, and split over a ThreadPool as they split their rows (ParallelForBalanced), so
+// that a single timed pass is not as slow as the thread that got the least bandwidth. The
+// buffer must be much larger than the last-level cache (an EPYC host may serve ~480 MiB from
+// L3 whatever it reports): 1-4 GiB.
 //
-// MeasureReadBandwidth(bytes, ...) maps its own buffer: anonymous memory, huge pages where the
-// kernel allows (unless asked for 4 KiB pages, as plain heap memory gets under THP=madvise),
-// written with a non-zero pattern before timing so every page is faulted in and none is the
-// shared zero page (which would be served from cache).
+// MeasureReadBandwidth(bytes, ...) maps its own buffer, a ProbeBuffer: anonymous memory, huge
+// pages where the kernel allows (unless asked for 4 KiB pages, as plain heap memory gets under
+// THP=madvise), written with a non-zero pattern before timing so every page is faulted in and
+// none is the shared zero page (which would be served from cache). `dsinfer bench` keeps one
+// to time single passes between decode steps (TimedReadPass).
 //
 // Thread safety: functions share no state; the pool is used as ThreadPool allows.
 #ifndef DSINFER_PLATFORM_MEMORY_BANDWIDTH_H_
@@ -17,6 +20,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 
 #include "base/status.h"
@@ -36,6 +40,9 @@ inline constexpr int64_t kReadAheadBytes = 8192;
 // Returns the words' sum so that the loads cannot be elided.
 uint64_t ReadEveryWord(std::span<const std::byte> buffer, ThreadPool* pool);
 
+// Bytes per second of one ReadEveryWord pass over `buffer`.
+double TimedReadPass(std::span<const std::byte> buffer, ThreadPool* pool);
+
 struct ReadBandwidthOptions {
   int passes = 6;          // timed passes; the best one is reported (after one untimed pass)
   bool huge_pages = true;  // MADV_HUGEPAGE on the buffer this function maps
@@ -47,9 +54,27 @@ struct ReadBandwidthOptions {
 double MeasureReadBandwidth(std::span<const std::byte> buffer, ThreadPool* pool,
                             const ReadBandwidthOptions& options = {});
 
-// As above over a buffer of `buffer_bytes` mapped for the measurement and unmapped after.
-// ResourceExhausted when the memory cannot be mapped; InvalidArgument for a buffer under
-// 1 MiB or passes < 1.
+// A mapped buffer of non-zero bytes to read, unmapped when it goes.
+class ProbeBuffer {
+ public:
+  // ResourceExhausted when the memory cannot be mapped; InvalidArgument under 1 MiB.
+  static StatusOr<ProbeBuffer> Create(size_t bytes, bool huge_pages = true);
+
+  std::span<const std::byte> bytes() const { return {data_.get(), size_}; }
+
+ private:
+  struct Unmap {
+    size_t bytes;
+    void operator()(std::byte* p) const;
+  };
+  ProbeBuffer(std::byte* data, size_t bytes) : data_(data, Unmap{bytes}), size_(bytes) {}
+
+  std::unique_ptr<std::byte, Unmap> data_;
+  size_t size_;
+};
+
+// As above over a ProbeBuffer of `buffer_bytes` made for the measurement. Its errors, and
+// InvalidArgument for passes < 1.
 StatusOr<double> MeasureReadBandwidth(size_t buffer_bytes, ThreadPool* pool,
                                       const ReadBandwidthOptions& options = {});
 

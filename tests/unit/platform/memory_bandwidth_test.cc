@@ -1,6 +1,7 @@
 // The bandwidth probe: ReadEveryWord reads every whole word exactly once (the sum proves it,
 // on and off the pool, for lengths around its 8-word lines and past its prefetch distance);
-// MeasureReadBandwidth refuses buffers and pass counts it cannot measure with a message.
+// MeasureReadBandwidth refuses buffers and pass counts it cannot measure with a message; a
+// ProbeBuffer holds its size of non-zero bytes, moves, and is timed one pass at a time.
 #include "platform/memory_bandwidth.h"
 
 #include <gmock/gmock.h>
@@ -9,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <utility>
 #include <vector>
 
 namespace dsinfer {
@@ -45,6 +47,24 @@ TEST(MemoryBandwidth, MeasuresAPositiveRateOverItsOwnBuffer) {
   const StatusOr<double> rate = MeasureReadBandwidth(size_t{4} << 20, &pool, {.passes = 2});
   ASSERT_TRUE(rate.ok()) << rate.status().ToString();
   EXPECT_GT(*rate, 0.0);
+}
+
+TEST(MemoryBandwidth, ProbeBufferHoldsNonZeroBytesAndTimesOnePass) {
+  ThreadPool pool(2);
+  constexpr size_t kBytes = size_t{2} << 20;
+  StatusOr<ProbeBuffer> made = ProbeBuffer::Create(kBytes);
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  const ProbeBuffer buffer = std::move(made).value();
+  ASSERT_EQ(buffer.bytes().size(), kBytes);
+  // Every word is the fill pattern, none the zero page's.
+  constexpr uint64_t kWord = 0x5a5a5a5a5a5a5a5aULL;
+  EXPECT_EQ(ReadEveryWord(buffer.bytes(), &pool), kWord * (kBytes / sizeof(uint64_t)));
+  EXPECT_GT(TimedReadPass(buffer.bytes(), &pool), 0.0);
+  EXPECT_GT(TimedReadPass(buffer.bytes(), nullptr), 0.0);
+
+  const StatusOr<ProbeBuffer> small = ProbeBuffer::Create((size_t{1} << 20) - 1);
+  ASSERT_FALSE(small.ok());
+  EXPECT_THAT(small.status().message(), testing::HasSubstr("under 1 MiB"));
 }
 
 TEST(MemoryBandwidth, RefusesWhatItCannotMeasure) {
