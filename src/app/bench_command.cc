@@ -15,6 +15,14 @@
 //             one's decode against the higher of the two probes around it: this host's
 //             bandwidth moves between ~34 and ~65 GB/s over minutes, and a run compared with a
 //             probe taken in another period says little
+//   paired    (unless --no-paired) after those, one more decode per repetition in which every
+//             step is followed by one timed pass over a --bandwidth-mib probe buffer: each
+//             step's bytes/s against the mean of the passes just before and after it, the
+//             median over all steps. This host's bandwidth also moves between ~20 and ~70 GB/s
+//             from one 5 ms read to the next, so a decode of many steps meets the average of
+//             that while the best probe is its top; a step and the passes beside it meet the
+//             same memory. The passes evict the caches between steps, which can only slow a
+//             paired step; the median step of a paired run is not the mean of a plain one.
 //
 // Each repetition reruns prefill and decode on the same KV storage; the figures reported are
 // medians over repetitions. The 1-minute load average is printed with the results: on a
@@ -54,6 +62,7 @@ struct BenchArgs {
   int64_t bandwidth_mib = 1024;
   std::string kv_type = "f16";
   uint64_t seed = 1;
+  bool paired = true;
   bool json = false;
 };
 
@@ -118,6 +127,73 @@ StatusOr<RunTimes> RunOnce(const Model& model, KvStorage& kv, std::span<const in
   return t;
 }
 
+// Decode steps with a probe pass after each: step i (1 .. gen - 1, between the arrivals of
+// tokens i - 1 and i, less the pass after token i - 1) against the mean of passes i - 1 and i.
+struct PairedSteps {
+  std::vector<double> step_tok_s;
+  std::vector<double> probe_bytes_per_s;  // one per token: step_tok_s.size() + 1
+};
+
+StatusOr<PairedSteps> RunPaired(const Model& model, KvStorage& kv, std::span<const int32_t> prompt,
+                                int64_t gen, std::span<const std::byte> probe, ThreadPool* pool) {
+  runner::GenerateOptions options;
+  options.max_new_tokens = gen;
+  options.sampling.temperature = 0;
+  PairedSteps paired;
+  int64_t resumed = 0;  // when the last pass ended and the next step began
+  DSI_RETURN_IF_ERROR(runner::Generate(
+                          model, kv, prompt, options, nullptr,
+                          [&](int32_t) {
+                            const int64_t arrived = MonotonicNanos();
+                            if (resumed != 0) {
+                              paired.step_tok_s.push_back(
+                                  1e9 /
+                                  static_cast<double>(std::max<int64_t>(arrived - resumed, 1)));
+                            }
+                            paired.probe_bytes_per_s.push_back(TimedReadPass(probe, pool));
+                            resumed = MonotonicNanos();
+                            return true;
+                          },
+                          pool)
+                          .status());
+  return paired;
+}
+
+// The paired figures over args.repetitions runs of RunPaired on one probe buffer.
+StatusOr<nlohmann::ordered_json> PairedFigures(const Model& model, KvStorage& kv,
+                                               std::span<const int32_t> prompt,
+                                               const BenchArgs& args, int64_t bytes_per_token,
+                                               ThreadPool* pool) {
+  DSI_ASSIGN_OR_RETURN(const ProbeBuffer probe,
+                       ProbeBuffer::Create(static_cast<size_t>(args.bandwidth_mib) << 20));
+  TimedReadPass(probe.bytes(), pool);  // untimed, as MeasureReadBandwidth's first pass
+  std::vector<double> steps, probes, fractions;
+  nlohmann::ordered_json step_runs = nlohmann::ordered_json::array();
+  nlohmann::ordered_json probe_runs = nlohmann::ordered_json::array();
+  for (int rep = 0; rep < args.repetitions; ++rep) {
+    DSI_ASSIGN_OR_RETURN(const PairedSteps run,
+                         RunPaired(model, kv, prompt, args.gen, probe.bytes(), pool));
+    for (size_t i = 0; i < run.step_tok_s.size(); ++i) {
+      const double beside = 0.5 * (run.probe_bytes_per_s[i] + run.probe_bytes_per_s[i + 1]);
+      fractions.push_back(run.step_tok_s[i] * static_cast<double>(bytes_per_token) / beside);
+    }
+    steps.insert(steps.end(), run.step_tok_s.begin(), run.step_tok_s.end());
+    probes.insert(probes.end(), run.probe_bytes_per_s.begin(), run.probe_bytes_per_s.end());
+    step_runs.push_back(run.step_tok_s);
+    probe_runs.push_back(run.probe_bytes_per_s);
+  }
+  nlohmann::ordered_json r;
+  r["paired_steps"] = fractions.size();
+  r["paired_decode_tok_s"] = Median(steps);
+  r["paired_probe_bytes_per_s"] = Median(probes);
+  r["paired_probe_bytes_per_s_min"] = *std::min_element(probes.begin(), probes.end());
+  r["paired_probe_bytes_per_s_max"] = *std::max_element(probes.begin(), probes.end());
+  r["paired_step_tok_s_runs"] = step_runs;
+  r["paired_probe_bytes_per_s_runs"] = probe_runs;
+  r["decode_fraction_of_paired_probes"] = Median(fractions);
+  return r;
+}
+
 void PrintTable(const nlohmann::ordered_json& r) {
   const auto gb = [](const nlohmann::ordered_json& v) { return v.get<double>() / 1e9; };
   const auto mib = [](const nlohmann::ordered_json& v) { return v.get<double>() / (1 << 20); };
@@ -148,6 +224,15 @@ void PrintTable(const nlohmann::ordered_json& r) {
       r["roofline_decode_tok_s"].get<double>(),
       100 * r["decode_fraction_of_roofline"].get<double>(),
       100 * r["decode_fraction_of_adjacent_roofline"].get<double>());
+  if (r.contains("paired_steps")) {
+    std::printf(
+        "paired           %lld decode steps, each beside a probe pass: decode at %.1f %% of the "
+        "probes beside it; steps %.2f tok/s, probes %.2f GB/s (%.2f-%.2f) (medians)\n",
+        r["paired_steps"].get<long long>(),
+        100 * r["decode_fraction_of_paired_probes"].get<double>(),
+        r["paired_decode_tok_s"].get<double>(), gb(r["paired_probe_bytes_per_s"]),
+        gb(r["paired_probe_bytes_per_s_min"]), gb(r["paired_probe_bytes_per_s_max"]));
+  }
   std::printf("repetitions      %d (medians)\n", r["repetitions"].get<int>());
 }
 
@@ -247,6 +332,13 @@ int Bench(const BenchArgs& args) {
   }
   r["decode_fraction_of_adjacent_roofline"] = Median(adjacent);
 
+  if (args.paired) {
+    StatusOr<nlohmann::ordered_json> paired =
+        PairedFigures(*model, *kv, prompt, args, bytes_per_token, &pool);
+    if (!paired.ok()) return ReportError(kCommand, paired.status().message());
+    r.update(*paired);
+  }
+
   if (args.json) {
     std::puts(r.dump().c_str());
   } else {
@@ -273,6 +365,8 @@ void RegisterBenchCommand(CLI::App& app, CommandFn* run) {
   cmd->add_option("--bandwidth-mib", args->bandwidth_mib,
                   "buffer of the bandwidth measurement, far above the L3 (default 1024)")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
+  cmd->add_flag("--paired,!--no-paired", args->paired,
+                "also time decode steps each beside a probe pass (default on)");
   cmd->add_option("--kv-type", args->kv_type, "KV cache element type: f16 (default) or f32");
   cmd->add_option("--seed", args->seed, "seed of the random prompt ids");
   cmd->add_flag("--json", args->json, "print one JSON object");

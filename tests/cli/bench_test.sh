@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `dsinfer bench` on tiny random models (a dense qwen2 in q8_0, an MLA MoE in f32): the JSON
-# object has every field, the byte counts add up, speeds and bandwidth are positive; the table
-# form prints; bad arguments and a missing model exit non-zero with a message. Speeds are
+# object has every field, the byte counts add up, speeds and bandwidth are positive, the
+# paired fraction is the median of each step against the probe passes beside it; the table
+# form prints; --no-paired leaves the paired figures out; bad arguments and a missing model exit non-zero with a message. Speeds are
 # never compared with a threshold (DESIGN.md: tests prove correctness, bench/ measures speed).
 source "$(dirname "$0")/lib.sh"
 dsinfer=$1
@@ -35,7 +36,11 @@ fields = ["model", "arch", "layers", "tensor_bytes_by_type", "threads", "isa",
           "all_weight_bytes", "weight_bytes_per_token", "weight_bytes_per_token_by_part",
           "kv_bytes_per_token", "bytes_per_token", "bandwidth_bytes_per_s",
           "bandwidth_bytes_per_s_runs", "bandwidth_buffer_mib", "decode_bytes_per_s", "roofline_decode_tok_s",
-          "decode_fraction_of_roofline", "decode_fraction_of_adjacent_roofline"]
+          "decode_fraction_of_roofline", "decode_fraction_of_adjacent_roofline",
+          "paired_steps", "paired_decode_tok_s", "paired_probe_bytes_per_s",
+          "paired_probe_bytes_per_s_min", "paired_probe_bytes_per_s_max",
+          "paired_step_tok_s_runs", "paired_probe_bytes_per_s_runs",
+          "decode_fraction_of_paired_probes"]
 for f in fields:
     need(f in r, "missing " + f)
 if bad:
@@ -67,6 +72,21 @@ need(abs(adj[1] - r["decode_fraction_of_adjacent_roofline"]) < 1e-9 * adj[1],
      "adjacent fraction = median of each run against its probes")
 need(r["decode_fraction_of_adjacent_roofline"] >= r["decode_fraction_of_roofline"] - 1e-12,
      "the adjacent probes are never above the best one")
+# Paired: 3 runs of gen - 1 = 3 steps, each between two of the run's 4 probe passes.
+steps, probes = r["paired_step_tok_s_runs"], r["paired_probe_bytes_per_s_runs"]
+need(r["paired_steps"] == 9 and [len(s) for s in steps] == [3] * 3
+     and [len(p) for p in probes] == [4] * 3, "paired steps and passes per run")
+if not bad:
+    fr = sorted(s[i] * r["bytes_per_token"] / (0.5 * (p[i] + p[i + 1]))
+                for s, p in zip(steps, probes) for i in range(3))
+    need(abs(fr[4] - r["decode_fraction_of_paired_probes"]) < 1e-9 * fr[4],
+         "paired fraction = median of each step against the passes beside it")
+    flat = sorted(x for p in probes for x in p)
+    need(flat[0] == r["paired_probe_bytes_per_s_min"] and flat[-1] == r["paired_probe_bytes_per_s_max"]
+         and abs(0.5 * (flat[5] + flat[6]) - r["paired_probe_bytes_per_s"]) < 1e-6 * flat[6],
+         "probe min, max and median")
+    need(sorted(x for s in steps for x in s)[4] == r["paired_decode_tok_s"], "median step")
+    need(all(math.isfinite(x) and x > 0 for x in flat) and fr[0] > 0, "paired figures > 0")
 need(sum(r["tensor_bytes_by_type"].values()) > 0, "tensor bytes")
 if kind == "moe":
     need(parts["routed_experts"] > 0 and parts["routers"] > 0, "expert parts")
@@ -88,6 +108,12 @@ text=$("$dsinfer" bench -m "$dir/v2lite.gguf" --prompt 8 --gen 3 --threads 1 \
 expect_contains "$text" "routed_experts" "table lists the routed experts"
 expect_contains "$text" "roofline" "table has the roofline"
 expect_contains "$text" "decode           3 tokens" "table decode line"
+expect_contains "$text" "paired           2 decode steps" "table paired line"
+text=$("$dsinfer" bench -m "$dir/qwen2.gguf" --prompt 8 --gen 3 --threads 2 --bandwidth-mib 16 \
+       --no-paired --json 2>&1); rc=$?
+[ "$rc" -eq 0 ] && pass || fail "bench --no-paired exit $rc: $text"
+expect_contains "$text" '"decode_tok_s"' "--no-paired JSON"
+[[ "$text" != *'"paired_'* ]] && pass || fail "--no-paired still reports paired figures"
 
 # errors: a non-zero exit and a message naming the problem
 text=$("$dsinfer" bench -m "$dir/qwen2.gguf" --gen 1 2>&1); rc=$?
