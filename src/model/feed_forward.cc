@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "base/scratch_floats.h"
 #include "kernels/elementwise.h"
 #include "kernels/packed_matrix.h"
 #include "kernels/reference/moe_routing.h"
@@ -74,7 +75,8 @@ Status RunWave(const MoeWeights& w, std::span<const ExpertRun> runs, int64_t row
     const auto m = static_cast<int64_t>(r.slots->size());
     if (m != n_tokens) gathered += m;
   }
-  std::vector<float> xs(static_cast<size_t>(gathered * d));
+  ScratchFloats xs_scratch(static_cast<size_t>(gathered * d));
+  const std::span<float> xs = xs_scratch.span();
   std::vector<std::span<const float>> inputs;
   gathered = 0;
   for (const ExpertRun& r : runs) {
@@ -92,8 +94,10 @@ Status RunWave(const MoeWeights& w, std::span<const ExpertRun> runs, int64_t row
   }
 
   const int64_t gate_rows = rows * width + n_tokens * shared_width;
-  std::vector<float> g(static_cast<size_t>(gate_rows));
-  std::vector<float> u(g.size());
+  ScratchFloats g_scratch(static_cast<size_t>(gate_rows));
+  ScratchFloats u_scratch(g_scratch.size());
+  const std::span<float> g = g_scratch.span();
+  const std::span<float> u = u_scratch.span();
   std::vector<kernels::PackedProduct> products;
   for (size_t i = 0; i < runs.size(); ++i) {
     const ExpertRun& r = runs[i];
@@ -120,7 +124,8 @@ Status RunWave(const MoeWeights& w, std::span<const ExpertRun> runs, int64_t row
   }
   DSI_RETURN_IF_ERROR(kernels::SiluMul(g, u, g, pool));
 
-  std::vector<float> ys(static_cast<size_t>(rows * d));
+  ScratchFloats ys_scratch(static_cast<size_t>(rows * d));
+  const std::span<float> ys = ys_scratch.span();
   products.clear();
   for (const ExpertRun& r : runs) {
     const auto m = static_cast<int64_t>(r.slots->size());
@@ -154,8 +159,10 @@ Status RunWave(const MoeWeights& w, std::span<const ExpertRun> runs, int64_t row
 Status DenseMlpForward(const DenseMlpWeights& w, std::span<const float> x, int64_t n_tokens,
                        std::span<float> out, ThreadPool* pool) {
   const int64_t width = w.gate.n_out();
-  std::vector<float> g(static_cast<size_t>(n_tokens * width));
-  std::vector<float> u(g.size());
+  ScratchFloats g_scratch(static_cast<size_t>(n_tokens * width));
+  ScratchFloats u_scratch(g_scratch.size());
+  const std::span<float> g = g_scratch.span();
+  const std::span<float> u = u_scratch.span();
   const Linear* gate_up[] = {&w.gate, &w.up};
   const std::span<float> gate_up_out[] = {g, u};
   DSI_RETURN_IF_ERROR(ApplySharedInput(gate_up, x, n_tokens, gate_up_out, pool));

@@ -9,8 +9,10 @@
 //
 // The cache holds only rkv + dr values per token per layer. The per-head products are small
 // (rkv x dn), so heads, not rows, are split over the threads.
+#include <span>
 #include <vector>
 
+#include "base/scratch_floats.h"
 #include "kernels/attention.h"
 #include "kernels/elementwise.h"
 #include "kernels/for_range.h"
@@ -31,8 +33,10 @@ Status PerHeadProduct(const Linear& weight, int64_t n_heads, int64_t n_tokens,
   Status status;
   std::vector<Status> errors(static_cast<size_t>(n_heads));
   kernels::ForRange(pool, n_heads, [&](int64_t begin, int64_t end) {
-    std::vector<float> in(static_cast<size_t>(n_tokens * n_in));
-    std::vector<float> result(static_cast<size_t>(n_tokens * rows));
+    ScratchFloats in_scratch(static_cast<size_t>(n_tokens * n_in));
+    ScratchFloats result_scratch(static_cast<size_t>(n_tokens * rows));
+    const std::span<float> in = in_scratch.span();
+    const std::span<float> result = result_scratch.span();
     for (int64_t h = begin; h < end; ++h) {
       for (int64_t t = 0; t < n_tokens; ++t) {
         const float* from = src.data() + t * src_stride + h * src_offset;
@@ -70,11 +74,14 @@ Status MlaForward(const MlaWeights& w, const AttentionStep& step, std::span<cons
 
   // The two projections of x: the query's (q, or q-LoRA's q_a) and the latent's, together.
   const int64_t latent = rkv + dr;
-  std::vector<float> q(static_cast<size_t>(n_tokens * h * q_head));
-  std::vector<float> c_q(w.q_a.has_value() ? static_cast<size_t>(n_tokens * c.q_lora_rank) : 0);
-  std::vector<float> kv_a(static_cast<size_t>(n_tokens * latent));
+  ScratchFloats q_scratch(static_cast<size_t>(n_tokens * h * q_head));
+  ScratchFloats c_q_scratch(w.q_a.has_value() ? static_cast<size_t>(n_tokens * c.q_lora_rank) : 0);
+  ScratchFloats kv_a_scratch(static_cast<size_t>(n_tokens * latent));
+  const std::span<float> q = q_scratch.span();
+  const std::span<float> c_q = c_q_scratch.span();
+  const std::span<float> kv_a = kv_a_scratch.span();
   const Linear* from_x[] = {w.q_a.has_value() ? &*w.q_a : &*w.q, &w.kv_a_mqa};
-  const std::span<float> from_x_out[] = {w.q_a.has_value() ? std::span<float>(c_q) : q, kv_a};
+  const std::span<float> from_x_out[] = {w.q_a.has_value() ? c_q : q, kv_a};
   DSI_RETURN_IF_ERROR(ApplySharedInput(from_x, x, n_tokens, from_x_out, step.pool));
 
   // Query.
@@ -96,15 +103,18 @@ Status MlaForward(const MlaWeights& w, const AttentionStep& step, std::span<cons
                           s.rope_attention_factor, step.pool);
 
   // Absorbed query: q_abs[t, h] = W_UK[h]^T q_nope[t, h]; q_pe gathered per head.
-  std::vector<float> q_abs(static_cast<size_t>(n_tokens * h * rkv));
+  ScratchFloats q_abs_scratch(static_cast<size_t>(n_tokens * h * rkv));
+  const std::span<float> q_abs = q_abs_scratch.span();
   DSI_RETURN_IF_ERROR(
       PerHeadProduct(w.k_b, h, n_tokens, q, h * q_head, q_head, q_abs, h * rkv, step.pool));
-  std::vector<float> q_pe(static_cast<size_t>(n_tokens * h * dr));
+  ScratchFloats q_pe_scratch(static_cast<size_t>(n_tokens * h * dr));
+  const std::span<float> q_pe = q_pe_scratch.span();
   for (int64_t r = 0; r < n_tokens * h; ++r) {
     std::copy(q.begin() + r * q_head + dn, q.begin() + (r + 1) * q_head, q_pe.begin() + r * dr);
   }
 
-  std::vector<float> o_lat(static_cast<size_t>(n_tokens * h * rkv));
+  ScratchFloats o_lat_scratch(q_abs_scratch.size());
+  const std::span<float> o_lat = o_lat_scratch.span();
   for (const SequenceSlice& seq : step.batch.sequences) {
     for (int64_t i = 0; i < seq.n_tokens; ++i) {
       step.kv.StoreLatent(step.layer, seq.block_table, seq.n_past + i,
@@ -121,7 +131,8 @@ Status MlaForward(const MlaWeights& w, const AttentionStep& step, std::span<cons
   }
 
   // o[t, h] = W_UV[h] o_lat[t, h], then the output projection.
-  std::vector<float> o(static_cast<size_t>(n_tokens * h * dv));
+  ScratchFloats o_scratch(static_cast<size_t>(n_tokens * h * dv));
+  const std::span<float> o = o_scratch.span();
   DSI_RETURN_IF_ERROR(
       PerHeadProduct(w.v_b, h, n_tokens, o_lat, h * rkv, rkv, o, h * dv, step.pool));
   return w.o.Apply(o, n_tokens, out, step.pool);

@@ -1,8 +1,9 @@
 // Standard multi-head attention with grouped KV heads (llama, qwen2, deepseek MoE-16B):
 // reference §3.3. q/k/v projections (+ qwen2 biases), RoPE on q and k, keys and values into
 // the paged cache, causal attention per sequence, output projection.
-#include <vector>
+#include <span>
 
+#include "base/scratch_floats.h"
 #include "kernels/attention.h"
 #include "kernels/rope.h"
 #include "model/layers.h"
@@ -29,9 +30,12 @@ Status StandardAttentionForward(const StandardAttentionWeights& w, const Attenti
   const int64_t hd = c.head_dim;
   const int64_t q_width = c.num_attention_heads * hd;
   const int64_t kv_width = c.num_key_value_heads * hd;
-  std::vector<float> q(static_cast<size_t>(n_tokens * q_width));
-  std::vector<float> k(static_cast<size_t>(n_tokens * kv_width));
-  std::vector<float> v(static_cast<size_t>(n_tokens * kv_width));
+  ScratchFloats q_scratch(static_cast<size_t>(n_tokens * q_width));
+  ScratchFloats k_scratch(static_cast<size_t>(n_tokens * kv_width));
+  ScratchFloats v_scratch(k_scratch.size());
+  const std::span<float> q = q_scratch.span();
+  const std::span<float> k = k_scratch.span();
+  const std::span<float> v = v_scratch.span();
   const Linear* qkv[] = {&w.q, &w.k, &w.v};
   const std::span<float> qkv_out[] = {q, k, v};
   DSI_RETURN_IF_ERROR(ApplySharedInput(qkv, x, n_tokens, qkv_out, step.pool));
@@ -47,7 +51,8 @@ Status StandardAttentionForward(const StandardAttentionWeights& w, const Attenti
                           {.n_heads = c.num_key_value_heads, .head_dim = hd, .rope_offset = 0}, k,
                           s.rope_attention_factor, step.pool);
 
-  std::vector<float> attended(static_cast<size_t>(n_tokens * q_width));
+  ScratchFloats attended_scratch(q_scratch.size());
+  const std::span<float> attended = attended_scratch.span();
   for (const SequenceSlice& seq : step.batch.sequences) {
     for (int64_t i = 0; i < seq.n_tokens; ++i) {
       const int64_t t = seq.first_token + i;
