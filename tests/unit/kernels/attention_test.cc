@@ -94,14 +94,23 @@ struct GqaCase {
   float scale;
 };
 
-// Block sizes 1, 3, 16 with lengths that are not multiples of them; GQA ratios 1, 2, 3, 8;
+// Block sizes 1, 3, 16 with lengths that are not multiples of them; GQA ratios 1, 2, 3, 6, 8;
 // prefill from empty, chunked prefill, decode; head dims that leave SIMD tails.
 std::vector<GqaCase> GqaCases() {
   return {
-      {1, 4, 4, 8, 8, 0, 9, 0.35f},        {3, 4, 2, 13, 7, 10, 1, 0.28f},
-      {16, 16, 2, 64, 32, 21, 12, 0.125f}, {16, 8, 1, 128, 128, 40, 1, 0.088f},
-      {3, 8, 8, 24, 40, 5, 17, 0.2f},      {16, 32, 8, 128, 128, 100, 1, 0.088f},
-      {1, 6, 2, 5, 3, 2, 3, 2.0f},         {16, 4, 2, 33, 17, 0, 40, 1.5f},
+      {1, 4, 4, 8, 8, 0, 9, 0.35f},
+      {3, 4, 2, 13, 7, 10, 1, 0.28f},
+      {16, 16, 2, 64, 32, 21, 12, 0.125f},
+      {16, 8, 1, 128, 128, 40, 1, 0.088f},
+      {3, 8, 8, 24, 40, 5, 17, 0.2f},
+      {16, 32, 8, 128, 128, 100, 1, 0.088f},
+      {1, 6, 2, 5, 3, 2, 3, 2.0f},
+      {16, 4, 2, 33, 17, 0, 40, 1.5f},
+      // Groups of 6 (R1-Distill-Qwen-1.5B: 12 heads over 2), the shape the benchmarks run:
+      // prefill tiles of 12 and 6 rows, decode tiles of 6 and of 4 + 2 (3 threads), also with
+      // dims that leave tails.
+      {16, 12, 2, 128, 128, 30, 5, 0.088f},
+      {16, 12, 2, 72, 40, 19, 1, 0.11f},
   };
 }
 
