@@ -36,7 +36,9 @@ struct AttentionBodies {
   ScoresFn<uint16_t> scores_f16;
   AccumulateFn<float> accumulate_f32;
   AccumulateFn<uint16_t> accumulate_f16;
-  float (*exp_sub_sum)(float* x, int64_t n, float max);
+  void (*block_softmax)(float* s, int64_t s_stride, int64_t n_rows, int64_t rows_per_token,
+                        int64_t first_visible, int64_t n_k, float* max, float* sum, float* acc,
+                        int64_t dim_v);
 };
 
 float Widen(float x) { return x; }
@@ -66,26 +68,44 @@ void ScalarAccumulate(const float* p, int64_t p_stride, int64_t n_rows, const T*
   }
 }
 
-float ScalarExpSubSum(float* x, int64_t n, float max) {
-  float sum = 0.0f;
-  for (int64_t i = 0; i < n; ++i) {
-    x[i] = std::exp(x[i] - max);
-    sum += x[i];
+void ScalarBlockSoftmax(float* s, int64_t s_stride, int64_t n_rows, int64_t rows_per_token,
+                        int64_t first_visible, int64_t n_k, float* max, float* sum, float* acc,
+                        int64_t dim_v) {
+  for (int64_t r = 0; r < n_rows; ++r) {
+    float* sr = s + r * s_stride;
+    const int64_t valid = std::clamp(first_visible + r / rows_per_token, int64_t{0}, n_k);
+    if (valid > 0) {
+      const float block_max = *std::max_element(sr, sr + valid);
+      if (block_max > max[r]) {
+        if (max[r] != -std::numeric_limits<float>::infinity()) {  // rescale what is summed so far
+          const float f = std::exp(max[r] - block_max);
+          sum[r] *= f;
+          for (int64_t e = 0; e < dim_v; ++e) acc[r * dim_v + e] *= f;
+        }
+        max[r] = block_max;
+      }
+      float exps = 0.0f;
+      for (int64_t t = 0; t < valid; ++t) {
+        sr[t] = std::exp(sr[t] - max[r]);
+        exps += sr[t];
+      }
+      sum[r] += exps;
+    }
+    std::fill(sr + valid, sr + n_k, 0.0f);  // masked: weight exactly 0
   }
-  return sum;
 }
 
 const AttentionBodies& BodiesFor(Isa isa) {
   static constexpr AttentionBodies kScalar = {ScalarScores<float>, ScalarScores<uint16_t>,
                                               ScalarAccumulate<float>, ScalarAccumulate<uint16_t>,
-                                              ScalarExpSubSum};
+                                              ScalarBlockSoftmax};
 #if DSINFER_KERNELS_X86
-  static constexpr AttentionBodies kAvx2 = {avx2::AttentionScoresF32, avx2::AttentionScoresF16,
-                                            avx2::AttentionAccumulateF32,
-                                            avx2::AttentionAccumulateF16, avx2::AttentionExpSubSum};
+  static constexpr AttentionBodies kAvx2 = {
+      avx2::AttentionScoresF32, avx2::AttentionScoresF16, avx2::AttentionAccumulateF32,
+      avx2::AttentionAccumulateF16, avx2::AttentionBlockSoftmax};
   static constexpr AttentionBodies kAvx512 = {
       avx512::AttentionScoresF32, avx512::AttentionScoresF16, avx512::AttentionAccumulateF32,
-      avx512::AttentionAccumulateF16, avx512::AttentionExpSubSum};
+      avx512::AttentionAccumulateF16, avx512::AttentionBlockSoftmax};
   if (isa >= Isa::kAvx512) return kAvx512;  // kAmx: no AMX attention bodies
   if (isa == Isa::kAvx2) return kAvx2;
 #endif
@@ -216,26 +236,9 @@ void RunUnit(const Problem& pb, const AttentionBodies& bodies, const Tiling& til
     }
     scores(sc.q.data(), rows, pb.dim_k, k_base + slot0 * pb.k_slot_stride, pb.k_slot_stride, n_k,
            next_k, sc.s.data(), bs);
-    for (int64_t r = 0; r < rows; ++r) {
-      float* sr = sc.s.data() + r * bs;
-      const int64_t visible = pb.n_past + t0 + r / nh + 1 - start;  // causal limit in block
-      const int64_t valid = std::clamp(visible, int64_t{0}, n_k);
-      if (valid > 0) {
-        const float block_max = *std::max_element(sr, sr + valid);
-        float& m = sc.max[static_cast<size_t>(r)];
-        if (block_max > m) {
-          if (m != -std::numeric_limits<float>::infinity()) {  // rescale what is summed so far
-            const float f = std::exp(m - block_max);
-            sc.sum[static_cast<size_t>(r)] *= f;
-            float* ar = sc.acc.data() + r * pb.dim_v;
-            for (int64_t e = 0; e < pb.dim_v; ++e) ar[e] *= f;
-          }
-          m = block_max;
-        }
-        sc.sum[static_cast<size_t>(r)] += bodies.exp_sub_sum(sr, valid, m);
-      }
-      std::fill(sr + valid, sr + n_k, 0.0f);  // masked: weight exactly 0
-    }
+    // Row r's causal limit in this block: pb.n_past + t0 + r / nh + 1 - start keys.
+    bodies.block_softmax(sc.s.data(), bs, rows, nh, pb.n_past + t0 + 1 - start, n_k, sc.max.data(),
+                         sc.sum.data(), sc.acc.data(), pb.dim_v);
     accumulate(sc.s.data(), bs, rows, v_base + slot0 * pb.v_slot_stride, pb.v_slot_stride, n_k,
                next_v, pb.dim_v, sc.acc.data());
   }

@@ -13,9 +13,9 @@
 // as MQA with key row [c_kv ; k_pe] (width kv_lora_rank + qk_rope_head_dim) and value row
 // c_kv, its prefix.
 //
-// Inner loops (scores, value accumulation, exp) come from a table of bodies per Isa: portable
-// C++ at kScalar, x86/avx2/attention_simd.cc at kAvx2, x86/avx512/attention_simd.cc at kAvx512
-// and kAmx.
+// Inner loops (scores, each block's softmax step, value accumulation) come from a table of
+// bodies per Isa: portable C++ at kScalar, x86/avx2/attention_simd.cc at kAvx2,
+// x86/avx512/attention_simd.cc at kAvx512 and kAmx.
 //
 // Numerics: q is multiplied by `scale` in float first; scores are float dot products (FMA,
 // one accumulator per score), the exp a polynomial of about 2 ulp, acc and l float. Against

@@ -10,6 +10,9 @@
 
 #include <immintrin.h>
 
+#include <cmath>
+#include <limits>
+
 #include <cstring>
 
 #include "kernels/x86/attention_prefetch.h"
@@ -206,11 +209,32 @@ __m256 ExpNonPositive(__m256 x) {
   return _mm256_mul_ps(y, _mm256_castsi256_ps(_mm256_slli_epi32(bias, 23)));
 }
 
-}  // namespace
+// The largest of x[0..n), n >= 1 (max is exact: the order does not matter).
+float RowMax(const float* x, int64_t n) {
+  int64_t i = 0;
+  float best = x[0];
+  if (n >= kLanes) {
+    __m256 m = _mm256_loadu_ps(x);
+    for (i = kLanes; i + kLanes <= n; i += kLanes) m = _mm256_max_ps(m, _mm256_loadu_ps(x + i));
+    alignas(32) float lanes[kLanes];
+    _mm256_store_ps(lanes, m);
+    for (const float v : lanes) best = v > best ? v : best;
+  }
+  for (; i < n; ++i) best = x[i] > best ? x[i] : best;
+  return best;
+}
 
-#include "kernels/x86/attention_rows_body.inc"
+// x[i] *= f for i < n.
+void ScaleRow(float* x, int64_t n, float f) {
+  const __m256 vf = _mm256_set1_ps(f);
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), vf));
+  for (; i < n; ++i) x[i] *= f;
+}
 
-float AttentionExpSubSum(float* x, int64_t n, float max) {
+// x[i] = exp(x[i] - max) for i < n, returning their sum (AttentionBlockSoftmax's exps).
+float ExpSubSum(float* x, int64_t n, float max) {
   const __m256 m = _mm256_set1_ps(max);
   __m256 sum8 = _mm256_setzero_ps();
   int64_t i = 0;
@@ -230,5 +254,9 @@ float AttentionExpSubSum(float* x, int64_t n, float max) {
   }
   return sum;
 }
+
+}  // namespace
+
+#include "kernels/x86/attention_rows_body.inc"
 
 }  // namespace dsinfer::kernels::avx2

@@ -11,6 +11,9 @@
 
 #include <immintrin.h>
 
+#include <cmath>
+#include <limits>
+
 #include <algorithm>
 
 #include "kernels/x86/attention_prefetch.h"
@@ -203,11 +206,27 @@ __m512 ExpNonPositive(__m512 x) {
   return _mm512_scalef_ps(y, n);
 }
 
-}  // namespace
+// The largest of x[0..n), n >= 1 (max is exact: the order does not matter).
+float RowMax(const float* x, int64_t n) {
+  __m512 m = _mm512_set1_ps(x[0]);
+  for (int64_t i = 0; i < n; i += kLanes) {
+    const __mmask16 lanes = FirstLanes(std::min(n - i, kLanes));
+    m = _mm512_mask_max_ps(m, lanes, m, _mm512_maskz_loadu_ps(lanes, x + i));
+  }
+  return _mm512_reduce_max_ps(m);
+}
 
-#include "kernels/x86/attention_rows_body.inc"
+// x[i] *= f for i < n.
+void ScaleRow(float* x, int64_t n, float f) {
+  const __m512 vf = _mm512_set1_ps(f);
+  for (int64_t i = 0; i < n; i += kLanes) {
+    const __mmask16 lanes = FirstLanes(std::min(n - i, kLanes));
+    _mm512_mask_storeu_ps(x + i, lanes, _mm512_mul_ps(_mm512_maskz_loadu_ps(lanes, x + i), vf));
+  }
+}
 
-float AttentionExpSubSum(float* x, int64_t n, float max) {
+// x[i] = exp(x[i] - max) for i < n, returning their sum (AttentionBlockSoftmax's exps).
+float ExpSubSum(float* x, int64_t n, float max) {
   const __m512 m = _mm512_set1_ps(max);
   __m512 sum16 = _mm512_setzero_ps();
   for (int64_t i = 0; i < n; i += kLanes) {
@@ -218,5 +237,9 @@ float AttentionExpSubSum(float* x, int64_t n, float max) {
   }
   return _mm512_reduce_add_ps(sum16);
 }
+
+}  // namespace
+
+#include "kernels/x86/attention_rows_body.inc"
 
 }  // namespace dsinfer::kernels::avx512

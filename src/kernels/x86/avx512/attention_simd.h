@@ -7,7 +7,13 @@
 //                        q_r = q + r * dim and k_t = k + t * k_stride (elements)
 //   AttentionAccumulate* acc[r * dim + e] += sum_{t < n_v} p[r * p_stride + t] * v_t[e],
 //                        v_t = v + t * v_stride (elements)
-//   AttentionExpSubSum   x[i] = exp(x[i] - max) for i < n (every x[i] <= max), returns the sum
+//   AttentionBlockSoftmax  one cache block's online-softmax step (kernels/attention.h) for
+//                        n_rows rows of n_k scores, row r at s + r * s_stride seeing its first
+//                        v_r = clamp(first_visible + r / rows_per_token, 0, n_k): b = the largest
+//                        of those; if b > max[r], sum[r] and acc row r (dim_v floats at
+//                        acc + r * dim_v) are multiplied by std::exp(max[r] - b) (unless max[r]
+//                        is -inf) and max[r] = b; then the v_r scores become exp(s - max[r])
+//                        (every one <= max[r]), their sum is added to sum[r], the rest become 0
 // next_k / next_v: the first row of the cache block read after this one (same stride and
 // width), whose rows [0, n_k) / [0, n_v) are asked for from memory while these are computed
 // (x86/attention_prefetch.h); they must lie in the pool, as a whole block's do. Null when
@@ -36,7 +42,9 @@ void AttentionAccumulateF32(const float* p, int64_t p_stride, int64_t n_rows, co
 void AttentionAccumulateF16(const float* p, int64_t p_stride, int64_t n_rows, const uint16_t* v,
                             int64_t v_stride, int64_t n_v, const uint16_t* next_v, int64_t dim,
                             float* acc);
-float AttentionExpSubSum(float* x, int64_t n, float max);
+void AttentionBlockSoftmax(float* s, int64_t s_stride, int64_t n_rows, int64_t rows_per_token,
+                           int64_t first_visible, int64_t n_k, float* max, float* sum, float* acc,
+                           int64_t dim_v);
 
 }  // namespace dsinfer::kernels::avx512
 
