@@ -194,7 +194,9 @@ Status MoeForward(const MoeWeights& w, const ModelConfig& c, std::span<const flo
   // The selected experts in waves of bounded scratch, in expert order; the shared experts
   // join the first wave, whose scratch they share, and are added last.
   std::fill(out.begin(), out.end(), 0.0f);
-  std::vector<float> shared(w.shared.has_value() ? static_cast<size_t>(n_tokens * d) : 0);
+  // The shared experts' output, written whole by the first wave's down product.
+  ScratchFloats shared_scratch(w.shared.has_value() ? static_cast<size_t>(n_tokens * d) : 0);
+  const std::span<float> shared = shared_scratch.span();
   bool shared_pending = w.shared.has_value();
   constexpr auto kFloat = static_cast<int64_t>(sizeof(float));
   const int64_t row_bytes = 2 * kFloat * (d + w.gate_exps.n_out());  // xs, g, u, ys
@@ -204,8 +206,7 @@ Status MoeForward(const MoeWeights& w, const ModelConfig& c, std::span<const flo
   int64_t wave_rows = 0;
   const auto run_wave = [&]() -> Status {
     DSI_RETURN_IF_ERROR(RunWave(w, wave, wave_rows, x, n_tokens, weights, k,
-                                shared_pending ? std::span<float>(shared) : std::span<float>(), out,
-                                pool));
+                                shared_pending ? shared : std::span<float>(), out, pool));
     shared_pending = false;
     wave.clear();
     wave_rows = 0;
