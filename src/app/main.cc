@@ -7,12 +7,8 @@
 
 #include "app/commands.h"
 #include "base/logging.h"
-#include "platform/malloc_tuning.h"
 
 int main(int argc, char** argv) {
-  // Before any thread allocates: a prefill's per-layer buffers are reused instead of faulted in
-  // again for every layer (platform/malloc_tuning.h).
-  dsinfer::KeepFreedBuffersMapped();
   CLI::App app{"dsinfer: run and serve DeepSeek-family language models on your own hardware"};
   app.require_subcommand(1);
   std::string log_level = "info";
