@@ -146,7 +146,9 @@ class Binder {
       capacity +=
           HugePageArena::Footprint(static_cast<size_t>(bytes)) * static_cast<size_t>(n_experts);
     }
-    DSI_ASSIGN_OR_RETURN(arena_, HugePageArena::Reserve(capacity));
+    StatusOr<HugePageArena> arena = HugePageArena::Reserve(capacity);
+    if (!arena.ok()) return arena.status().WithContext("packed weights");
+    arena_ = std::move(arena).value();
     return Status::Ok();
   }
 

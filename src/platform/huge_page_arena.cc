@@ -60,7 +60,7 @@ StatusOr<HugePageArena> HugePageArena::Reserve(size_t capacity) {
   void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) {
     return ResourceExhaustedError(
-        fmt::format("cannot map {} MiB for weights: {}", bytes >> 20, std::strerror(errno)));
+        fmt::format("cannot map {} MiB: {}", bytes >> 20, std::strerror(errno)));
   }
   arena.mapping_ = p;
   arena.mapping_bytes_ = bytes;

@@ -1,9 +1,6 @@
 #include "platform/memory_bandwidth.h"
 
-#include <sys/mman.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
 #include <vector>
 
@@ -72,22 +69,16 @@ double MeasureReadBandwidth(std::span<const std::byte> buffer, ThreadPool* pool,
   return best;
 }
 
-void ProbeBuffer::Unmap::operator()(std::byte* p) const { ::munmap(p, bytes); }
-
-StatusOr<ProbeBuffer> ProbeBuffer::Create(size_t bytes, bool huge_pages) {
+StatusOr<ProbeBuffer> ProbeBuffer::Create(size_t bytes) {
   constexpr size_t kMinBytes = size_t{1} << 20;
   if (bytes < kMinBytes) {
     return InvalidArgumentError(fmt::format("bandwidth buffer of {} bytes is under 1 MiB", bytes));
   }
-  void* data = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (data == MAP_FAILED) {
-    return ResourceExhaustedError(
-        fmt::format("cannot map a {} MiB bandwidth buffer: {}", bytes >> 20, std::strerror(errno)));
-  }
-  // Advice only: without huge pages the figure includes the 4 KiB pages' TLB misses.
-  ::madvise(data, bytes, huge_pages ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
-  std::memset(data, 0x5a, bytes);
-  return ProbeBuffer(static_cast<std::byte*>(data), bytes);
+  StatusOr<HugePageArena> arena = HugePageArena::Reserve(HugePageArena::Footprint(bytes));
+  if (!arena.ok()) return arena.status().WithContext("bandwidth buffer");
+  DSI_ASSIGN_OR_RETURN(const std::span<std::byte> buffer, arena->Take(bytes));
+  std::memset(buffer.data(), 0x5a, bytes);
+  return ProbeBuffer(std::move(arena).value(), buffer);
 }
 
 StatusOr<double> MeasureReadBandwidth(size_t buffer_bytes, ThreadPool* pool,
@@ -95,8 +86,7 @@ StatusOr<double> MeasureReadBandwidth(size_t buffer_bytes, ThreadPool* pool,
   if (options.passes < 1) {
     return InvalidArgumentError(fmt::format("bandwidth passes {} < 1", options.passes));
   }
-  DSI_ASSIGN_OR_RETURN(const ProbeBuffer buffer,
-                       ProbeBuffer::Create(buffer_bytes, options.huge_pages));
+  DSI_ASSIGN_OR_RETURN(const ProbeBuffer buffer, ProbeBuffer::Create(buffer_bytes));
   return MeasureReadBandwidth(buffer.bytes(), pool, options);
 }
 

@@ -8,11 +8,11 @@
 // buffer must be much larger than the last-level cache (an EPYC host may serve ~480 MiB from
 // L3 whatever it reports): 1-4 GiB.
 //
-// MeasureReadBandwidth(bytes, ...) maps its own buffer, a ProbeBuffer: anonymous memory, huge
-// pages where the kernel allows (unless asked for 4 KiB pages, as plain heap memory gets under
-// THP=madvise), written with a non-zero pattern before timing so every page is faulted in and
-// none is the shared zero page (which would be served from cache). `dsinfer bench` keeps one
-// to time single passes between decode steps (TimedReadPass).
+// MeasureReadBandwidth(bytes, ...) maps its own buffer, a ProbeBuffer: anonymous memory on huge
+// pages where the kernel allows (as the packed weights are), written with a non-zero pattern
+// before timing so every page is faulted in and none is the shared zero page (which would be
+// served from cache). `dsinfer bench` keeps one to time single passes between decode steps
+// (TimedReadPass).
 //
 // Thread safety: functions share no state; the pool is used as ThreadPool allows.
 #ifndef DSINFER_PLATFORM_MEMORY_BANDWIDTH_H_
@@ -20,10 +20,11 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <span>
+#include <utility>
 
 #include "base/status.h"
+#include "platform/huge_page_arena.h"
 #include "platform/thread_pool.h"
 
 namespace dsinfer {
@@ -44,8 +45,7 @@ uint64_t ReadEveryWord(std::span<const std::byte> buffer, ThreadPool* pool);
 double TimedReadPass(std::span<const std::byte> buffer, ThreadPool* pool);
 
 struct ReadBandwidthOptions {
-  int passes = 6;          // timed passes; the best one is reported (after one untimed pass)
-  bool huge_pages = true;  // MADV_HUGEPAGE on the buffer this function maps
+  int passes = 6;  // timed passes; the best one is reported (after one untimed pass)
 };
 
 // Bytes per second of the fastest of `options.passes` timed ReadEveryWord passes over
@@ -54,23 +54,21 @@ struct ReadBandwidthOptions {
 double MeasureReadBandwidth(std::span<const std::byte> buffer, ThreadPool* pool,
                             const ReadBandwidthOptions& options = {});
 
-// A mapped buffer of non-zero bytes to read, unmapped when it goes.
+// A buffer of non-zero bytes to read, on huge pages where the kernel allows (HugePageArena),
+// unmapped when it goes.
 class ProbeBuffer {
  public:
   // ResourceExhausted when the memory cannot be mapped; InvalidArgument under 1 MiB.
-  static StatusOr<ProbeBuffer> Create(size_t bytes, bool huge_pages = true);
+  static StatusOr<ProbeBuffer> Create(size_t bytes);
 
-  std::span<const std::byte> bytes() const { return {data_.get(), size_}; }
+  std::span<const std::byte> bytes() const { return bytes_; }
 
  private:
-  struct Unmap {
-    size_t bytes;
-    void operator()(std::byte* p) const;
-  };
-  ProbeBuffer(std::byte* data, size_t bytes) : data_(data, Unmap{bytes}), size_(bytes) {}
+  ProbeBuffer(HugePageArena arena, std::span<std::byte> bytes)
+      : arena_(std::move(arena)), bytes_(bytes) {}
 
-  std::unique_ptr<std::byte, Unmap> data_;
-  size_t size_;
+  HugePageArena arena_;
+  std::span<std::byte> bytes_;  // in arena_'s mapping, which a move does not change
 };
 
 // As above over a ProbeBuffer of `buffer_bytes` made for the measurement. Its errors, and

@@ -1,7 +1,8 @@
 // The bandwidth probe: ReadEveryWord reads every whole word exactly once (the sum proves it,
 // on and off the pool, for lengths around its 8-word lines and past its prefetch distance);
 // MeasureReadBandwidth refuses buffers and pass counts it cannot measure with a message; a
-// ProbeBuffer holds its size of non-zero bytes, moves, and is timed one pass at a time.
+// ProbeBuffer holds its size of non-zero bytes, moves, is timed one pass at a time, and says
+// what it was for when the memory cannot be had.
 #include "platform/memory_bandwidth.h"
 
 #include <gmock/gmock.h>
@@ -65,6 +66,11 @@ TEST(MemoryBandwidth, ProbeBufferHoldsNonZeroBytesAndTimesOnePass) {
   const StatusOr<ProbeBuffer> small = ProbeBuffer::Create((size_t{1} << 20) - 1);
   ASSERT_FALSE(small.ok());
   EXPECT_THAT(small.status().message(), testing::HasSubstr("under 1 MiB"));
+  // More than any machine maps: an error that says what the memory was for.
+  const StatusOr<ProbeBuffer> huge = ProbeBuffer::Create(SIZE_MAX - (size_t{1} << 20));
+  ASSERT_FALSE(huge.ok());
+  EXPECT_EQ(huge.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_THAT(huge.status().message(), testing::HasSubstr("bandwidth buffer"));
 }
 
 TEST(MemoryBandwidth, RefusesWhatItCannotMeasure) {
