@@ -10,10 +10,10 @@
 
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cmath>
-#include <limits>
-
 #include <cstring>
+#include <limits>
 
 #include "kernels/x86/attention_prefetch.h"
 
@@ -228,8 +228,9 @@ float RowMax(const float* x, int64_t n) {
 void ScaleRow(float* x, int64_t n, float f) {
   const __m256 vf = _mm256_set1_ps(f);
   int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes)
+  for (; i + kLanes <= n; i += kLanes) {
     _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), vf));
+  }
   for (; i < n; ++i) x[i] *= f;
 }
 

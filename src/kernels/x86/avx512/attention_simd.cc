@@ -11,10 +11,9 @@
 
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
-
-#include <algorithm>
 
 #include "kernels/x86/attention_prefetch.h"
 
