@@ -151,11 +151,14 @@ void ThreadPool::Run(int64_t n, int64_t grain, JobFn fn, void* ctx, bool balance
     }
   }
   pending_.store(num_threads_ - 1, std::memory_order_relaxed);
-  {
+  // Sequentially consistent, as the load of sleeping_workers_ after it and the worker's
+  // increment and predicate: either this load sees a worker that is going to sleep, or that
+  // worker's predicate sees the new generation. So the mutex is only taken to wake a sleeper.
+  generation_.fetch_add(1, std::memory_order_seq_cst);
+  if (sleeping_workers_.load(std::memory_order_seq_cst) > 0) {
     std::lock_guard<std::mutex> lock(mutex_);
-    generation_.fetch_add(1, std::memory_order_release);
+    wake_.notify_all();
   }
-  wake_.notify_all();  // no system call when every worker is still spinning
   std::exception_ptr error;
   inside_job_ = true;
   try {
@@ -167,8 +170,15 @@ void ThreadPool::Run(int64_t n, int64_t grain, JobFn fn, void* ctx, bool balance
   for (int i = 0; i < kSpinIterations && pending_.load(std::memory_order_acquire) != 0; ++i) {
     CpuRelax();
   }
-  std::unique_lock<std::mutex> lock(mutex_);
-  done_.wait(lock, [this] { return pending_.load(std::memory_order_acquire) == 0; });
+  if (pending_.load(std::memory_order_acquire) != 0) {
+    // The same pairing as above, with caller_sleeping_ and the last worker's decrement.
+    std::unique_lock<std::mutex> lock(mutex_);
+    caller_sleeping_.store(true, std::memory_order_seq_cst);
+    done_.wait(lock, [this] { return pending_.load(std::memory_order_seq_cst) == 0; });
+    caller_sleeping_.store(false, std::memory_order_relaxed);
+  }
+  // Every worker is done with this generation, and its write of error_ happened before its
+  // decrement of pending_, which the loads above acquired.
   if (!error) error = std::exchange(error_, nullptr);
   error_ = nullptr;
   if (error) std::rethrow_exception(error);
@@ -178,15 +188,17 @@ void ThreadPool::WorkerLoop(int thread) {
   uint64_t seen = 0;
   inside_job_ = true;
   const auto has_news = [&] {
-    return stop_.load(std::memory_order_acquire) ||
-           generation_.load(std::memory_order_acquire) != seen;
+    return stop_.load(std::memory_order_seq_cst) ||
+           generation_.load(std::memory_order_seq_cst) != seen;
   };
   for (;;) {
     bool news = false;
     for (int i = 0; i < kSpinIterations && !(news = has_news()); ++i) CpuRelax();
     if (!news) {
       std::unique_lock<std::mutex> lock(mutex_);
+      sleeping_workers_.fetch_add(1, std::memory_order_seq_cst);
       wake_.wait(lock, has_news);
+      sleeping_workers_.fetch_sub(1, std::memory_order_relaxed);
     }
     if (stop_.load(std::memory_order_acquire)) return;
     seen = generation_.load(std::memory_order_acquire);
@@ -196,9 +208,10 @@ void ThreadPool::WorkerLoop(int thread) {
       std::lock_guard<std::mutex> lock(mutex_);
       if (!error_) error_ = std::current_exception();
     }
-    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-      // Under the mutex, so that the caller cannot check pending_ and then start waiting
-      // between the decrement and this notification.
+    if (pending_.fetch_sub(1, std::memory_order_seq_cst) == 1 &&
+        caller_sleeping_.load(std::memory_order_seq_cst)) {
+      // Under the mutex, which the caller holds from its last check of pending_ until it
+      // sleeps, so that this cannot fall between the two.
       std::lock_guard<std::mutex> lock(mutex_);
       done_.notify_one();
     }

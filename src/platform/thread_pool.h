@@ -12,13 +12,15 @@
 // few chunks (a 2 MiB Q4_0 matvec on two threads: ~8 us at a run's front, a grain of 32 rows,
 // about 1 us, at its back).
 // No allocation per call: the job is a function pointer plus context living on the caller's
-// stack, published to the workers under the pool's mutex.
+// stack, published to the workers by bumping a generation counter.
 //
 // Wake-up: decode runs hundreds of short ParallelFors per token (a 2 MiB matvec takes ~40 us),
 // so a futex sleep and wake per call would cost a large fraction of each. Workers therefore
 // spin on the job counter for a bounded time (kSpinIterations pauses, ~50-100 us) after each
 // job before sleeping on the condition variable, and the caller spins the same way for the
-// workers to finish. An idle pool sleeps; a busy one never enters the kernel.
+// workers to finish. An idle pool sleeps; a busy one never enters the kernel, and takes its
+// mutex only to wake a thread that sleeps (a mutex per call cost a third of a microsecond of
+// each hand-off and, contended between the caller and the last worker, futex calls).
 //
 // Thread safety: ParallelFor may be called from one thread at a time (the engine thread
 // owns the pool); nested calls from inside a job run serially on the calling worker.
@@ -118,10 +120,14 @@ class ThreadPool {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::condition_variable done_;
-  // Bumped (under mutex_, release) once the job fields above are written; workers read them
-  // after seeing the new value (acquire).
+  // Bumped once the job fields above are written; workers read them after seeing the new
+  // value (acquire).
   std::atomic<uint64_t> generation_{0};
   std::atomic<int> pending_{0};  // workers still running this generation
+  // Who is blocked on a condition variable, so that a busy pool never takes the mutex: workers
+  // on wake_, and the caller on done_ (each set under mutex_).
+  std::atomic<int> sleeping_workers_{0};
+  std::atomic<bool> caller_sleeping_{false};
   // One thread's run of a balanced job: its chunks' bounds in grains (SplitRun), and the
   // indices [front, back) of those not yet taken, packed as front | back << 32 so that one
   // compare-and-swap takes a chunk from either end. Cache lines of their own: a thread's own

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <random>
 #include <set>
 #include <stdexcept>
 #include <thread>
@@ -267,6 +268,46 @@ TEST(ThreadPoolTest, BalancedChunkExceptionIsRethrownAfterTheOthersFinish) {
   std::atomic<int64_t> total{0};
   pool.ParallelForBalanced(100, 10, [&](int64_t b, int64_t e, int) { total += e - b; });
   EXPECT_EQ(total.load(), 100);
+}
+
+}  // namespace
+}  // namespace dsinfer
+
+namespace dsinfer {
+namespace {
+
+// A caller that outwaits its spin sleeps, and the last worker to finish must wake it.
+TEST(ThreadPoolTest, CallerThatSleepsIsWokenByTheLastWorker) {
+  ThreadPool pool(3);
+  for (int round = 0; round < 3; ++round) {
+    std::atomic<int> done{0};
+    pool.ParallelFor(3, [&](int64_t, int64_t, int thread) {
+      if (thread != 0) std::this_thread::sleep_for(std::chrono::milliseconds(5 * (1 + thread)));
+      ++done;
+    });
+    EXPECT_EQ(done.load(), 3) << "round " << round;
+  }
+}
+
+// Jobs whose lengths, and pauses between which, straddle the spin (~50-100 us), so that the
+// workers and the caller go to sleep at every moment of a hand-off. A lost wake-up hangs here
+// (ctest's timeout); a job that starts early or ends late loses writes.
+TEST(ThreadPoolTest, HandOffsAroundTheSpinLoseNoWakeUp) {
+  ThreadPool pool(3);
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int> micros(0, 300);
+  std::vector<int64_t> out(3);
+  for (int64_t round = 0; round < 400; ++round) {
+    const int worker_us = micros(rng);
+    const int caller_us = micros(rng);
+    pool.ParallelFor(3, [&](int64_t begin, int64_t end, int thread) {
+      const int us = thread == 0 ? caller_us : worker_us;
+      std::this_thread::sleep_for(std::chrono::microseconds(us));
+      for (int64_t i = begin; i < end; ++i) out[static_cast<size_t>(i)] = round;
+    });
+    for (const int64_t v : out) ASSERT_EQ(v, round);
+    std::this_thread::sleep_for(std::chrono::microseconds(micros(rng)));
+  }
 }
 
 }  // namespace
