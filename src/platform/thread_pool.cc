@@ -27,8 +27,8 @@ void CpuRelax() {
 }  // namespace
 
 ThreadPool::ThreadPool(int num_threads)
-    : num_threads_(std::max(1, num_threads)),
-      owned_(std::make_unique<OwnedRun[]>(static_cast<size_t>(num_threads_))) {
+    : runs_(std::make_unique<OwnedRun[]>(static_cast<size_t>(std::max(1, num_threads)))),
+      num_threads_(std::max(1, num_threads)) {
   workers_.reserve(num_threads_ - 1);
   for (int t = 1; t < num_threads_; ++t) workers_.emplace_back([this, t] { WorkerLoop(t); });
 }
@@ -62,7 +62,7 @@ constexpr uint64_t RunBack(uint64_t run) { return run >> 32; }
 }  // namespace
 
 int64_t ThreadPool::TakeChunk(int owner, RunEnd end) {
-  std::atomic<uint64_t>& range = owned_[static_cast<size_t>(owner)].range;
+  std::atomic<uint64_t>& range = runs_[static_cast<size_t>(owner)].range;
   const bool front = end == RunEnd::kFront;
   uint64_t run = range.load(std::memory_order_relaxed);
   while (RunFront(run) < RunBack(run)) {
@@ -85,16 +85,23 @@ int ThreadPool::SplitRun(int64_t first, int64_t last, int64_t* bounds) {
   return count;
 }
 
-void ThreadPool::RunOwnedChunk(int owner, int64_t chunk, int thread) {
-  const int64_t* bounds = owned_[static_cast<size_t>(owner)].bounds;
-  job_fn_(job_ctx_, bounds[chunk] * job_grain_, std::min(job_n_, bounds[chunk + 1] * job_grain_),
-          thread);
+int ThreadPool::RunBounds(int owner, int64_t* bounds) const {
+  const int64_t grains = (job_.n + job_.grain - 1) / job_.grain;
+  int64_t first = 0, last = 0;
+  ChunkRange(grains, 1, num_threads_, owner, &first, &last);
+  return SplitRun(first, last, bounds);
+}
+
+void ThreadPool::RunGrains(int64_t first, int64_t last, int thread) {
+  job_.fn(job_.ctx, first * job_.grain, std::min(job_.n, last * job_.grain), thread);
 }
 
 void ThreadPool::RunBalancedChunks(int thread) {
+  int64_t bounds[kMaxRunChunks + 1];
+  RunBounds(thread, bounds);
   for (int64_t c = TakeChunk(thread, RunEnd::kFront); c >= 0;
        c = TakeChunk(thread, RunEnd::kFront)) {
-    RunOwnedChunk(thread, c, thread);
+    RunGrains(bounds[c], bounds[c + 1], thread);
   }
   // Then from the back of the run with the most chunks left, until every run is empty. A run
   // only shrinks, so this ends.
@@ -102,7 +109,7 @@ void ThreadPool::RunBalancedChunks(int thread) {
     int victim = -1;
     uint64_t most = 0;
     for (int t = 0; t < num_threads_; ++t) {
-      const uint64_t run = owned_[static_cast<size_t>(t)].range.load(std::memory_order_relaxed);
+      const uint64_t run = runs_[static_cast<size_t>(t)].range.load(std::memory_order_relaxed);
       const uint64_t left = RunBack(run) - std::min(RunFront(run), RunBack(run));
       if (left > most) {
         most = left;
@@ -111,19 +118,20 @@ void ThreadPool::RunBalancedChunks(int thread) {
     }
     if (victim < 0) return;
     if (const int64_t c = TakeChunk(victim, RunEnd::kBack); c >= 0) {
-      RunOwnedChunk(victim, c, thread);
+      RunBounds(victim, bounds);
+      RunGrains(bounds[c], bounds[c + 1], thread);
     }
   }
 }
 
 void ThreadPool::RunChunk(int thread) {
-  if (job_balanced_) {
+  if (job_.balanced) {
     RunBalancedChunks(thread);
     return;
   }
   int64_t begin = 0, end = 0;
-  ChunkRange(job_n_, job_grain_, num_threads_, thread, &begin, &end);
-  if (begin < end) job_fn_(job_ctx_, begin, end, thread);
+  ChunkRange(job_.n, job_.grain, num_threads_, thread, &begin, &end);
+  if (begin < end) job_.fn(job_.ctx, begin, end, thread);
 }
 
 void ThreadPool::Run(int64_t n, int64_t grain, JobFn fn, void* ctx, bool balanced) {
@@ -133,29 +141,26 @@ void ThreadPool::Run(int64_t n, int64_t grain, JobFn fn, void* ctx, bool balance
     fn(ctx, 0, n, 0);
     return;
   }
-  // Every worker finished the previous generation (Run waited for pending_ == 0), so none
+  // Every worker finished the previous generation (Run waited for pending == 0), so none
   // reads the job fields while they change.
-  job_fn_ = fn;
-  job_ctx_ = ctx;
-  job_n_ = n;
-  job_grain_ = grain;
-  job_balanced_ = balanced;
+  job_.fn = fn;
+  job_.ctx = ctx;
+  job_.n = n;
+  job_.grain = grain;
+  job_.balanced = balanced;
   if (balanced) {  // published by the generation bump, as the fields above
-    const int64_t grains = (n + grain - 1) / grain;
+    int64_t bounds[kMaxRunChunks + 1];
     for (int t = 0; t < num_threads_; ++t) {
-      int64_t first = 0, last = 0;
-      ChunkRange(grains, 1, num_threads_, t, &first, &last);
-      OwnedRun& run = owned_[static_cast<size_t>(t)];
-      run.range.store(PackRun(0, static_cast<uint64_t>(SplitRun(first, last, run.bounds))),
-                      std::memory_order_relaxed);
+      runs_[static_cast<size_t>(t)].range.store(
+          PackRun(0, static_cast<uint64_t>(RunBounds(t, bounds))), std::memory_order_relaxed);
     }
   }
-  pending_.store(num_threads_ - 1, std::memory_order_relaxed);
-  // Sequentially consistent, as the load of sleeping_workers_ after it and the worker's
+  done_state_.pending.store(num_threads_ - 1, std::memory_order_relaxed);
+  // Sequentially consistent, as the load of sleeping_workers after it and the worker's
   // increment and predicate: either this load sees a worker that is going to sleep, or that
   // worker's predicate sees the new generation. So the mutex is only taken to wake a sleeper.
-  generation_.fetch_add(1, std::memory_order_seq_cst);
-  if (sleeping_workers_.load(std::memory_order_seq_cst) > 0) {
+  job_.generation.fetch_add(1, std::memory_order_seq_cst);
+  if (job_.sleeping_workers.load(std::memory_order_seq_cst) > 0) {
     std::lock_guard<std::mutex> lock(mutex_);
     wake_.notify_all();
   }
@@ -167,18 +172,19 @@ void ThreadPool::Run(int64_t n, int64_t grain, JobFn fn, void* ctx, bool balance
     error = std::current_exception();
   }
   inside_job_ = false;
-  for (int i = 0; i < kSpinIterations && pending_.load(std::memory_order_acquire) != 0; ++i) {
+  std::atomic<int>& pending = done_state_.pending;
+  for (int i = 0; i < kSpinIterations && pending.load(std::memory_order_acquire) != 0; ++i) {
     CpuRelax();
   }
-  if (pending_.load(std::memory_order_acquire) != 0) {
-    // The same pairing as above, with caller_sleeping_ and the last worker's decrement.
+  if (pending.load(std::memory_order_acquire) != 0) {
+    // The same pairing as above, with caller_sleeping and the last worker's decrement.
     std::unique_lock<std::mutex> lock(mutex_);
-    caller_sleeping_.store(true, std::memory_order_seq_cst);
-    done_.wait(lock, [this] { return pending_.load(std::memory_order_seq_cst) == 0; });
-    caller_sleeping_.store(false, std::memory_order_relaxed);
+    done_state_.caller_sleeping.store(true, std::memory_order_seq_cst);
+    done_.wait(lock, [&pending] { return pending.load(std::memory_order_seq_cst) == 0; });
+    done_state_.caller_sleeping.store(false, std::memory_order_relaxed);
   }
   // Every worker is done with this generation, and its write of error_ happened before its
-  // decrement of pending_, which the loads above acquired.
+  // decrement of pending, which the loads above acquired.
   if (!error) error = std::exchange(error_, nullptr);
   error_ = nullptr;
   if (error) std::rethrow_exception(error);
@@ -189,28 +195,28 @@ void ThreadPool::WorkerLoop(int thread) {
   inside_job_ = true;
   const auto has_news = [&] {
     return stop_.load(std::memory_order_seq_cst) ||
-           generation_.load(std::memory_order_seq_cst) != seen;
+           job_.generation.load(std::memory_order_seq_cst) != seen;
   };
   for (;;) {
     bool news = false;
     for (int i = 0; i < kSpinIterations && !(news = has_news()); ++i) CpuRelax();
     if (!news) {
       std::unique_lock<std::mutex> lock(mutex_);
-      sleeping_workers_.fetch_add(1, std::memory_order_seq_cst);
+      job_.sleeping_workers.fetch_add(1, std::memory_order_seq_cst);
       wake_.wait(lock, has_news);
-      sleeping_workers_.fetch_sub(1, std::memory_order_relaxed);
+      job_.sleeping_workers.fetch_sub(1, std::memory_order_relaxed);
     }
     if (stop_.load(std::memory_order_acquire)) return;
-    seen = generation_.load(std::memory_order_acquire);
+    seen = job_.generation.load(std::memory_order_acquire);
     try {
       RunChunk(thread);
     } catch (...) {
       std::lock_guard<std::mutex> lock(mutex_);
       if (!error_) error_ = std::current_exception();
     }
-    if (pending_.fetch_sub(1, std::memory_order_seq_cst) == 1 &&
-        caller_sleeping_.load(std::memory_order_seq_cst)) {
-      // Under the mutex, which the caller holds from its last check of pending_ until it
+    if (done_state_.pending.fetch_sub(1, std::memory_order_seq_cst) == 1 &&
+        done_state_.caller_sleeping.load(std::memory_order_seq_cst)) {
+      // Under the mutex, which the caller holds from its last check of pending until it
       // sleeps, so that this cannot fall between the two.
       std::lock_guard<std::mutex> lock(mutex_);
       done_.notify_one();
