@@ -1,5 +1,6 @@
 #include "kernels/rope.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <string>
@@ -156,23 +157,40 @@ void ApplyRope(RopePairing pairing, std::span<const float> inv_freq, int64_t pos
   angles.Rotate(x);
 }
 
-void ApplyRopeBatch(RopePairing pairing, std::span<const float> inv_freq,
-                    std::span<const int64_t> positions, const RopeBatchLayout& layout,
-                    std::span<float> x, double attention_factor, ThreadPool* pool,
-                    const RopeTable& table) {
-  CheckRopeBatchArgs(inv_freq.size(), positions.size(), layout, x.size());
-  // Rows are (token, head); a chunk walks its rows in order, so the table changes at most once
-  // per token it touches.
-  const int64_t rows = static_cast<int64_t>(positions.size()) * layout.n_heads;
+void ApplyRopeBatches(RopePairing pairing, std::span<const float> inv_freq,
+                      std::span<const int64_t> positions, std::span<const RopeBatchTarget> targets,
+                      double attention_factor, ThreadPool* pool, const RopeTable& table) {
+  // Rows are (target, token, head); a chunk walks its rows in order, so the table changes at
+  // most once per token of each target it touches.
+  const auto n_tokens = static_cast<int64_t>(positions.size());
+  int64_t rows = 0;
+  for (const RopeBatchTarget& target : targets) {
+    CheckRopeBatchArgs(inv_freq.size(), positions.size(), target.layout, target.x.size());
+    rows += n_tokens * target.layout.n_heads;
+  }
   const auto rotate_rows = [&](int64_t begin, int64_t end) {
     RopeAngles angles(pairing, inv_freq, attention_factor, table);
-    for (int64_t r = begin; r < end; ++r) {
-      angles.SetPosition(positions[static_cast<size_t>(r / layout.n_heads)]);
-      angles.Rotate(x.data() + r * layout.head_dim + layout.rope_offset);
+    int64_t first = 0;  // the first row of targets[i]
+    for (const RopeBatchTarget& target : targets) {
+      const RopeBatchLayout& layout = target.layout;
+      const int64_t count = n_tokens * layout.n_heads;
+      for (int64_t r = std::max(begin, first) - first; r < std::min(end - first, count); ++r) {
+        angles.SetPosition(positions[static_cast<size_t>(r / layout.n_heads)]);
+        angles.Rotate(target.x.data() + r * layout.head_dim + layout.rope_offset);
+      }
+      first += count;
     }
   };
   if (rows == 0) return;
   ForRange(pool, rows, rotate_rows);
+}
+
+void ApplyRopeBatch(RopePairing pairing, std::span<const float> inv_freq,
+                    std::span<const int64_t> positions, const RopeBatchLayout& layout,
+                    std::span<float> x, double attention_factor, ThreadPool* pool,
+                    const RopeTable& table) {
+  const RopeBatchTarget target{.layout = layout, .x = x};
+  ApplyRopeBatches(pairing, inv_freq, positions, {&target, 1}, attention_factor, pool, table);
 }
 
 }  // namespace dsinfer::kernels

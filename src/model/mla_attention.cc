@@ -84,23 +84,23 @@ Status MlaForward(const MlaWeights& w, const AttentionStep& step, std::span<cons
   const std::span<float> from_x_out[] = {w.q_a.has_value() ? c_q : q, kv_a};
   DSI_RETURN_IF_ERROR(ApplySharedInput(from_x, x, n_tokens, from_x_out, step.pool));
 
-  // Query.
+  // Query (its rope part rotates below, with k_pe).
   if (w.q_a.has_value()) {
     DSI_RETURN_IF_ERROR(kernels::RmsNorm(c_q, w.q_a_norm, eps, c_q, step.pool));
     DSI_RETURN_IF_ERROR(w.q_b->Apply(c_q, n_tokens, q, step.pool));
   }
-  kernels::ApplyRopeBatch(s.pairing, s.inv_freq, step.positions,
-                          {.n_heads = h, .head_dim = q_head, .rope_offset = dn}, q,
-                          s.rope_attention_factor, step.pool);
 
-  // Latent: [RMSNorm(c) ; RoPE(k_pe)] per token, the row the cache stores.
+  // Latent: [RMSNorm(c) ; RoPE(k_pe)] per token, the row the cache stores. k_pe and the
+  // queries' rope part rotate in one split over the threads.
   for (int64_t t = 0; t < n_tokens; ++t) {
     const std::span<float> row(kv_a.data() + t * latent, static_cast<size_t>(rkv));
     DSI_RETURN_IF_ERROR(kernels::RmsNorm(row, w.kv_a_norm, eps, row));
   }
-  kernels::ApplyRopeBatch(s.pairing, s.inv_freq, step.positions,
-                          {.n_heads = 1, .head_dim = latent, .rope_offset = rkv}, kv_a,
-                          s.rope_attention_factor, step.pool);
+  const kernels::RopeBatchTarget rotated[] = {
+      {.layout = {.n_heads = h, .head_dim = q_head, .rope_offset = dn}, .x = q},
+      {.layout = {.n_heads = 1, .head_dim = latent, .rope_offset = rkv}, .x = kv_a}};
+  kernels::ApplyRopeBatches(s.pairing, s.inv_freq, step.positions, rotated, s.rope_attention_factor,
+                            step.pool);
 
   // Absorbed query: q_abs[t, h] = W_UK[h]^T q_nope[t, h]; q_pe gathered per head.
   ScratchFloats q_abs_scratch(static_cast<size_t>(n_tokens * h * rkv));

@@ -44,12 +44,11 @@ Status StandardAttentionForward(const StandardAttentionWeights& w, const Attenti
   AddBias(w.v_bias, n_tokens, v);
 
   const AttentionSetup& s = step.setup;
-  kernels::ApplyRopeBatch(s.pairing, s.inv_freq, step.positions,
-                          {.n_heads = c.num_attention_heads, .head_dim = hd, .rope_offset = 0}, q,
-                          s.rope_attention_factor, step.pool);
-  kernels::ApplyRopeBatch(s.pairing, s.inv_freq, step.positions,
-                          {.n_heads = c.num_key_value_heads, .head_dim = hd, .rope_offset = 0}, k,
-                          s.rope_attention_factor, step.pool);
+  const kernels::RopeBatchTarget rotated[] = {
+      {.layout = {.n_heads = c.num_attention_heads, .head_dim = hd, .rope_offset = 0}, .x = q},
+      {.layout = {.n_heads = c.num_key_value_heads, .head_dim = hd, .rope_offset = 0}, .x = k}};
+  kernels::ApplyRopeBatches(s.pairing, s.inv_freq, step.positions, rotated, s.rope_attention_factor,
+                            step.pool);
 
   ScratchFloats attended_scratch(q_scratch.size());
   const std::span<float> attended = attended_scratch.span();

@@ -203,6 +203,47 @@ TEST_P(RopeSimdTest, ApplyRopeBatchMatchesTheReference) {
   }
 }
 
+// A layer's queries and keys in one call, with and without a pool: each target as
+// ApplyRopeBatch alone would leave it, bit for bit (MLA's q and k_pe, and GQA's q and k).
+TEST_P(RopeSimdTest, ApplyRopeBatchesRotatesEachTargetAsItsOwnCall) {
+  const std::vector<int64_t> positions = {0, 7, 8, 4095, 31};
+  const auto n = positions.size();
+  ThreadPool pool(2);
+  struct Pair {
+    RopeBatchLayout first, second;
+    RopePairing pairing;
+    int dims;
+  };
+  const Pair pairs[] = {
+      {{.n_heads = 5, .head_dim = 192, .rope_offset = 128},
+       {.n_heads = 1, .head_dim = 576, .rope_offset = 512},
+       RopePairing::kInterleaved,
+       64},
+      {{.n_heads = 12, .head_dim = 128, .rope_offset = 0},
+       {.n_heads = 2, .head_dim = 128, .rope_offset = 0},
+       RopePairing::kHalfSplit,
+       128},
+  };
+  for (const Pair& c : pairs) {
+    const std::vector<float> f = Frequencies(c.dims);
+    const auto size_of = [&](const RopeBatchLayout& l) {
+      return n * static_cast<size_t>(l.n_heads * l.head_dim);
+    };
+    const std::vector<float> a0 = RandomFloats(size_of(c.first), 5);
+    const std::vector<float> b0 = RandomFloats(size_of(c.second), 6);
+    std::vector<float> want_a = a0, want_b = b0;
+    ApplyRopeBatch(c.pairing, f, positions, c.first, want_a, 1.5, nullptr, table());
+    ApplyRopeBatch(c.pairing, f, positions, c.second, want_b, 1.5, nullptr, table());
+    for (ThreadPool* p : {static_cast<ThreadPool*>(nullptr), &pool}) {
+      std::vector<float> a = a0, b = b0;
+      const RopeBatchTarget targets[] = {{.layout = c.first, .x = a}, {.layout = c.second, .x = b}};
+      ApplyRopeBatches(c.pairing, f, positions, targets, 1.5, p, table());
+      EXPECT_EQ(a, want_a) << (p != nullptr ? "pool" : "inline");
+      EXPECT_EQ(b, want_b) << (p != nullptr ? "pool" : "inline");
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(EveryLevelOfThisCpu, RopeSimdTest, ::testing::ValuesIn(MachineLevels()),
                          LevelName);
 
