@@ -18,6 +18,7 @@
 #include "kernels/x86/avx512/gemm.h"
 #include "kernels/x86/avx512/kernels.h"
 #include "kernels/x86/avx512/packed_x8.h"
+#include "kernels/x86/avx512_vbmi/kernels.h"
 #endif
 
 namespace dsinfer::kernels {
@@ -155,6 +156,11 @@ KernelTable Avx512Table(const KernelTable& below) {
   for (const DTypeInfo& info : AllDTypes()) {
     const PackedBodies bodies = avx512::PackedBodiesFor(info.dtype);
     if (bodies.matvec != nullptr) SetPacked(t, info.dtype, bodies.matvec, bodies.gemm);
+  }
+  // Per entry rather than a level of its own: the avx512 level does not require VBMI and
+  // BITALG (Cascade Lake lacks them), and where they are missing the avx2 body stays.
+  if (HasAvx512VbmiBodies(GetCpuFeatures())) {
+    SetVecDot(t, DType::kIQ2_XXS, avx512_vbmi::DotIQ2_XXS);
   }
 #endif
   return t;

@@ -91,6 +91,8 @@ CpuFeatures Probe() {
     f.avx512bw = Bit(leaf7.ebx, 30) && z;
     f.avx512vl = Bit(leaf7.ebx, 31) && z;
     f.avx512_vnni = Bit(leaf7.ecx, 11) && z;
+    f.avx512_vbmi = Bit(leaf7.ecx, 1) && z;
+    f.avx512_bitalg = Bit(leaf7.ecx, 12) && z;
     f.avx512_fp16 = Bit(leaf7.edx, 23) && z;
     f.amx_bf16 = Bit(leaf7.edx, 22) && f.os_saves_amx;
     f.amx_tile = Bit(leaf7.edx, 24) && f.os_saves_amx;
@@ -140,6 +142,11 @@ Isa BestIsa(const CpuFeatures& f) {
   return Isa::kScalar;
 }
 
+bool HasAvx512VbmiBodies(const CpuFeatures& f) {
+  return static_cast<int>(BestIsa(f)) >= static_cast<int>(Isa::kAvx512) && f.avx512_vbmi &&
+         f.avx512_bitalg;
+}
+
 StatusOr<Isa> ResolveIsa(const CpuFeatures& features, std::string_view forced) {
   const Isa best = BestIsa(features);
   if (forced.empty()) return best;
@@ -182,6 +189,8 @@ std::string DescribeCpuFeatures(const CpuFeatures& f) {
   add(f.avx512_vnni, "avx512-vnni");
   add(f.avx512_bf16, "avx512-bf16");
   add(f.avx512_fp16, "avx512-fp16");
+  add(f.avx512_vbmi, "avx512-vbmi");
+  add(f.avx512_bitalg, "avx512-bitalg");
   add(f.amx_tile, "amx-tile");
   add(f.amx_int8, "amx-int8");
   add(f.amx_bf16, "amx-bf16");

@@ -33,6 +33,8 @@ struct CpuFeatures {
   bool avx512_vnni = false;
   bool avx512_bf16 = false;
   bool avx512_fp16 = false;
+  bool avx512_vbmi = false;
+  bool avx512_bitalg = false;
   bool amx_tile = false;
   bool amx_int8 = false;
   bool amx_bf16 = false;
@@ -55,6 +57,10 @@ const CpuFeatures& GetCpuFeatures();
 // The highest level `features` fully supports: AVX2 needs avx2+fma+f16c; AVX-512 needs
 // F/BW/VL/DQ/VNNI; AMX needs tile+int8+bf16, OS state and the permission.
 Isa BestIsa(const CpuFeatures& features);
+
+// Whether the avx512 level may use the bodies that also need AVX-512 VBMI and BITALG
+// (kernels/x86/avx512_vbmi): the level's own features plus those two.
+bool HasAvx512VbmiBodies(const CpuFeatures& features);
 
 // BestIsa() unless `forced` (the value of DSINFER_ISA) names a level; a forced level above
 // what the machine supports is an error.

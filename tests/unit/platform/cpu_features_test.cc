@@ -43,12 +43,24 @@ TEST(CpuFeaturesTest, ForcingALowerIsaWorksAndHigherFails) {
             std::string_view::npos);
 }
 
+TEST(CpuFeaturesTest, VbmiBodiesNeedTheAvx512LevelAndBothExtensions) {
+  CpuFeatures f = Avx512Machine();
+  EXPECT_FALSE(HasAvx512VbmiBodies(f)) << "Cascade Lake: the level without VBMI";
+  f.avx512_vbmi = true;
+  EXPECT_FALSE(HasAvx512VbmiBodies(f)) << "VBMI without BITALG";
+  f.avx512_bitalg = true;
+  EXPECT_TRUE(HasAvx512VbmiBodies(f));
+  f.avx512_vnni = false;
+  EXPECT_FALSE(HasAvx512VbmiBodies(f)) << "below the avx512 level";
+}
+
 TEST(CpuFeaturesTest, ThisMachineIsConsistent) {
   const CpuFeatures& f = GetCpuFeatures();
   // Implications that hold on every real x86-64 CPU and OS.
   EXPECT_TRUE(!f.avx2 || f.avx);
   EXPECT_TRUE(!f.avx512f || f.os_saves_avx512);
   EXPECT_TRUE(!f.amx_permitted || f.amx_tile);
+  EXPECT_TRUE(!f.avx512_vbmi || f.os_saves_avx512);
   EXPECT_FALSE(f.vendor.empty());
   const StatusOr<Isa> selected = SelectedIsa();
   ASSERT_TRUE(selected.ok()) << selected.status().ToString();

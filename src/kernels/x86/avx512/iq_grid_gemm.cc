@@ -31,16 +31,8 @@ namespace dsinfer::kernels::avx512 {
 namespace {
 
 #include "kernels/x86/iq_grid_decode_body.inc"
+#include "kernels/x86/iq_grid_wide_body.inc"
 #include "kernels/x86/iq_signed_grid_decode_body.inc"
-
-constexpr int kPairs = kSubBlocks / 2;  // 512-bit steps per block
-
-// One row's block decoded for 512-bit products: sub-blocks 2k and 2k + 1 in codes[k].
-struct WideBlock {
-  __m512i codes[kPairs];
-  __m512i scales[kPairs];
-  BlockScales block;
-};
 
 template <typename Type>
 void Decode(const typename Type::Block& b, WideBlock& out) {
@@ -54,64 +46,6 @@ void Decode(const typename Type::Block& b, WideBlock& out) {
     out.scales[k] = _mm512_inserti64x4(_mm512_castsi256_si512(lo.scales), hi.scales, 1);
   }
   out.block = state;
-}
-
-// A block's integer product with one token, as 16 int32 partial sums (their total is the
-// reference's block sum: every partial stays within int32, so the order does not matter).
-template <int kAccScale>
-__m512i Partials(const WideBlock& w, const BlockQ8_K& a, const __m512i (&q8)[kPairs]) {
-  // Two accumulators: each vpdpwssd waits for the one before it in its chain.
-  __m512i acc_even = _mm512_setzero_si512();
-  __m512i acc_odd = _mm512_setzero_si512();
-  for (int k = 0; k < kPairs; k += 2) {
-    // vpmaddubsw pairs stay below saturation: codes <= 124, |q8| <= 128. vpdpwssd is
-    // vpmaddwd plus the add, without saturation.
-    acc_even = _mm512_dpwssd_epi32(acc_even, _mm512_maddubs_epi16(w.codes[k], q8[k]), w.scales[k]);
-    acc_odd = _mm512_dpwssd_epi32(acc_odd, _mm512_maddubs_epi16(w.codes[k + 1], q8[k + 1]),
-                                  w.scales[k + 1]);
-  }
-  __m512i acc = _mm512_add_epi32(acc_even, acc_odd);
-  if constexpr (kAccScale == 8) {
-    acc = _mm512_slli_epi32(acc, 3);
-  } else {
-    static_assert(kAccScale == 1);
-  }
-  const __m256i bsums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums));
-  return _mm512_sub_epi32(acc,
-                          _mm512_zextsi256_si512(_mm256_madd_epi16(bsums, w.block.correction)));
-}
-
-// Folds two vectors of 16 lanes into one: lane j < 8 is x's lanes 2j + 2j+1, lane 8 + j y's.
-__m512i Fold(__m512i x, __m512i y) {
-  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-  const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-  return _mm512_add_epi32(_mm512_permutex2var_epi32(x, even, y),
-                          _mm512_permutex2var_epi32(x, odd, y));
-}
-
-// kTokens (a power of 2 up to 16) tokens' partial-sum vectors -> one vector, token t's sum in
-// lane t: levels of Fold, each halving the vectors and doubling the tokens per vector (lanes
-// stay in token order: after level L, a vector holds 2^L tokens with 16 / 2^L lanes each),
-// then folds against zero until each token has one lane (lanes past kTokens hold 0).
-template <int kTokens>
-__m512i SumPerToken(__m512i (&v)[kTokens]) {
-  static_assert(kTokens >= 1 && kTokens <= 16 && (kTokens & (kTokens - 1)) == 0);
-  for (int n = kTokens; n > 1; n /= 2) {
-    for (int i = 0; i < n / 2; ++i) v[i] = Fold(v[2 * i], v[2 * i + 1]);
-  }
-  __m512i sums = v[0];
-  for (int lanes = 16 / kTokens; lanes > 1; lanes /= 2) {
-    sums = Fold(sums, _mm512_setzero_si512());
-  }
-  return sums;
-}
-
-// Terms (iq_grid_decode_body.inc) at 16 lanes: d_w d_a times the integer product, times
-// kTermScale, in the reference's order.
-template <typename Type>
-__m512 Terms(__m512 d, __m512i product) {
-  return _mm512_mul_ps(
-      d, _mm512_mul_ps(_mm512_set1_ps(Type::kTermScale), _mm512_cvtepi32_ps(product)));
 }
 
 constexpr int kRows = 2;  // rows decoded together, sharing each activation load

@@ -1,0 +1,19 @@
+// The bodies that need AVX-512 VBMI and BITALG on top of the avx512 level (this folder is
+// compiled with -mavx512vbmi -mavx512bitalg as well as the avx512 flags): declarations only,
+// for kernel_table.cc, which puts them in the avx512 table only where the CPU has both
+// (HasAvx512VbmiBodies). Cascade Lake has the avx512 level without them; Ice Lake, Sapphire
+// Rapids and AMD Zen 4 / 5 have them.
+// Signatures and contracts are those of quant_ops.h (n a multiple of the block size).
+#ifndef DSINFER_KERNELS_X86_AVX512_VBMI_KERNELS_H_
+#define DSINFER_KERNELS_X86_AVX512_VBMI_KERNELS_H_
+
+#include <cstdint>
+
+namespace dsinfer::kernels::avx512_vbmi {
+
+// iq_grid_dots.cc: the reference's bits (quant_ref::DotIQ2_XXS), as every level's.
+float DotIQ2_XXS(int64_t n, const void* w, const void* q8_k);
+
+}  // namespace dsinfer::kernels::avx512_vbmi
+
+#endif  // DSINFER_KERNELS_X86_AVX512_VBMI_KERNELS_H_
