@@ -17,7 +17,8 @@ void RegisterSystemInfoCommand(CLI::App& app, CommandFn* run) {
       std::printf("cpu:       %s (%s)\n", f.brand.c_str(), f.vendor.c_str());
       std::printf("threads:   %u\n", std::thread::hardware_concurrency());
       std::printf("features:  %s\n", DescribeCpuFeatures(f).c_str());
-      std::printf("best isa:  %s\n", std::string(IsaName(BestIsa(f))).c_str());
+      std::printf("best isa:  %s%s\n", std::string(IsaName(BestIsa(f))).c_str(),
+                  HasAvx512VbmiBodies(f) ? " (with its VBMI bodies)" : "");
       const StatusOr<Isa> selected = SelectedIsa();
       if (!selected.ok()) return ReportError("dsinfer system-info", selected.status().message());
       std::printf("selected:  %s%s\n", std::string(IsaName(*selected)).c_str(),
