@@ -34,78 +34,23 @@ namespace {
 #include "kernels/x86/iq_grid_wide_body.inc"
 #include "kernels/x86/iq_signed_grid_decode_body.inc"
 
+// A block decoded by the avx2 body's steps (x86/iq_grid_decode_body.inc), two sub-blocks to a
+// 512-bit step.
 template <typename Type>
-void Decode(const typename Type::Block& b, WideBlock& out) {
-  const typename Type::State state = Type::Prepare(b);
+struct Avx2Decoder {
+  void Decode(const typename Type::Block& b, WideBlock& out) const {
+    const typename Type::State state = Type::Prepare(b);
 // Unrolled: each sub-block's scale masks are then constants (SubBlockScales).
 #pragma GCC unroll 4
-  for (int k = 0; k < kPairs; ++k) {
-    const SubBlockCodes lo = Type::SubBlock(b, state, 2 * k);
-    const SubBlockCodes hi = Type::SubBlock(b, state, 2 * k + 1);
-    out.codes[k] = _mm512_inserti64x4(_mm512_castsi256_si512(lo.codes), hi.codes, 1);
-    out.scales[k] = _mm512_inserti64x4(_mm512_castsi256_si512(lo.scales), hi.scales, 1);
-  }
-  out.block = state;
-}
-
-constexpr int kRows = 2;  // rows decoded together, sharing each activation load
-
-// Panels pay a transpose per 16 rows and block; below this many tokens the two-row body wins.
-constexpr int64_t kPanelMinTokens = 8;
-
-// Up to kTokens tokens (fewer than kPanelMinTokens reach here: MoE experts in decode-sized
-// batches): two rows' blocks decoded once for all of them, each token's partial sums folded
-// into a lane (SumPerToken), the float steps then per lane. Folding only as many vectors as
-// there are tokens keeps the fixed cost per block low: that cost, not the tokens, is most of
-// what two or three tokens pay.
-template <typename Type, int kTokens>
-void TwoRowGemm(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_rows,
-                const std::byte* act, int64_t act_row_bytes, int64_t n_tokens, float* y,
-                int64_t ldy) {
-  const int64_t n_blocks = n_in / kQK_K;
-  WideBlock decoded[kRows];
-  for (int64_t r0 = 0; r0 < n_rows; r0 += kRows) {
-    const int rows = static_cast<int>(std::min<int64_t>(kRows, n_rows - r0));
-    for (int64_t t0 = 0; t0 < n_tokens; t0 += kTokens) {
-      const int64_t tile = std::min<int64_t>(kTokens, n_tokens - t0);
-      __m512 sums[kRows];
-      for (__m512& row_sums : sums) row_sums = _mm512_setzero_ps();
-      for (int64_t i = 0; i < n_blocks; ++i) {
-        for (int r = 0; r < rows; ++r) {
-          const auto* x = reinterpret_cast<const typename Type::Block*>(w + (r0 + r) * w_row_bytes);
-          Decode<Type>(x[i], decoded[r]);
-        }
-        __m512i partials[kRows][kTokens];
-        alignas(64) float d_act[16] = {};  // lanes past the tile stay 0: terms of 0
-        for (int t = 0; t < kTokens; ++t) {
-          if (t >= tile) {
-            for (auto& row : partials) row[t] = _mm512_setzero_si512();
-            continue;
-          }
-          const auto* a = reinterpret_cast<const BlockQ8_K*>(act + (t0 + t) * act_row_bytes) + i;
-          d_act[t] = a->d;
-          __m512i q8[kPairs];
-          for (int k = 0; k < kPairs; ++k) {
-            q8[k] = _mm512_loadu_si512(a->qs + ptrdiff_t{kQK} * 2 * k);
-          }
-          for (int r = 0; r < rows; ++r) {
-            partials[r][t] = Partials<Type::kAccScale>(decoded[r], *a, q8);
-          }
-        }
-        const __m512 da = _mm512_load_ps(d_act);
-        for (int r = 0; r < rows; ++r) {
-          const __m512 d = _mm512_mul_ps(_mm512_set1_ps(decoded[r].block.d), da);
-          sums[r] = _mm512_add_ps(sums[r], Terms<Type>(d, SumPerToken<kTokens>(partials[r])));
-        }
-      }
-      for (int r = 0; r < rows; ++r) {
-        alignas(64) float lane[16];
-        _mm512_store_ps(lane, sums[r]);
-        for (int64_t t = 0; t < tile; ++t) y[(t0 + t) * ldy + r0 + r] = Type::Finish(lane[t]);
-      }
+    for (int k = 0; k < kPairs; ++k) {
+      const SubBlockCodes lo = Type::SubBlock(b, state, 2 * k);
+      const SubBlockCodes hi = Type::SubBlock(b, state, 2 * k + 1);
+      out.codes[k] = _mm512_inserti64x4(_mm512_castsi256_si512(lo.codes), hi.codes, 1);
+      out.scales[k] = _mm512_inserti64x4(_mm512_castsi256_si512(lo.scales), hi.scales, 1);
     }
+    out.block = state;
   }
-}
+};
 
 // ---- Panels: 16 rows in the lanes ----
 //
@@ -257,12 +202,9 @@ void Gemm(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_rows,
           const std::byte* act, int64_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy) {
   if (n_tokens >= kPanelMinTokens) {
     PanelGemm<Type>(n_in, w, w_row_bytes, n_rows, act, act_row_bytes, n_tokens, y, ldy);
-  } else if (n_tokens > 4) {
-    TwoRowGemm<Type, 8>(n_in, w, w_row_bytes, n_rows, act, act_row_bytes, n_tokens, y, ldy);
-  } else if (n_tokens > 2) {
-    TwoRowGemm<Type, 4>(n_in, w, w_row_bytes, n_rows, act, act_row_bytes, n_tokens, y, ldy);
   } else {
-    TwoRowGemm<Type, 2>(n_in, w, w_row_bytes, n_rows, act, act_row_bytes, n_tokens, y, ldy);
+    FewTokenGemm<Type>(Avx2Decoder<Type>{}, n_in, w, w_row_bytes, n_rows, act, act_row_bytes,
+                       n_tokens, y, ldy);
   }
 }
 

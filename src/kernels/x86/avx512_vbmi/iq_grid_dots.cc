@@ -1,14 +1,17 @@
-// The IQ2_XXS dot (decode's matvec) with each block decoded by table lookups in registers: the
-// 256 grid entries, as 2-bit level codes per element (16 bits an entry), fill 8 registers, so
-// four vpermt2w look up a block's 32 entries at once; vpmultishiftqb spreads each entry's
-// codes over its 8 bytes and vpermb turns them into the offset levels; vpshufbitqmb makes a
-// 64-element sign mask from the sign bytes. The avx2 body (x86/iq_grid_decode_body.inc) loads
-// each entry and each sign pattern with a scalar load instead: 64 loads and their inserts a
-// block, which bound it. The integer products and float steps are the avx512 gemm's
-// (iq_grid_wide_body.inc), so the result is the reference's bits.
+// IQ2_XXS and IQ3_XXS blocks decoded by table lookups in registers, for their dots (decode's
+// matvec) and for the gemm's few-token body (MoE experts in decode-sized batches). Both grids
+// have 256 entries of 3 or 8 magnitudes, so as level codes (2 or 3 bits an element, 16 bits an
+// entry) they fill 8 registers: four vpermt2w look up 32 entries at once, vpmultishiftqb
+// spreads each entry's codes over its bytes, vpermb turns them into offset levels, and
+// vpshufbitqmb makes each 64-element sign mask from the sign bytes. The avx2 decode
+// (x86/iq_grid_decode_body.inc) loads each entry and each sign pattern with a scalar load
+// and inserts it instead (IQ2_XXS: 64 loads a block, IQ3_XXS: 96), which bound decode on these
+// files. The integer products and float steps are the avx512 gemm's (iq_grid_wide_body.inc),
+// so every result is the reference's bits.
 //
-// 7168 x 2048 rows, one thread, cache warm, best of 15 passes (a program outside the
-// repository, 2026-11-30): 433 us against the avx2 dot's 775 us (ggml's avx2 vec_dot: 700-730).
+// kernels_bench MatVec 7168x2048, 1 thread, against the avx2 dot (2026-11-30): IQ2_XXS 785-796
+// -> 443-448 us, IQ3_XXS 1084 -> 492-498 us; 3 tokens (the gemm) 1363 -> 1158-1179 and 2092 ->
+// 1328-1405 us.
 //
 // Thread safety: pure functions over caller-owned memory; the tables are built once.
 #include <immintrin.h>
@@ -19,6 +22,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "kernels/x86/avx512/gemm.h"
 #include "kernels/x86/avx512_vbmi/kernels.h"
 #include "quant/blocks.h"
 #include "quant/iq_grids.h"
@@ -28,12 +32,13 @@ namespace {
 
 #include "kernels/x86/iq_grid_decode_body.inc"
 #include "kernels/x86/iq_grid_wide_body.inc"
+#include "kernels/x86/iq_signed_grid_decode_body.inc"
 
-// In this file a block's 32 groups of 8 are numbered g = 8 k + q: k is the 64-element step of
-// the product (WideBlock::codes[k]) and q the group's place in it. The lookups work on a
-// transposed order in which qword q holds what groups q, 8 + q, 16 + q and 24 + q need, so
-// that each step k picks its part within every qword (vpmultishiftqb, vpshufbitqmb) and no
-// step needs a cross-lane permute of its own.
+// Both types' blocks are 32 groups of 8 elements, numbered here g = 8 k + q: k is the
+// 64-element step of the product (WideBlock::codes[k]) and q the group's place in it. The
+// lookups work in a transposed order in which qword q holds what groups q, 8 + q, 16 + q and
+// 24 + q need, so that each step picks its part within every qword (vpmultishiftqb,
+// vpshufbitqmb) and no step needs a cross-lane permute of its own.
 
 template <typename T, size_t N, typename Fn>
 constexpr std::array<T, N> Table(Fn value) {
@@ -42,100 +47,71 @@ constexpr std::array<T, N> Table(Fn value) {
   return t;
 }
 
-// Word 4 q + k (its high byte zeroed): the grid index of group 8 k + q, byte l = q % 4 of
-// sub-block 2 k + q / 4's first word.
-alignas(64) constexpr auto kIndexPick = Table<uint8_t, 64>([](int i) {
-  const int word = i / 2;
-  const int q = word / 4;
-  const int k = word % 4;
-  return 8 * (2 * k + q / 4) + q % 4;
-});
-// Byte l of qword ib (and again in bytes 4..7): the 7 stored sign bits of sub-block ib's group
-// l, which sit at bit 32 + 7 l of the sub-block's 8 bytes.
-alignas(64) constexpr auto kSignFields = Table<uint8_t, 64>([](int i) { return 32 + 7 * (i % 4); });
-// Byte 8 q + k: group 8 k + q's sign byte, from byte q % 4 of qword 2 k + q / 4 (bytes with
-// k >= 4 are not read).
-alignas(64) constexpr auto kSignTranspose = Table<uint8_t, 64>([](int i) {
-  const int q = i / 8;
-  const int k = i % 8 % 4;
-  return 8 * (2 * k + q / 4) + q % 4;
-});
-// Step k: byte e of qword q takes the bits from 16 k + 2 e on (the low 2 are element e's code),
-// and mask bit 8 q + e is bit 8 k + e of qword q (element e's sign).
-alignas(64) constexpr std::array<std::array<uint8_t, 64>, kPairs> kLevelFields = [] {
-  std::array<std::array<uint8_t, 64>, kPairs> f{};
+template <typename T, size_t N, typename Fn>
+constexpr std::array<std::array<T, N>, kPairs> StepTables(Fn value) {
+  std::array<std::array<T, N>, kPairs> t{};
   for (int k = 0; k < kPairs; ++k) {
-    f[k] = Table<uint8_t, 64>([k](int i) { return 16 * k + 2 * (i % 8); });
+    t[k] = Table<T, N>([&](int i) { return value(k, i); });
   }
-  return f;
-}();
-alignas(64) constexpr std::array<std::array<uint8_t, 64>, kPairs> kSignBits = [] {
-  std::array<std::array<uint8_t, 64>, kPairs> f{};
-  for (int k = 0; k < kPairs; ++k) f[k] = Table<uint8_t, 64>([k](int i) { return 8 * k + i % 8; });
-  return f;
-}();
-// Step k's scales: words 0..15 sub-block 2 k's, 16..31 sub-block 2 k + 1's (the low word of
-// its qword). kPerSixteenPick: word h sub-block h / 2's (BlockScales::per_sixteen).
-alignas(64) constexpr std::array<std::array<uint16_t, 32>, kPairs> kScalePicks = [] {
-  std::array<std::array<uint16_t, 32>, kPairs> f{};
-  for (int k = 0; k < kPairs; ++k) {
-    f[k] = Table<uint16_t, 32>([k](int w) { return 4 * (2 * k + w / 16); });
-  }
-  return f;
-}();
-alignas(64) constexpr auto kPerSixteenPick = Table<uint16_t, 32>([](int w) {
-  return 4 * (w % 16 / 2);
-});
-
-// The offset level of a 2-bit code (0, 1, 2: magnitudes 8, 25, 43), by the low 2 bits of
-// vpermb's 6-bit index.
-constexpr int kMagnitudes[4] = {8, 25, 43, 0};
-alignas(64) constexpr auto kOffsetLevels = Table<uint8_t, 64>([](int i) {
-  return Iq2xxs::kOffset + kMagnitudes[i % 4];
-});
-
-// IQ2_XXS's grid as 2-bit codes, and Iq2Signs of every 7-bit pattern.
-struct Iq2xxsTables {
-  alignas(64) std::array<uint16_t, 256> codes;
-  alignas(64) std::array<uint8_t, 128> signs;
-};
-
-const Iq2xxsTables& Iq2xxsLookups() {
-  static const Iq2xxsTables kTables = [] {
-    Iq2xxsTables t{};
-    const std::array<uint64_t, 256>& grid = Iq2xxsGrid();
-    for (size_t e = 0; e < grid.size(); ++e) {
-      for (int j = 0; j < 8; ++j) {
-        const int magnitude = static_cast<uint8_t>(grid[e] >> (8 * j));
-        const int code =
-            static_cast<int>(std::find(kMagnitudes, kMagnitudes + 3, magnitude) - kMagnitudes);
-        t.codes[e] = static_cast<uint16_t>(t.codes[e] | code << (2 * j));
-      }
-    }
-    for (uint32_t s = 0; s < t.signs.size(); ++s) t.signs[s] = Iq2Signs(s);
-    return t;
-  }();
-  return kTables;
+  return t;
 }
 
 __m512i Load(const void* p) { return _mm512_load_si512(p); }
 
-// The tables in registers, loaded once per dot: the decode's loop keeps them there.
-class Iq2xxsDecoder {
+// ---- Steps shared by both types ----
+
+// Step k's sign mask: bit 8 q + e is bit e of byte 8 q + k (group 8 k + q's sign byte).
+alignas(64) constexpr auto kSignBits = StepTables<uint8_t, 64>([](int k, int i) {
+  return 8 * k + i % 8;
+});
+
+// Step k's scales from one int16 per sub-block at word `stride` sb: words 0..15 sub-block
+// 2 k's, 16..31 sub-block 2 k + 1's; and BlockScales::per_sixteen (word h sub-block h / 2's).
+template <int kStride>
+constexpr auto kScalePicks = StepTables<uint16_t, 32>([](int k, int w) {
+  return kStride * (2 * k + w / 16);
+});
+template <int kStride>
+alignas(64) constexpr auto kPerSixteenPick = Table<uint16_t, 32>([](int w) {
+  return kStride * (w % 16 / 2);
+});
+
+// A grid of 256 entries as level codes of kBits per element (element j at bit kBits j): the
+// index of its magnitude in `magnitudes`. Made once per type.
+struct GridCodes {
+  alignas(64) std::array<uint16_t, 256> codes{};
+};
+
+template <int kBits, typename Entry, size_t kLevels>
+GridCodes MakeGridCodes(const std::array<Entry, 256>& grid, const int (&magnitudes)[kLevels]) {
+  GridCodes t;
+  for (size_t e = 0; e < grid.size(); ++e) {
+    for (size_t j = 0; j < sizeof(Entry); ++j) {
+      const int magnitude = static_cast<uint8_t>(grid[e] >> (8 * j));
+      const auto code = std::find(magnitudes, magnitudes + kLevels, magnitude) - magnitudes;
+      t.codes[e] = static_cast<uint16_t>(t.codes[e] | code << (kBits * j));
+    }
+  }
+  return t;
+}
+
+alignas(64) constexpr auto kSignPatterns = Table<uint8_t, 128>([](int s) {
+  return Iq2Signs(static_cast<uint32_t>(s));
+});
+
+// A grid's codes in 8 registers (entries 32 i .. 32 i + 31 in codes_[i]) and kSignPatterns in
+// 2, loaded once per dot or gemm call.
+class GridLookups {
  public:
-  Iq2xxsDecoder() {
-    const Iq2xxsTables& t = Iq2xxsLookups();
-    for (int i = 0; i < 8; ++i) codes_[i] = Load(t.codes.data() + ptrdiff_t{32} * i);
-    signs_[0] = Load(t.signs.data());
-    signs_[1] = Load(t.signs.data() + 64);
+  explicit GridLookups(const GridCodes& grid) {
+    for (int i = 0; i < 8; ++i) codes_[i] = Load(grid.codes.data() + ptrdiff_t{32} * i);
+    signs_[0] = Load(kSignPatterns.data());
+    signs_[1] = Load(kSignPatterns.data() + 64);
   }
 
-  void Decode(const BlockIQ2_XXS& b, WideBlock& out) const {
-    const __m512i qs = _mm512_loadu_si512(b.qs);
-    // Word 4 q + k: group 8 k + q's entry, 64 entries per vpermt2w (bits 0..5), the right one
-    // of four picked by bits 6 and 7.
-    const __m512i index =
-        _mm512_maskz_permutexvar_epi8(0x5555555555555555ULL, Load(kIndexPick.data()), qs);
+  // The entries of 32 indices (0..255, one per word): each vpermt2w reads 64 entries (index
+  // bits 0..5) from a register pair, and bits 6 and 7 pick the pair.
+  __m512i Entries(__m512i index) const {
     const __mmask32 bit6 = _mm512_test_epi16_mask(index, _mm512_set1_epi16(64));
     const __mmask32 bit7 = _mm512_test_epi16_mask(index, _mm512_set1_epi16(128));
     const __m512i low =
@@ -144,30 +120,12 @@ class Iq2xxsDecoder {
     const __m512i high =
         _mm512_mask_mov_epi16(_mm512_permutex2var_epi16(codes_[4], index, codes_[5]), bit6,
                               _mm512_permutex2var_epi16(codes_[6], index, codes_[7]));
-    const __m512i entries = _mm512_mask_mov_epi16(low, bit7, high);
-    // Byte 8 q + k: group 8 k + q's 8 signs (vpermt2b reads 7 bits of each field).
-    const __m512i sign_bytes = _mm512_permutexvar_epi8(
-        Load(kSignTranspose.data()),
-        _mm512_permutex2var_epi8(
-            signs_[0], _mm512_multishift_epi64_epi8(Load(kSignFields.data()), qs), signs_[1]));
-    // 2 s + 1 per sub-block (qword ib): s is its top 4 bits, and bit 0 is made 1.
-    const __m512i ls = _mm512_or_si512(_mm512_srli_epi64(qs, 59), _mm512_set1_epi64(1));
-#pragma GCC unroll 4
-    for (int k = 0; k < kPairs; ++k) {
-      const __m512i codes = _mm512_multishift_epi64_epi8(Load(kLevelFields[k].data()), entries);
-      const __mmask64 negative =
-          _mm512_bitshuffle_epi64_mask(sign_bytes, Load(kSignBits[k].data()));
-      const __m512i positive = _mm512_permutexvar_epi8(codes, Load(kOffsetLevels.data()));
-      // A negated element's offset level is 2 kOffset minus its positive one.
-      out.codes[k] =
-          _mm512_mask_sub_epi8(positive, negative, _mm512_set1_epi8(2 * Iq2xxs::kOffset), positive);
-      out.scales[k] = _mm512_permutexvar_epi16(Load(kScalePicks[k].data()), ls);
-    }
-    const __m256i per_sixteen =
-        _mm512_castsi512_si256(_mm512_permutexvar_epi16(Load(kPerSixteenPick.data()), ls));
-    out.block.per_sixteen = per_sixteen;
-    out.block.correction = _mm256_mullo_epi16(per_sixteen, _mm256_set1_epi16(Iq2xxs::kOffset));
-    out.block.d = HalfToFloat(b.d);
+    return _mm512_mask_mov_epi16(low, bit7, high);
+  }
+
+  // Bytes of 7-bit sign fields (bit 7 is not read) -> their sign bytes, moved by `pick`.
+  __m512i SignBytes(__m512i fields, __m512i pick) const {
+    return _mm512_permutexvar_epi8(pick, _mm512_permutex2var_epi8(signs_[0], fields, signs_[1]));
   }
 
  private:
@@ -175,14 +133,161 @@ class Iq2xxsDecoder {
   __m512i signs_[2];
 };
 
+// One step's codes: `fields` (vpmultishiftqb) puts element e's level code in the low bits of
+// byte e of every qword, `offset_levels` (vpermb, 6 index bits) maps it to kOffset plus its
+// magnitude, and a negated element's offset level is 2 kOffset minus that.
+template <int kOffset>
+__m512i StepCodes(__m512i entries, const void* fields, const void* offset_levels,
+                  __mmask64 negative) {
+  const __m512i codes = _mm512_multishift_epi64_epi8(Load(fields), entries);
+  const __m512i positive = _mm512_permutexvar_epi8(codes, Load(offset_levels));
+  return _mm512_mask_sub_epi8(positive, negative, _mm512_set1_epi8(2 * kOffset), positive);
+}
+
+// ---- IQ2_XXS ----
+//
+// Sub-block ib is qword ib of qs: four index bytes, then 4 x 7 sign bits and the scale.
+
+constexpr int kIq2xxsMagnitudes[] = {8, 25, 43};
+
+// Word 4 q + k (its high byte zeroed): group 8 k + q's index, byte q % 4 of qword 2 k + q / 4.
+alignas(64) constexpr auto kIq2xxsIndexPick = Table<uint8_t, 64>([](int i) {
+  const int q = i / 8;
+  const int k = i / 2 % 4;
+  return 8 * (2 * k + q / 4) + q % 4;
+});
+// Byte l of qword ib (and again in bytes 4..7): group l of sub-block ib's 7 sign bits.
+alignas(64) constexpr auto kIq2xxsSignFields = Table<uint8_t, 64>([](int i) {
+  return 32 + 7 * (i % 4);
+});
+// Byte 8 q + k: group 8 k + q's sign byte, from byte q % 4 of qword 2 k + q / 4 (bytes
+// 8 q + 4 .. 8 q + 7 are not read).
+alignas(64) constexpr auto kIq2xxsSignPick = Table<uint8_t, 64>([](int i) {
+  const int q = i / 8;
+  const int k = i % 4;
+  return 8 * (2 * k + q / 4) + q % 4;
+});
+// Step k: element e's 2-bit code is at bit 16 k + 2 e of qword q.
+alignas(64) constexpr auto kIq2xxsLevelFields = StepTables<uint8_t, 64>([](int k, int i) {
+  return 16 * k + 2 * (i % 8);
+});
+alignas(64) constexpr auto kIq2xxsOffsetLevels = Table<uint8_t, 64>([](int i) {
+  return Iq2xxs::kOffset + (i % 4 < 3 ? kIq2xxsMagnitudes[i % 4] : 0);
+});
+
+class Iq2xxsDecoder {
+ public:
+  Iq2xxsDecoder() : lookups_(Codes()) {}
+
+  void Decode(const BlockIQ2_XXS& b, WideBlock& out) const {
+    const __m512i qs = _mm512_loadu_si512(b.qs);
+    const __m512i entries = lookups_.Entries(
+        _mm512_maskz_permutexvar_epi8(kEvenBytes, Load(kIq2xxsIndexPick.data()), qs));
+    const __m512i sign_bytes =
+        lookups_.SignBytes(_mm512_multishift_epi64_epi8(Load(kIq2xxsSignFields.data()), qs),
+                           Load(kIq2xxsSignPick.data()));
+    // 2 s + 1 per sub-block (qword ib): s is its top 4 bits, and bit 0 is made 1.
+    const __m512i ls = _mm512_or_si512(_mm512_srli_epi64(qs, 59), _mm512_set1_epi64(1));
+#pragma GCC unroll 4
+    for (int k = 0; k < kPairs; ++k) {
+      out.codes[k] = StepCodes<Iq2xxs::kOffset>(
+          entries, kIq2xxsLevelFields[k].data(), kIq2xxsOffsetLevels.data(),
+          _mm512_bitshuffle_epi64_mask(sign_bytes, Load(kSignBits[k].data())));
+      out.scales[k] = _mm512_permutexvar_epi16(Load(kScalePicks<4>[k].data()), ls);
+    }
+    out.block = OffsetScales<Iq2xxs::kOffset>(
+        _mm512_castsi512_si256(_mm512_permutexvar_epi16(Load(kPerSixteenPick<4>.data()), ls)), b.d);
+  }
+
+ private:
+  static const GridCodes& Codes() {
+    static const GridCodes kCodes = MakeGridCodes<2>(Iq2xxsGrid(), kIq2xxsMagnitudes);
+    return kCodes;
+  }
+
+  static constexpr __mmask64 kEvenBytes = 0x5555555555555555ULL;
+  GridLookups lookups_;
+};
+
+// ---- IQ3_XXS ----
+//
+// qs holds 64 index bytes, one per 4 elements in order (group g's halves are bytes 2 g and
+// 2 g + 1), then a dword per sub-block: 4 x 7 sign bits and the scale.
+
+constexpr int kIq3xxsMagnitudes[] = {4, 12, 20, 28, 36, 44, 52, 62};
+
+// Word 4 q + 2 (k % 2) + h of index vector k / 2 (high bytes zeroed): half h of group 8 k + q.
+template <int kHalf>
+alignas(64) constexpr auto kIq3xxsIndexPick = Table<uint8_t, 64>([](int i) {
+  const int q = i / 8;
+  const int k = 2 * kHalf + i / 4 % 2;
+  const int h = i / 2 % 2;
+  return 16 * k + 2 * q + h;
+});
+// Byte 8 j + b of the sign dwords (qword j holds sub-blocks 2 j and 2 j + 1): the 7 sign bits
+// of group 4 (2 j + b / 4) + b % 4, so byte g holds group g's.
+alignas(64) constexpr auto kIq3xxsSignFields = Table<uint8_t, 64>([](int i) {
+  return 32 * (i % 8 / 4) + 7 * (i % 4);
+});
+// Byte 8 q + k: group 8 k + q's sign byte (bytes 8 q + 4 .. 8 q + 7 are not read).
+alignas(64) constexpr auto kIq3xxsSignPick = Table<uint8_t, 64>([](int i) {
+  return 8 * (i % 4) + i / 8;
+});
+// Step k: element e's 3-bit code is at bit 3 (e % 4) of word 2 (k % 2) + e / 4 of qword q.
+alignas(64) constexpr auto kIq3xxsLevelFields = StepTables<uint8_t, 64>([](int k, int i) {
+  return 16 * (2 * (k % 2) + i % 8 / 4) + 3 * (i % 4);
+});
+alignas(64) constexpr auto kIq3xxsOffsetLevels = Table<uint8_t, 64>([](int i) {
+  return Iq3xxs::kOffset + kIq3xxsMagnitudes[i % 8];
+});
+
+class Iq3xxsDecoder {
+ public:
+  Iq3xxsDecoder() : lookups_(Codes()) {}
+
+  void Decode(const BlockIQ3_XXS& b, WideBlock& out) const {
+    const __m512i qs = _mm512_loadu_si512(b.qs);
+    const __m512i entries[2] = {lookups_.Entries(_mm512_maskz_permutexvar_epi8(
+                                    kEvenBytes, Load(kIq3xxsIndexPick<0>.data()), qs)),
+                                lookups_.Entries(_mm512_maskz_permutexvar_epi8(
+                                    kEvenBytes, Load(kIq3xxsIndexPick<1>.data()), qs))};
+    const __m512i words = _mm512_zextsi256_si512(
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs + kQK_K / 4)));
+    const __m512i sign_bytes =
+        lookups_.SignBytes(_mm512_multishift_epi64_epi8(Load(kIq3xxsSignFields.data()), words),
+                           Load(kIq3xxsSignPick.data()));
+    // 2 s + 1 per sub-block (dword ib): s is its top 4 bits, and bit 0 is made 1.
+    const __m512i ls = _mm512_or_si512(_mm512_srli_epi32(words, 27), _mm512_set1_epi32(1));
+#pragma GCC unroll 4
+    for (int k = 0; k < kPairs; ++k) {
+      out.codes[k] = StepCodes<Iq3xxs::kOffset>(
+          entries[k / 2], kIq3xxsLevelFields[k].data(), kIq3xxsOffsetLevels.data(),
+          _mm512_bitshuffle_epi64_mask(sign_bytes, Load(kSignBits[k].data())));
+      out.scales[k] = _mm512_permutexvar_epi16(Load(kScalePicks<2>[k].data()), ls);
+    }
+    out.block = OffsetScales<Iq3xxs::kOffset>(
+        _mm512_castsi512_si256(_mm512_permutexvar_epi16(Load(kPerSixteenPick<2>.data()), ls)), b.d);
+  }
+
+ private:
+  static const GridCodes& Codes() {
+    static const GridCodes kCodes = MakeGridCodes<3>(Iq3xxsGrid(), kIq3xxsMagnitudes);
+    return kCodes;
+  }
+
+  static constexpr __mmask64 kEvenBytes = 0x5555555555555555ULL;
+  GridLookups lookups_;
+};
+
+// ---- Dot and gemm ----
+
 // Blocks reduced together: one per lane of SumPerToken.
 constexpr int kBlocks = 16;
 
-}  // namespace
-
-float DotIQ2_XXS(int64_t n, const void* w, const void* q8_k) {
-  const Iq2xxsDecoder decoder;
-  const auto* x = static_cast<const BlockIQ2_XXS*>(w);
+template <typename Type, typename Decoder>
+float Dot(int64_t n, const void* w, const void* q8_k) {
+  const Decoder decoder;
+  const auto* x = static_cast<const typename Type::Block*>(w);
   const auto* a = static_cast<const BlockQ8_K*>(q8_k);
   const int64_t n_blocks = n / kQK_K;
   float sum = 0;
@@ -199,15 +304,49 @@ float DotIQ2_XXS(int64_t n, const void* w, const void* q8_k) {
       decoder.Decode(x[i0 + l], block);
       const BlockQ8_K& act = a[i0 + l];
       __m512i q8[kPairs];
-      for (int k = 0; k < kPairs; ++k) q8[k] = _mm512_loadu_si512(act.qs + ptrdiff_t{kQK} * 2 * k);
-      partials[l] = Partials<Iq2xxs::kAccScale>(block, act, q8);
+      for (int k = 0; k < kPairs; ++k) {
+        q8[k] = _mm512_loadu_si512(act.qs + ptrdiff_t{kQK} * 2 * k);
+      }
+      partials[l] = Partials<Type::kAccScale>(block, act, q8);
       d[l] = block.block.d * act.d;
     }
     alignas(64) float terms[kBlocks];
-    _mm512_store_ps(terms, Terms<Iq2xxs>(_mm512_load_ps(d), SumPerToken<kBlocks>(partials)));
+    _mm512_store_ps(terms, Terms<Type>(_mm512_load_ps(d), SumPerToken<kBlocks>(partials)));
     for (int l = 0; l < count; ++l) sum += terms[l];
   }
-  return Iq2xxs::Finish(sum);
+  return Type::Finish(sum);
+}
+
+}  // namespace
+
+float DotIQ2_XXS(int64_t n, const void* w, const void* q8_k) {
+  return Dot<Iq2xxs, Iq2xxsDecoder>(n, w, q8_k);
+}
+float DotIQ3_XXS(int64_t n, const void* w, const void* q8_k) {
+  return Dot<Iq3xxs, Iq3xxsDecoder>(n, w, q8_k);
+}
+
+// From kPanelMinTokens tokens on, the avx512 panels (their decode is a small part of a wide
+// tile's work); below, the two-row body over this file's decode.
+void GemmIQ2_XXS(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_rows,
+                 const std::byte* act, int64_t act_row_bytes, int64_t n_tokens, float* y,
+                 int64_t ldy) {
+  if (n_tokens >= kPanelMinTokens) {
+    avx512::GemmIQ2_XXS(n_in, w, w_row_bytes, n_rows, act, act_row_bytes, n_tokens, y, ldy);
+    return;
+  }
+  FewTokenGemm<Iq2xxs>(Iq2xxsDecoder{}, n_in, w, w_row_bytes, n_rows, act, act_row_bytes, n_tokens,
+                       y, ldy);
+}
+void GemmIQ3_XXS(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_rows,
+                 const std::byte* act, int64_t act_row_bytes, int64_t n_tokens, float* y,
+                 int64_t ldy) {
+  if (n_tokens >= kPanelMinTokens) {
+    avx512::GemmIQ3_XXS(n_in, w, w_row_bytes, n_rows, act, act_row_bytes, n_tokens, y, ldy);
+    return;
+  }
+  FewTokenGemm<Iq3xxs>(Iq3xxsDecoder{}, n_in, w, w_row_bytes, n_rows, act, act_row_bytes, n_tokens,
+                       y, ldy);
 }
 
 }  // namespace dsinfer::kernels::avx512_vbmi
