@@ -161,8 +161,10 @@ KernelTable Avx512Table(const KernelTable& below) {
   // BITALG (Cascade Lake lacks them), and where they are missing the avx2 body stays.
   if (HasAvx512VbmiBodies(GetCpuFeatures())) {
     SetVecDot(t, DType::kIQ2_XXS, avx512_vbmi::DotIQ2_XXS);
+    SetVecDot(t, DType::kIQ2_XS, avx512_vbmi::DotIQ2_XS);
     SetVecDot(t, DType::kIQ3_XXS, avx512_vbmi::DotIQ3_XXS);
     SetGemm(t, DType::kIQ2_XXS, avx512_vbmi::GemmIQ2_XXS);
+    SetGemm(t, DType::kIQ2_XS, avx512_vbmi::GemmIQ2_XS);
     SetGemm(t, DType::kIQ3_XXS, avx512_vbmi::GemmIQ3_XXS);
   }
 #endif

@@ -1,7 +1,8 @@
-// IQ2_XXS and IQ3_XXS blocks decoded by table lookups in registers, for their dots (decode's
-// matvec) and for the gemm's few-token body (MoE experts in decode-sized batches). Both grids
-// have 256 entries of 3 or 8 magnitudes, so as level codes (2 or 3 bits an element, 16 bits an
-// entry) they fill 8 registers: four vpermt2w look up 32 entries at once, vpmultishiftqb
+// IQ2_XXS, IQ2_XS and IQ3_XXS blocks decoded by table lookups in registers, for their dots
+// (decode's matvec) and for the gemm's few-token body (MoE experts in decode-sized batches).
+// Their grids have 256 or 512 entries of 3 or 8 magnitudes, so as level codes (2 or 3 bits an
+// element, 16 bits an entry) they fill 8 or 16 registers: four or eight vpermt2w look up 32
+// entries at once, vpmultishiftqb
 // spreads each entry's codes over its bytes, vpermb turns them into offset levels, and
 // vpshufbitqmb makes each 64-element sign mask from the sign bytes. The avx2 decode
 // (x86/iq_grid_decode_body.inc) loads each entry and each sign pattern with a scalar load
@@ -10,8 +11,11 @@
 // so every result is the reference's bits.
 //
 // kernels_bench MatVec 7168x2048, 1 thread, against the avx2 dot (2026-11-30): IQ2_XXS 785-796
-// -> 443-448 us, IQ3_XXS 1084 -> 492-498 us; 3 tokens (the gemm) 1363 -> 1158-1179 and 2092 ->
-// 1328-1405 us.
+// -> 443-448 us, IQ2_XS 814-856 -> 546-553, IQ3_XXS 1084 -> 492-498; 3 tokens (the gemm)
+// 1363 -> 1158-1179, 1836-1846 -> 1239-1267 and 2092 -> 1328-1405 us. IQ2_S's 1024 entries
+// and IQ1_S / IQ1_M's 2048 would not fit the 32 registers; vpgatherdd, tried for IQ1_S's
+// entries, takes longer per entry on this host (an AMD EPYC) than the scalar loads it would
+// replace: 5.1 ns per 16-lane gather against 3.8 ns for 16 loads.
 //
 // Thread safety: pure functions over caller-owned memory; the tables are built once.
 #include <immintrin.h>
@@ -60,9 +64,11 @@ __m512i Load(const void* p) { return _mm512_load_si512(p); }
 
 // ---- Steps shared by both types ----
 
-// Step k's sign mask: bit 8 q + e is bit e of byte 8 q + k (group 8 k + q's sign byte).
+// Step k's sign mask: bit 8 q + e is bit e of byte kStride q + k (group 8 k + q's sign
+// byte) of qword q.
+template <int kStride>
 alignas(64) constexpr auto kSignBits = StepTables<uint8_t, 64>([](int k, int i) {
-  return 8 * k + i % 8;
+  return 8 * kStride * k + i % 8;
 });
 
 // Step k's scales from one int16 per sub-block at word `stride` sb: words 0..15 sub-block
@@ -76,15 +82,17 @@ alignas(64) constexpr auto kPerSixteenPick = Table<uint16_t, 32>([](int w) {
   return kStride * (w % 16 / 2);
 });
 
-// A grid of 256 entries as level codes of kBits per element (element j at bit kBits j): the
-// index of its magnitude in `magnitudes`. Made once per type.
+// A grid of kEntries entries as level codes of kBits per element (element j at bit kBits j):
+// the index of its magnitude in `magnitudes`. Made once per type.
+template <size_t kEntries>
 struct GridCodes {
-  alignas(64) std::array<uint16_t, 256> codes{};
+  alignas(64) std::array<uint16_t, kEntries> codes{};
 };
 
-template <int kBits, typename Entry, size_t kLevels>
-GridCodes MakeGridCodes(const std::array<Entry, 256>& grid, const int (&magnitudes)[kLevels]) {
-  GridCodes t;
+template <int kBits, typename Entry, size_t kEntries, size_t kLevels>
+GridCodes<kEntries> MakeGridCodes(const std::array<Entry, kEntries>& grid,
+                                  const int (&magnitudes)[kLevels]) {
+  GridCodes<kEntries> t;
   for (size_t e = 0; e < grid.size(); ++e) {
     for (size_t j = 0; j < sizeof(Entry); ++j) {
       const int magnitude = static_cast<uint8_t>(grid[e] >> (8 * j));
@@ -99,37 +107,57 @@ alignas(64) constexpr auto kSignPatterns = Table<uint8_t, 128>([](int s) {
   return Iq2Signs(static_cast<uint32_t>(s));
 });
 
-// A grid's codes in 8 registers (entries 32 i .. 32 i + 31 in codes_[i]) and kSignPatterns in
-// 2, loaded once per dot or gemm call.
+// A grid's codes in registers (entries 32 i .. 32 i + 31 in codes_[i]: 8 for 256 entries, 16
+// for 512) and kSignPatterns in 2, loaded once per dot or gemm call.
+template <size_t kEntries>
 class GridLookups {
  public:
-  explicit GridLookups(const GridCodes& grid) {
-    for (int i = 0; i < 8; ++i) codes_[i] = Load(grid.codes.data() + ptrdiff_t{32} * i);
+  explicit GridLookups(const GridCodes<kEntries>& grid) {
+    for (size_t i = 0; i < kRegisters; ++i) {
+      codes_[i] = Load(grid.codes.data() + ptrdiff_t{32} * static_cast<ptrdiff_t>(i));
+    }
     signs_[0] = Load(kSignPatterns.data());
     signs_[1] = Load(kSignPatterns.data() + 64);
   }
 
-  // The entries of 32 indices (0..255, one per word): each vpermt2w reads 64 entries (index
-  // bits 0..5) from a register pair, and bits 6 and 7 pick the pair.
+  // The entries of 32 indices (one per word, below kEntries): each vpermt2w reads 64 entries
+  // (index bits 0..5) from a register pair, and bits 6 and up pick the pair.
   __m512i Entries(__m512i index) const {
     const __mmask32 bit6 = _mm512_test_epi16_mask(index, _mm512_set1_epi16(64));
     const __mmask32 bit7 = _mm512_test_epi16_mask(index, _mm512_set1_epi16(128));
-    const __m512i low =
-        _mm512_mask_mov_epi16(_mm512_permutex2var_epi16(codes_[0], index, codes_[1]), bit6,
-                              _mm512_permutex2var_epi16(codes_[2], index, codes_[3]));
-    const __m512i high =
-        _mm512_mask_mov_epi16(_mm512_permutex2var_epi16(codes_[4], index, codes_[5]), bit6,
-                              _mm512_permutex2var_epi16(codes_[6], index, codes_[7]));
-    return _mm512_mask_mov_epi16(low, bit7, high);
+    const __m512i low = Entries256(0, index, bit6, bit7);
+    if constexpr (kEntries == 256) {
+      return low;
+    } else {
+      static_assert(kEntries == 512);
+      return _mm512_mask_mov_epi16(low, _mm512_test_epi16_mask(index, _mm512_set1_epi16(256)),
+                                   Entries256(8, index, bit6, bit7));
+    }
   }
 
-  // Bytes of 7-bit sign fields (bit 7 is not read) -> their sign bytes, moved by `pick`.
+  // Bytes of 7-bit sign fields (bit 7 is not read) -> their sign bytes.
+  __m512i SignBytes(__m512i fields) const {
+    return _mm512_permutex2var_epi8(signs_[0], fields, signs_[1]);
+  }
+  // The same, then moved by `pick`.
   __m512i SignBytes(__m512i fields, __m512i pick) const {
-    return _mm512_permutexvar_epi8(pick, _mm512_permutex2var_epi8(signs_[0], fields, signs_[1]));
+    return _mm512_permutexvar_epi8(pick, SignBytes(fields));
   }
 
  private:
-  __m512i codes_[8];
+  static constexpr size_t kRegisters = kEntries / 32;
+
+  // Entries 256 (first / 8) and up: four register pairs, picked by bits 6 and 7.
+  __m512i Entries256(int first, __m512i index, __mmask32 bit6, __mmask32 bit7) const {
+    const __m512i* t = codes_ + first;
+    const __m512i low = _mm512_mask_mov_epi16(_mm512_permutex2var_epi16(t[0], index, t[1]), bit6,
+                                              _mm512_permutex2var_epi16(t[2], index, t[3]));
+    const __m512i high = _mm512_mask_mov_epi16(_mm512_permutex2var_epi16(t[4], index, t[5]), bit6,
+                                               _mm512_permutex2var_epi16(t[6], index, t[7]));
+    return _mm512_mask_mov_epi16(low, bit7, high);
+  }
+
+  __m512i codes_[kRegisters];
   __m512i signs_[2];
 };
 
@@ -148,7 +176,7 @@ __m512i StepCodes(__m512i entries, const void* fields, const void* offset_levels
 //
 // Sub-block ib is qword ib of qs: four index bytes, then 4 x 7 sign bits and the scale.
 
-constexpr int kIq2xxsMagnitudes[] = {8, 25, 43};
+constexpr int kIq2Magnitudes[] = {8, 25, 43};  // IQ2_XXS and IQ2_XS
 
 // Word 4 q + k (its high byte zeroed): group 8 k + q's index, byte q % 4 of qword 2 k + q / 4.
 alignas(64) constexpr auto kIq2xxsIndexPick = Table<uint8_t, 64>([](int i) {
@@ -167,12 +195,12 @@ alignas(64) constexpr auto kIq2xxsSignPick = Table<uint8_t, 64>([](int i) {
   const int k = i % 4;
   return 8 * (2 * k + q / 4) + q % 4;
 });
-// Step k: element e's 2-bit code is at bit 16 k + 2 e of qword q.
-alignas(64) constexpr auto kIq2xxsLevelFields = StepTables<uint8_t, 64>([](int k, int i) {
+// Step k: element e's 2-bit code is at bit 16 k + 2 e of qword q (IQ2_XXS and IQ2_XS).
+alignas(64) constexpr auto kIq2LevelFields = StepTables<uint8_t, 64>([](int k, int i) {
   return 16 * k + 2 * (i % 8);
 });
-alignas(64) constexpr auto kIq2xxsOffsetLevels = Table<uint8_t, 64>([](int i) {
-  return Iq2xxs::kOffset + (i % 4 < 3 ? kIq2xxsMagnitudes[i % 4] : 0);
+alignas(64) constexpr auto kIq2OffsetLevels = Table<uint8_t, 64>([](int i) {
+  return Iq2xxs::kOffset + (i % 4 < 3 ? kIq2Magnitudes[i % 4] : 0);
 });
 
 class Iq2xxsDecoder {
@@ -191,8 +219,8 @@ class Iq2xxsDecoder {
 #pragma GCC unroll 4
     for (int k = 0; k < kPairs; ++k) {
       out.codes[k] = StepCodes<Iq2xxs::kOffset>(
-          entries, kIq2xxsLevelFields[k].data(), kIq2xxsOffsetLevels.data(),
-          _mm512_bitshuffle_epi64_mask(sign_bytes, Load(kSignBits[k].data())));
+          entries, kIq2LevelFields[k].data(), kIq2OffsetLevels.data(),
+          _mm512_bitshuffle_epi64_mask(sign_bytes, Load(kSignBits<1>[k].data())));
       out.scales[k] = _mm512_permutexvar_epi16(Load(kScalePicks<4>[k].data()), ls);
     }
     out.block = OffsetScales<Iq2xxs::kOffset>(
@@ -200,13 +228,58 @@ class Iq2xxsDecoder {
   }
 
  private:
-  static const GridCodes& Codes() {
-    static const GridCodes kCodes = MakeGridCodes<2>(Iq2xxsGrid(), kIq2xxsMagnitudes);
+  static const GridCodes<256>& Codes() {
+    static const GridCodes<256> kCodes = MakeGridCodes<2>(Iq2xxsGrid(), kIq2Magnitudes);
     return kCodes;
   }
 
   static constexpr __mmask64 kEvenBytes = 0x5555555555555555ULL;
-  GridLookups lookups_;
+  GridLookups<256> lookups_;
+};
+
+// ---- IQ2_XS ----
+//
+// qs holds a u16 per group in order: a 9-bit index and 7 sign bits; scales a 4-bit scale per
+// 16 elements (Iq2NibbleScales).
+
+// Word 4 q + k: group 8 k + q's u16.
+alignas(64) constexpr auto kIq2xsWordPick = Table<uint16_t, 32>([](int w) {
+  return 8 * (w % 4) + w / 4;
+});
+// Step k's scales: words 0..31 of the step are elements 64 k .. 64 k + 63 in pairs, so word w
+// takes the scale of 16 elements 4 k + w / 8.
+alignas(64) constexpr auto kIq2xsScalePicks = StepTables<uint16_t, 32>([](int k, int w) {
+  return 4 * k + w / 8;
+});
+
+class Iq2xsDecoder {
+ public:
+  Iq2xsDecoder() : lookups_(Codes()) {}
+
+  void Decode(const BlockIQ2_XS& b, WideBlock& out) const {
+    const __m512i words =
+        _mm512_permutexvar_epi16(Load(kIq2xsWordPick.data()), _mm512_loadu_si512(b.qs));
+    const __m512i entries = lookups_.Entries(_mm512_and_si512(words, _mm512_set1_epi16(511)));
+    // Byte 8 q + 2 k: group 8 k + q's sign byte (the odd bytes are not read).
+    const __m512i sign_bytes = lookups_.SignBytes(_mm512_srli_epi16(words, 9));
+    out.block = OffsetScales<Iq2xs::kOffset>(Iq2NibbleScales(b.scales), b.d);
+    const __m512i per_sixteen = _mm512_zextsi256_si512(out.block.per_sixteen);
+#pragma GCC unroll 4
+    for (int k = 0; k < kPairs; ++k) {
+      out.codes[k] = StepCodes<Iq2xs::kOffset>(
+          entries, kIq2LevelFields[k].data(), kIq2OffsetLevels.data(),
+          _mm512_bitshuffle_epi64_mask(sign_bytes, Load(kSignBits<2>[k].data())));
+      out.scales[k] = _mm512_permutexvar_epi16(Load(kIq2xsScalePicks[k].data()), per_sixteen);
+    }
+  }
+
+ private:
+  static const GridCodes<512>& Codes() {
+    static const GridCodes<512> kCodes = MakeGridCodes<2>(Iq2xsGrid(), kIq2Magnitudes);
+    return kCodes;
+  }
+
+  GridLookups<512> lookups_;
 };
 
 // ---- IQ3_XXS ----
@@ -262,7 +335,7 @@ class Iq3xxsDecoder {
     for (int k = 0; k < kPairs; ++k) {
       out.codes[k] = StepCodes<Iq3xxs::kOffset>(
           entries[k / 2], kIq3xxsLevelFields[k].data(), kIq3xxsOffsetLevels.data(),
-          _mm512_bitshuffle_epi64_mask(sign_bytes, Load(kSignBits[k].data())));
+          _mm512_bitshuffle_epi64_mask(sign_bytes, Load(kSignBits<1>[k].data())));
       out.scales[k] = _mm512_permutexvar_epi16(Load(kScalePicks<2>[k].data()), ls);
     }
     out.block = OffsetScales<Iq3xxs::kOffset>(
@@ -270,13 +343,13 @@ class Iq3xxsDecoder {
   }
 
  private:
-  static const GridCodes& Codes() {
-    static const GridCodes kCodes = MakeGridCodes<3>(Iq3xxsGrid(), kIq3xxsMagnitudes);
+  static const GridCodes<256>& Codes() {
+    static const GridCodes<256> kCodes = MakeGridCodes<3>(Iq3xxsGrid(), kIq3xxsMagnitudes);
     return kCodes;
   }
 
   static constexpr __mmask64 kEvenBytes = 0x5555555555555555ULL;
-  GridLookups lookups_;
+  GridLookups<256> lookups_;
 };
 
 // ---- Dot and gemm ----
@@ -322,6 +395,9 @@ float Dot(int64_t n, const void* w, const void* q8_k) {
 float DotIQ2_XXS(int64_t n, const void* w, const void* q8_k) {
   return Dot<Iq2xxs, Iq2xxsDecoder>(n, w, q8_k);
 }
+float DotIQ2_XS(int64_t n, const void* w, const void* q8_k) {
+  return Dot<Iq2xs, Iq2xsDecoder>(n, w, q8_k);
+}
 float DotIQ3_XXS(int64_t n, const void* w, const void* q8_k) {
   return Dot<Iq3xxs, Iq3xxsDecoder>(n, w, q8_k);
 }
@@ -337,6 +413,16 @@ void GemmIQ2_XXS(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t 
   }
   FewTokenGemm<Iq2xxs>(Iq2xxsDecoder{}, n_in, w, w_row_bytes, n_rows, act, act_row_bytes, n_tokens,
                        y, ldy);
+}
+void GemmIQ2_XS(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_rows,
+                const std::byte* act, int64_t act_row_bytes, int64_t n_tokens, float* y,
+                int64_t ldy) {
+  if (n_tokens >= kPanelMinTokens) {
+    avx512::GemmIQ2_XS(n_in, w, w_row_bytes, n_rows, act, act_row_bytes, n_tokens, y, ldy);
+    return;
+  }
+  FewTokenGemm<Iq2xs>(Iq2xsDecoder{}, n_in, w, w_row_bytes, n_rows, act, act_row_bytes, n_tokens, y,
+                      ldy);
 }
 void GemmIQ3_XXS(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_rows,
                  const std::byte* act, int64_t act_row_bytes, int64_t n_tokens, float* y,
