@@ -2,13 +2,12 @@
 // (decode's matvec) and for the gemm's few-token body (MoE experts in decode-sized batches).
 // Their grids have 256 or 512 entries of 3 or 8 magnitudes, so as level codes (2 or 3 bits an
 // element, 16 bits an entry) they fill 8 or 16 registers: four or eight vpermt2w look up 32
-// entries at once, vpmultishiftqb
-// spreads each entry's codes over its bytes, vpermb turns them into offset levels, and
-// vpshufbitqmb makes each 64-element sign mask from the sign bytes. The avx2 decode
-// (x86/iq_grid_decode_body.inc) loads each entry and each sign pattern with a scalar load
-// and inserts it instead (IQ2_XXS: 64 loads a block, IQ3_XXS: 96), which bound decode on these
-// files. The integer products and float steps are the avx512 gemm's (iq_grid_wide_body.inc),
-// so every result is the reference's bits.
+// entries at once, vpmultishiftqb spreads each entry's codes over its bytes, vpermb turns them
+// into offset levels, and vpshufbitqmb makes each 64-element sign mask from the sign bytes.
+// The avx2 decode (x86/iq_grid_decode_body.inc) loads each entry and each sign pattern with a
+// scalar load and inserts it instead (IQ2_XXS: 64 loads a block, IQ3_XXS: 96), which bound
+// decode on these files. The integer products and float steps are the avx512 gemm's
+// (iq_grid_wide_body.inc), so every result is the reference's bits.
 //
 // kernels_bench MatVec 7168x2048, 1 thread, against the avx2 dot (2026-11-30): IQ2_XXS 785-796
 // -> 443-448 us, IQ2_XS 814-856 -> 546-553, IQ3_XXS 1084 -> 492-498; 3 tokens (the gemm)
