@@ -163,9 +163,11 @@ KernelTable Avx512Table(const KernelTable& below) {
     SetVecDot(t, DType::kIQ2_XXS, avx512_vbmi::DotIQ2_XXS);
     SetVecDot(t, DType::kIQ2_XS, avx512_vbmi::DotIQ2_XS);
     SetVecDot(t, DType::kIQ3_XXS, avx512_vbmi::DotIQ3_XXS);
+    SetVecDot(t, DType::kIQ3_S, avx512_vbmi::DotIQ3_S);
     SetGemm(t, DType::kIQ2_XXS, avx512_vbmi::GemmIQ2_XXS);
     SetGemm(t, DType::kIQ2_XS, avx512_vbmi::GemmIQ2_XS);
     SetGemm(t, DType::kIQ3_XXS, avx512_vbmi::GemmIQ3_XXS);
+    SetGemm(t, DType::kIQ3_S, avx512_vbmi::GemmIQ3_S);
   }
 #endif
   return t;

@@ -1,20 +1,21 @@
-// IQ2_XXS, IQ2_XS and IQ3_XXS blocks decoded by table lookups in registers, for their dots
+// IQ2_XXS, IQ2_XS, IQ3_XXS and IQ3_S blocks decoded by table lookups in registers, for their dots
 // (decode's matvec) and for the gemm's few-token body (MoE experts in decode-sized batches).
 // Their grids have 256 or 512 entries of 3 or 8 magnitudes, so as level codes (2 or 3 bits an
 // element, 16 bits an entry) they fill 8 or 16 registers: four or eight vpermt2w look up 32
 // entries at once, vpmultishiftqb spreads each entry's codes over its bytes, vpermb turns them
 // into offset levels, and vpshufbitqmb makes each 64-element sign mask from the sign bytes.
 // The avx2 decode (x86/iq_grid_decode_body.inc) loads each entry and each sign pattern with a
-// scalar load and inserts it instead (IQ2_XXS: 64 loads a block, IQ3_XXS: 96), which bound
+// scalar load and inserts it instead (IQ2_XXS: 64 loads a block, the IQ3 types: 96), which bound
 // decode on these files. The integer products and float steps are the avx512 gemm's
 // (iq_grid_wide_body.inc), so every result is the reference's bits.
 //
 // kernels_bench MatVec 7168x2048, 1 thread, against the avx2 dot (2026-11-30): IQ2_XXS 785-796
-// -> 443-448 us, IQ2_XS 814-856 -> 546-553, IQ3_XXS 1084 -> 492-498; 3 tokens (the gemm)
-// 1363 -> 1158-1179, 1836-1846 -> 1239-1267 and 2092 -> 1328-1405 us. IQ2_S's 1024 entries
-// and IQ1_S / IQ1_M's 2048 would not fit the 32 registers; vpgatherdd, tried for IQ1_S's
-// entries, takes longer per entry on this host (an AMD EPYC) than the scalar loads it would
-// replace: 5.1 ns per 16-lane gather against 3.8 ns for 16 loads.
+// -> 443-448 us, IQ2_XS 814-856 -> 546-553, IQ3_XXS 1084 -> 492-498, IQ3_S 1280 -> 671-682;
+// 3 tokens (the gemm) 1363 -> 1158-1179, 1836-1846 -> 1239-1267, 2092 -> 1328-1405 and
+// 2868-2887 -> 1546-1679 us. IQ2_S's 1024 entries and IQ1_S / IQ1_M's 2048 would not fit the
+// 32 registers; vpgatherdd, tried for IQ1_S's entries, takes longer per entry on this host (an
+// AMD EPYC) than the scalar loads it would replace: 5.1 ns per 16-lane gather against 3.8 ns
+// for 16 loads.
 //
 // Thread safety: pure functions over caller-owned memory; the tables are built once.
 #include <immintrin.h>
@@ -288,9 +289,10 @@ class Iq2xsDecoder {
 
 constexpr int kIq3xxsMagnitudes[] = {4, 12, 20, 28, 36, 44, 52, 62};
 
-// Word 4 q + 2 (k % 2) + h of index vector k / 2 (high bytes zeroed): half h of group 8 k + q.
+// Word 4 q + 2 (k % 2) + h of index vector k / 2 (high bytes zeroed): half h of group 8 k + q
+// (IQ3_XXS and IQ3_S).
 template <int kHalf>
-alignas(64) constexpr auto kIq3xxsIndexPick = Table<uint8_t, 64>([](int i) {
+alignas(64) constexpr auto kIq3IndexPick = Table<uint8_t, 64>([](int i) {
   const int q = i / 8;
   const int k = 2 * kHalf + i / 4 % 2;
   const int h = i / 2 % 2;
@@ -301,12 +303,14 @@ alignas(64) constexpr auto kIq3xxsIndexPick = Table<uint8_t, 64>([](int i) {
 alignas(64) constexpr auto kIq3xxsSignFields = Table<uint8_t, 64>([](int i) {
   return 32 * (i % 8 / 4) + 7 * (i % 4);
 });
-// Byte 8 q + k: group 8 k + q's sign byte (bytes 8 q + 4 .. 8 q + 7 are not read).
-alignas(64) constexpr auto kIq3xxsSignPick = Table<uint8_t, 64>([](int i) {
+// Byte 8 q + k: group 8 k + q's sign byte from byte 8 k + q (bytes 8 q + 4 .. 8 q + 7 are not
+// read; IQ3_XXS and IQ3_S).
+alignas(64) constexpr auto kIq3SignPick = Table<uint8_t, 64>([](int i) {
   return 8 * (i % 4) + i / 8;
 });
-// Step k: element e's 3-bit code is at bit 3 (e % 4) of word 2 (k % 2) + e / 4 of qword q.
-alignas(64) constexpr auto kIq3xxsLevelFields = StepTables<uint8_t, 64>([](int k, int i) {
+// Step k: element e's 3-bit code is at bit 3 (e % 4) of word 2 (k % 2) + e / 4 of qword q
+// (IQ3_XXS and IQ3_S).
+alignas(64) constexpr auto kIq3LevelFields = StepTables<uint8_t, 64>([](int k, int i) {
   return 16 * (2 * (k % 2) + i % 8 / 4) + 3 * (i % 4);
 });
 alignas(64) constexpr auto kIq3xxsOffsetLevels = Table<uint8_t, 64>([](int i) {
@@ -320,20 +324,20 @@ class Iq3xxsDecoder {
   void Decode(const BlockIQ3_XXS& b, WideBlock& out) const {
     const __m512i qs = _mm512_loadu_si512(b.qs);
     const __m512i entries[2] = {lookups_.Entries(_mm512_maskz_permutexvar_epi8(
-                                    kEvenBytes, Load(kIq3xxsIndexPick<0>.data()), qs)),
+                                    kEvenBytes, Load(kIq3IndexPick<0>.data()), qs)),
                                 lookups_.Entries(_mm512_maskz_permutexvar_epi8(
-                                    kEvenBytes, Load(kIq3xxsIndexPick<1>.data()), qs))};
+                                    kEvenBytes, Load(kIq3IndexPick<1>.data()), qs))};
     const __m512i words = _mm512_zextsi256_si512(
         _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.qs + kQK_K / 4)));
     const __m512i sign_bytes =
         lookups_.SignBytes(_mm512_multishift_epi64_epi8(Load(kIq3xxsSignFields.data()), words),
-                           Load(kIq3xxsSignPick.data()));
+                           Load(kIq3SignPick.data()));
     // 2 s + 1 per sub-block (dword ib): s is its top 4 bits, and bit 0 is made 1.
     const __m512i ls = _mm512_or_si512(_mm512_srli_epi32(words, 27), _mm512_set1_epi32(1));
 #pragma GCC unroll 4
     for (int k = 0; k < kPairs; ++k) {
       out.codes[k] = StepCodes<Iq3xxs::kOffset>(
-          entries[k / 2], kIq3xxsLevelFields[k].data(), kIq3xxsOffsetLevels.data(),
+          entries[k / 2], kIq3LevelFields[k].data(), kIq3xxsOffsetLevels.data(),
           _mm512_bitshuffle_epi64_mask(sign_bytes, Load(kSignBits<1>[k].data())));
       out.scales[k] = _mm512_permutexvar_epi16(Load(kScalePicks<2>[k].data()), ls);
     }
@@ -349,6 +353,70 @@ class Iq3xxsDecoder {
 
   static constexpr __mmask64 kEvenBytes = 0x5555555555555555ULL;
   GridLookups<256> lookups_;
+};
+
+// ---- IQ3_S ----
+//
+// IQ3_XXS's index order, with a 9th index bit per half group in qh (bit h of its 8 bytes for
+// half group h), an explicit sign byte per group, and a 4-bit scale per sub-block.
+
+constexpr int kIq3sMagnitudes[] = {1, 3, 5, 7, 9, 11, 13, 15};
+
+alignas(64) constexpr auto kIq3sOffsetLevels = Table<uint8_t, 64>([](int i) {
+  return Iq3s::kOffset + kIq3sMagnitudes[i % 8];
+});
+
+class Iq3sDecoder {
+ public:
+  Iq3sDecoder() : lookups_(Codes()) {}
+
+  void Decode(const BlockIQ3_S& b, WideBlock& out) const {
+    const __m512i qs = _mm512_loadu_si512(b.qs);
+    uint64_t qh = 0;
+    std::memcpy(&qh, b.qh, sizeof(qh));
+    const __m512i high_bits = _mm512_set1_epi64(static_cast<int64_t>(qh));
+    const __m512i entries[2] = {Entries<0>(qs, high_bits), Entries<1>(qs, high_bits)};
+    const __m512i sign_bytes = _mm512_permutexvar_epi8(
+        Load(kIq3SignPick.data()),
+        _mm512_zextsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.signs))));
+    uint32_t scales = 0;
+    std::memcpy(&scales, b.scales, sizeof(scales));
+    const __m256i s =
+        _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(static_cast<int32_t>(scales)),
+                                           _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28)),
+                         _mm256_set1_epi32(15));
+    const __m256i ls = _mm256_add_epi32(_mm256_add_epi32(s, s), _mm256_set1_epi32(1));
+    const __m512i wide_ls = _mm512_zextsi256_si512(ls);
+#pragma GCC unroll 4
+    for (int k = 0; k < kPairs; ++k) {
+      out.codes[k] = StepCodes<Iq3s::kOffset>(
+          entries[k / 2], kIq3LevelFields[k].data(), kIq3sOffsetLevels.data(),
+          _mm512_bitshuffle_epi64_mask(sign_bytes, Load(kSignBits<1>[k].data())));
+      out.scales[k] = _mm512_permutexvar_epi16(Load(kScalePicks<2>[k].data()), wide_ls);
+    }
+    out.block = OffsetScales<Iq3s::kOffset>(PerSixteen(ls), b.d);
+  }
+
+ private:
+  static const GridCodes<512>& Codes() {
+    static const GridCodes<512> kCodes = MakeGridCodes<3>(Iq3sGrid(), kIq3sMagnitudes);
+    return kCodes;
+  }
+
+  // Index vector kHalf: the low bytes from qs, and the 9th bit set in the high byte of each word
+  // whose qh bit is set (kIq3IndexPick names the word's half group in both its bytes, so it
+  // also picks that bit out of qh).
+  template <int kHalf>
+  __m512i Entries(__m512i qs, __m512i high_bits) const {
+    const __m512i low =
+        _mm512_maskz_permutexvar_epi8(kEvenBytes, Load(kIq3IndexPick<kHalf>.data()), qs);
+    const __mmask64 high =
+        _mm512_bitshuffle_epi64_mask(high_bits, Load(kIq3IndexPick<kHalf>.data())) & ~kEvenBytes;
+    return lookups_.Entries(_mm512_mask_mov_epi8(low, high, _mm512_set1_epi8(1)));
+  }
+
+  static constexpr __mmask64 kEvenBytes = 0x5555555555555555ULL;
+  GridLookups<512> lookups_;
 };
 
 // ---- Dot and gemm ----
@@ -400,6 +468,9 @@ float DotIQ2_XS(int64_t n, const void* w, const void* q8_k) {
 float DotIQ3_XXS(int64_t n, const void* w, const void* q8_k) {
   return Dot<Iq3xxs, Iq3xxsDecoder>(n, w, q8_k);
 }
+float DotIQ3_S(int64_t n, const void* w, const void* q8_k) {
+  return Dot<Iq3s, Iq3sDecoder>(n, w, q8_k);
+}
 
 // From kPanelMinTokens tokens on, the avx512 panels (their decode is a small part of a wide
 // tile's work); below, the two-row body over this file's decode.
@@ -432,6 +503,16 @@ void GemmIQ3_XXS(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t 
   }
   FewTokenGemm<Iq3xxs>(Iq3xxsDecoder{}, n_in, w, w_row_bytes, n_rows, act, act_row_bytes, n_tokens,
                        y, ldy);
+}
+void GemmIQ3_S(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_rows,
+               const std::byte* act, int64_t act_row_bytes, int64_t n_tokens, float* y,
+               int64_t ldy) {
+  if (n_tokens >= kPanelMinTokens) {
+    avx512::GemmIQ3_S(n_in, w, w_row_bytes, n_rows, act, act_row_bytes, n_tokens, y, ldy);
+    return;
+  }
+  FewTokenGemm<Iq3s>(Iq3sDecoder{}, n_in, w, w_row_bytes, n_rows, act, act_row_bytes, n_tokens, y,
+                     ldy);
 }
 
 }  // namespace dsinfer::kernels::avx512_vbmi

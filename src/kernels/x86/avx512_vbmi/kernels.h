@@ -17,6 +17,7 @@ namespace dsinfer::kernels::avx512_vbmi {
 float DotIQ2_XXS(int64_t n, const void* w, const void* q8_k);
 float DotIQ2_XS(int64_t n, const void* w, const void* q8_k);
 float DotIQ3_XXS(int64_t n, const void* w, const void* q8_k);
+float DotIQ3_S(int64_t n, const void* w, const void* q8_k);
 void GemmIQ2_XXS(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_rows,
                  const std::byte* act, int64_t act_row_bytes, int64_t n_tokens, float* y,
                  int64_t ldy);
@@ -26,6 +27,9 @@ void GemmIQ2_XS(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n
 void GemmIQ3_XXS(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_rows,
                  const std::byte* act, int64_t act_row_bytes, int64_t n_tokens, float* y,
                  int64_t ldy);
+void GemmIQ3_S(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_rows,
+               const std::byte* act, int64_t act_row_bytes, int64_t n_tokens, float* y,
+               int64_t ldy);
 
 }  // namespace dsinfer::kernels::avx512_vbmi
 
