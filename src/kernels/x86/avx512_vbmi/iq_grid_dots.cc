@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "kernels/kernel_table.h"
 #include "kernels/x86/avx512/gemm.h"
 #include "kernels/x86/avx512_vbmi/kernels.h"
 #include "quant/blocks.h"
@@ -457,6 +458,19 @@ float Dot(int64_t n, const void* w, const void* q8_k) {
   return Type::Finish(sum);
 }
 
+// From kPanelMinTokens tokens on, the avx512 panels (`panels`: their decode is a small part of
+// a wide tile's work); below, the two-row body over this file's decode.
+template <typename Type, typename Decoder>
+void Gemm(RowsDotFn panels, int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_rows,
+          const std::byte* act, int64_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy) {
+  if (n_tokens >= kPanelMinTokens) {
+    panels(n_in, w, w_row_bytes, n_rows, act, act_row_bytes, n_tokens, y, ldy);
+  } else {
+    FewTokenGemm<Type>(Decoder{}, n_in, w, w_row_bytes, n_rows, act, act_row_bytes, n_tokens, y,
+                       ldy);
+  }
+}
+
 }  // namespace
 
 float DotIQ2_XXS(int64_t n, const void* w, const void* q8_k) {
@@ -472,47 +486,29 @@ float DotIQ3_S(int64_t n, const void* w, const void* q8_k) {
   return Dot<Iq3s, Iq3sDecoder>(n, w, q8_k);
 }
 
-// From kPanelMinTokens tokens on, the avx512 panels (their decode is a small part of a wide
-// tile's work); below, the two-row body over this file's decode.
 void GemmIQ2_XXS(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_rows,
                  const std::byte* act, int64_t act_row_bytes, int64_t n_tokens, float* y,
                  int64_t ldy) {
-  if (n_tokens >= kPanelMinTokens) {
-    avx512::GemmIQ2_XXS(n_in, w, w_row_bytes, n_rows, act, act_row_bytes, n_tokens, y, ldy);
-    return;
-  }
-  FewTokenGemm<Iq2xxs>(Iq2xxsDecoder{}, n_in, w, w_row_bytes, n_rows, act, act_row_bytes, n_tokens,
-                       y, ldy);
+  Gemm<Iq2xxs, Iq2xxsDecoder>(avx512::GemmIQ2_XXS, n_in, w, w_row_bytes, n_rows, act, act_row_bytes,
+                              n_tokens, y, ldy);
 }
 void GemmIQ2_XS(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_rows,
                 const std::byte* act, int64_t act_row_bytes, int64_t n_tokens, float* y,
                 int64_t ldy) {
-  if (n_tokens >= kPanelMinTokens) {
-    avx512::GemmIQ2_XS(n_in, w, w_row_bytes, n_rows, act, act_row_bytes, n_tokens, y, ldy);
-    return;
-  }
-  FewTokenGemm<Iq2xs>(Iq2xsDecoder{}, n_in, w, w_row_bytes, n_rows, act, act_row_bytes, n_tokens, y,
-                      ldy);
+  Gemm<Iq2xs, Iq2xsDecoder>(avx512::GemmIQ2_XS, n_in, w, w_row_bytes, n_rows, act, act_row_bytes,
+                            n_tokens, y, ldy);
 }
 void GemmIQ3_XXS(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_rows,
                  const std::byte* act, int64_t act_row_bytes, int64_t n_tokens, float* y,
                  int64_t ldy) {
-  if (n_tokens >= kPanelMinTokens) {
-    avx512::GemmIQ3_XXS(n_in, w, w_row_bytes, n_rows, act, act_row_bytes, n_tokens, y, ldy);
-    return;
-  }
-  FewTokenGemm<Iq3xxs>(Iq3xxsDecoder{}, n_in, w, w_row_bytes, n_rows, act, act_row_bytes, n_tokens,
-                       y, ldy);
+  Gemm<Iq3xxs, Iq3xxsDecoder>(avx512::GemmIQ3_XXS, n_in, w, w_row_bytes, n_rows, act, act_row_bytes,
+                              n_tokens, y, ldy);
 }
 void GemmIQ3_S(int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_rows,
                const std::byte* act, int64_t act_row_bytes, int64_t n_tokens, float* y,
                int64_t ldy) {
-  if (n_tokens >= kPanelMinTokens) {
-    avx512::GemmIQ3_S(n_in, w, w_row_bytes, n_rows, act, act_row_bytes, n_tokens, y, ldy);
-    return;
-  }
-  FewTokenGemm<Iq3s>(Iq3sDecoder{}, n_in, w, w_row_bytes, n_rows, act, act_row_bytes, n_tokens, y,
-                     ldy);
+  Gemm<Iq3s, Iq3sDecoder>(avx512::GemmIQ3_S, n_in, w, w_row_bytes, n_rows, act, act_row_bytes,
+                          n_tokens, y, ldy);
 }
 
 }  // namespace dsinfer::kernels::avx512_vbmi
