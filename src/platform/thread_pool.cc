@@ -149,10 +149,17 @@ void ThreadPool::Run(int64_t n, int64_t grain, JobFn fn, void* ctx, bool balance
   job_.grain = grain;
   job_.balanced = balanced;
   if (balanced) {  // published by the generation bump, as the fields above
+    // A run's chunk count depends only on its length, and ChunkRange gives the first `extra`
+    // threads one grain more than the rest: two SplitRuns per job rather than one per thread,
+    // which a many-core pool would pay serially before every hand-off.
+    const int64_t grains = (n + grain - 1) / grain;
+    const int64_t extra = grains % num_threads_;
     int64_t bounds[kMaxRunChunks + 1];
+    const auto longer = static_cast<uint64_t>(SplitRun(0, grains / num_threads_ + 1, bounds));
+    const auto shorter = static_cast<uint64_t>(SplitRun(0, grains / num_threads_, bounds));
     for (int t = 0; t < num_threads_; ++t) {
-      runs_[static_cast<size_t>(t)].range.store(
-          PackRun(0, static_cast<uint64_t>(RunBounds(t, bounds))), std::memory_order_relaxed);
+      runs_[static_cast<size_t>(t)].range.store(PackRun(0, t < extra ? longer : shorter),
+                                                std::memory_order_relaxed);
     }
   }
   done_state_.pending.store(num_threads_ - 1, std::memory_order_relaxed);

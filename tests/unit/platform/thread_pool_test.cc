@@ -139,9 +139,11 @@ namespace {
 // at one or at n, whichever thread takes it; back to back, so that a new job's runs never leak
 // chunks of the previous one.
 TEST(ThreadPoolTest, BalancedChunksCoverTheRangeOnceOnGrainBoundaries) {
-  for (const int threads : {1, 2, 3}) {
+  // 7 and 16 threads: runs of two lengths (the first grains % threads one grain longer), and
+  // runs of none.
+  for (const int threads : {1, 2, 3, 7, 16}) {
     ThreadPool pool(threads);
-    for (int64_t round = 0; round < 300; ++round) {
+    for (int64_t round = 0; round < (threads > 3 ? 100 : 300); ++round) {
       const int64_t n = round * 13 % 211;
       const int64_t grain = 1 + round % 9;
       std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
@@ -207,7 +209,7 @@ RunChunk FindRunChunk(int64_t begin, int64_t grain, int64_t grains, int threads)
 // stream) front to back, and chunks of another's run only from that run's back, last first.
 // Holds however the threads are timed, so it is checked over many jobs.
 TEST(ThreadPoolTest, BalancedChunksTakeOwnRunInOrderAndOthersFromTheBack) {
-  for (const int threads : {2, 3}) {
+  for (const int threads : {2, 3, 7}) {
     ThreadPool pool(threads);
     for (int round = 0; round < 200; ++round) {
       const int64_t n = 50 + round * 7 % 400;
