@@ -433,5 +433,19 @@ TEST_P(SimdDotsTest, BF16NonFinitePropagates) { ExpectNonFinitePropagates(table(
 INSTANTIATE_TEST_SUITE_P(EveryLevelOfThisCpu, SimdDotsTest, ::testing::ValuesIn(MachineLevels()),
                          LevelName);
 
+// The edge-byte tests above pass on the avx2 bodies too (both are the reference's bits), so
+// they would not notice the VBMI bodies gone from the avx512 table: where the CPU has VBMI and
+// BITALG, the four lattice types with grids in registers must not run avx2's dot. (Their
+// gemms differ from avx2's at avx512 either way, so only the dots tell.)
+TEST(SimdDotsWiring, Avx512LevelTakesTheVbmiLatticeBodiesWhereTheCpuHasThem) {
+  const CpuFeatures& cpu = GetCpuFeatures();
+  if (!HasAvx512VbmiBodies(cpu)) GTEST_SKIP() << "no AVX-512 VBMI / BITALG here";
+  const KernelTable& avx2 = KernelsFor(Isa::kAvx2);
+  const KernelTable& avx512 = KernelsFor(Isa::kAvx512);
+  for (const DType dtype : {DType::kIQ2_XXS, DType::kIQ2_XS, DType::kIQ3_XXS, DType::kIQ3_S}) {
+    EXPECT_NE(avx512.VecDot(dtype), avx2.VecDot(dtype)) << DTypeName(dtype);
+  }
+}
+
 }  // namespace
 }  // namespace dsinfer::kernels
