@@ -39,7 +39,7 @@ namespace {
 #include "kernels/x86/iq_grid_wide_body.inc"
 #include "kernels/x86/iq_signed_grid_decode_body.inc"
 
-// Both types' blocks are 32 groups of 8 elements, numbered here g = 8 k + q: k is the
+// These types' blocks are 32 groups of 8 elements, numbered here g = 8 k + q: k is the
 // 64-element step of the product (WideBlock::codes[k]) and q the group's place in it. The
 // lookups work in a transposed order in which qword q holds what groups q, 8 + q, 16 + q and
 // 24 + q need, so that each step picks its part within every qword (vpmultishiftqb,
@@ -61,9 +61,11 @@ constexpr std::array<std::array<T, N>, kPairs> StepTables(Fn value) {
   return t;
 }
 
-__m512i Load(const void* p) { return _mm512_load_si512(p); }
+// The tables below are 64-byte aligned; an unaligned load costs the same on aligned data and
+// cannot fault if one is not.
+__m512i Load(const void* p) { return _mm512_loadu_si512(p); }
 
-// ---- Steps shared by both types ----
+// ---- Steps shared by the types ----
 
 // Step k's sign mask: bit 8 q + e is bit e of byte kStride q + k (group 8 k + q's sign
 // byte) of qword q.
@@ -75,7 +77,7 @@ alignas(64) constexpr auto kSignBits = StepTables<uint8_t, 64>([](int k, int i) 
 // Step k's scales from one int16 per sub-block at word `stride` sb: words 0..15 sub-block
 // 2 k's, 16..31 sub-block 2 k + 1's; and BlockScales::per_sixteen (word h sub-block h / 2's).
 template <int kStride>
-constexpr auto kScalePicks = StepTables<uint16_t, 32>([](int k, int w) {
+alignas(64) constexpr auto kScalePicks = StepTables<uint16_t, 32>([](int k, int w) {
   return kStride * (2 * k + w / 16);
 });
 template <int kStride>
@@ -148,7 +150,8 @@ class GridLookups {
  private:
   static constexpr size_t kRegisters = kEntries / 32;
 
-  // Entries 256 (first / 8) and up: four register pairs, picked by bits 6 and 7.
+  // The 256 entries in codes_[first] .. codes_[first + 7]: four register pairs, picked by
+  // index bits 6 and 7.
   __m512i Entries256(int first, __m512i index, __mmask32 bit6, __mmask32 bit7) const {
     const __m512i* t = codes_ + first;
     const __m512i low = _mm512_mask_mov_epi16(_mm512_permutex2var_epi16(t[0], index, t[1]), bit6,
