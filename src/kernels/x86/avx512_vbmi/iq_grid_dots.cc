@@ -74,15 +74,10 @@ alignas(64) constexpr auto kSignBits = StepTables<uint8_t, 64>([](int k, int i) 
   return 8 * kStride * k + i % 8;
 });
 
-// Step k's scales from one int16 per sub-block at word `stride` sb: words 0..15 sub-block
-// 2 k's, 16..31 sub-block 2 k + 1's; and BlockScales::per_sixteen (word h sub-block h / 2's).
-template <int kStride>
+// Step k's scales from 2 s + 1 per sub-block (int32 lanes): words 0..15 sub-block 2 k's, 16..31
+// sub-block 2 k + 1's.
 alignas(64) constexpr auto kScalePicks = StepTables<uint16_t, 32>([](int k, int w) {
-  return kStride * (2 * k + w / 16);
-});
-template <int kStride>
-alignas(64) constexpr auto kPerSixteenPick = Table<uint16_t, 32>([](int w) {
-  return kStride * (w % 16 / 2);
+  return 2 * (2 * k + w / 16);
 });
 
 // A grid of kEntries entries as level codes of kBits per element (element j at bit kBits j):
@@ -176,6 +171,17 @@ __m512i StepCodes(__m512i entries, const void* fields, const void* offset_levels
   return _mm512_mask_sub_epi8(positive, negative, _mm512_set1_epi8(2 * kOffset), positive);
 }
 
+// The steps' scales and the block's BlockScales of a type whose scales are one per sub-block:
+// `ls` holds 2 s + 1 per sub-block (int32 lanes).
+template <int kOffset>
+void SetSubBlockScales(__m256i ls, uint16_t d, WideBlock& out) {
+  const __m512i wide = _mm512_zextsi256_si512(ls);
+  for (int k = 0; k < kPairs; ++k) {
+    out.scales[k] = _mm512_permutexvar_epi16(Load(kScalePicks[k].data()), wide);
+  }
+  out.block = OffsetScales<kOffset>(PerSixteen(ls), d);
+}
+
 // ---- IQ2_XXS ----
 //
 // Sub-block ib is qword ib of qs: four index bytes, then 4 x 7 sign bits and the scale.
@@ -218,17 +224,16 @@ class Iq2xxsDecoder {
     const __m512i sign_bytes =
         lookups_.SignBytes(_mm512_multishift_epi64_epi8(Load(kIq2xxsSignFields.data()), qs),
                            Load(kIq2xxsSignPick.data()));
-    // 2 s + 1 per sub-block (qword ib): s is its top 4 bits, and bit 0 is made 1.
-    const __m512i ls = _mm512_or_si512(_mm512_srli_epi64(qs, 59), _mm512_set1_epi64(1));
 #pragma GCC unroll 4
     for (int k = 0; k < kPairs; ++k) {
       out.codes[k] = StepCodes<Iq2xxs::kOffset>(
           entries, kIq2LevelFields[k].data(), kIq2OffsetLevels.data(),
           _mm512_bitshuffle_epi64_mask(sign_bytes, Load(kSignBits<1>[k].data())));
-      out.scales[k] = _mm512_permutexvar_epi16(Load(kScalePicks<4>[k].data()), ls);
     }
-    out.block = OffsetScales<Iq2xxs::kOffset>(
-        _mm512_castsi512_si256(_mm512_permutexvar_epi16(Load(kPerSixteenPick<4>.data()), ls)), b.d);
+    // 2 s + 1 per sub-block (qword ib): s is its top 4 bits, and bit 0 is made 1.
+    SetSubBlockScales<Iq2xxs::kOffset>(
+        _mm512_cvtepi64_epi32(_mm512_or_si512(_mm512_srli_epi64(qs, 59), _mm512_set1_epi64(1))),
+        b.d, out);
   }
 
  private:
@@ -336,17 +341,13 @@ class Iq3xxsDecoder {
     const __m512i sign_bytes =
         lookups_.SignBytes(_mm512_multishift_epi64_epi8(Load(kIq3xxsSignFields.data()), words),
                            Load(kIq3SignPick.data()));
-    // 2 s + 1 per sub-block (dword ib): s is its top 4 bits, and bit 0 is made 1.
-    const __m512i ls = _mm512_or_si512(_mm512_srli_epi32(words, 27), _mm512_set1_epi32(1));
 #pragma GCC unroll 4
     for (int k = 0; k < kPairs; ++k) {
       out.codes[k] = StepCodes<Iq3xxs::kOffset>(
           entries[k / 2], kIq3LevelFields[k].data(), kIq3xxsOffsetLevels.data(),
           _mm512_bitshuffle_epi64_mask(sign_bytes, Load(kSignBits<1>[k].data())));
-      out.scales[k] = _mm512_permutexvar_epi16(Load(kScalePicks<2>[k].data()), ls);
     }
-    out.block = OffsetScales<Iq3xxs::kOffset>(
-        _mm512_castsi512_si256(_mm512_permutexvar_epi16(Load(kPerSixteenPick<2>.data()), ls)), b.d);
+    SetSubBlockScales<Iq3xxs::kOffset>(Iq3xxsSubBlockScales(b), b.d, out);
   }
 
  private:
@@ -383,22 +384,13 @@ class Iq3sDecoder {
     const __m512i sign_bytes = _mm512_permutexvar_epi8(
         Load(kIq3SignPick.data()),
         _mm512_zextsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b.signs))));
-    uint32_t scales = 0;
-    std::memcpy(&scales, b.scales, sizeof(scales));
-    const __m256i s =
-        _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(static_cast<int32_t>(scales)),
-                                           _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28)),
-                         _mm256_set1_epi32(15));
-    const __m256i ls = _mm256_add_epi32(_mm256_add_epi32(s, s), _mm256_set1_epi32(1));
-    const __m512i wide_ls = _mm512_zextsi256_si512(ls);
 #pragma GCC unroll 4
     for (int k = 0; k < kPairs; ++k) {
       out.codes[k] = StepCodes<Iq3s::kOffset>(
           entries[k / 2], kIq3LevelFields[k].data(), kIq3sOffsetLevels.data(),
           _mm512_bitshuffle_epi64_mask(sign_bytes, Load(kSignBits<1>[k].data())));
-      out.scales[k] = _mm512_permutexvar_epi16(Load(kScalePicks<2>[k].data()), wide_ls);
     }
-    out.block = OffsetScales<Iq3s::kOffset>(PerSixteen(ls), b.d);
+    SetSubBlockScales<Iq3s::kOffset>(Iq3sSubBlockScales(b), b.d, out);
   }
 
  private:
