@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include "base/check.h"
 #include "base/logging.h"
@@ -33,6 +34,10 @@ void SetQuantizeRow(KernelTable& t, DType dtype, QuantizeRowFn fn) {
 }
 
 void SetGemm(KernelTable& t, DType dtype, RowsDotFn fn) { t.gemm[static_cast<int>(dtype)] = fn; }
+
+void SetMatvec(KernelTable& t, DType dtype, RowsDotFn fn) {
+  t.matvec[static_cast<int>(dtype)] = fn;
+}
 
 void SetPacked(KernelTable& t, DType dtype, PackedMatvecFn matvec, PackedGemmFn gemm) {
   t.packed_matvec[static_cast<int>(dtype)] = matvec;
@@ -164,10 +169,15 @@ KernelTable Avx512Table(const KernelTable& below) {
     SetVecDot(t, DType::kIQ2_XS, avx512_vbmi::DotIQ2_XS);
     SetVecDot(t, DType::kIQ3_XXS, avx512_vbmi::DotIQ3_XXS);
     SetVecDot(t, DType::kIQ3_S, avx512_vbmi::DotIQ3_S);
-    SetGemm(t, DType::kIQ2_XXS, avx512_vbmi::GemmIQ2_XXS);
-    SetGemm(t, DType::kIQ2_XS, avx512_vbmi::GemmIQ2_XS);
-    SetGemm(t, DType::kIQ3_XXS, avx512_vbmi::GemmIQ3_XXS);
-    SetGemm(t, DType::kIQ3_S, avx512_vbmi::GemmIQ3_S);
+    // The gemms run one token as the dot per row with the tables loaded once: the matvec too.
+    const std::pair<DType, RowsDotFn> gemms[] = {{DType::kIQ2_XXS, avx512_vbmi::GemmIQ2_XXS},
+                                                 {DType::kIQ2_XS, avx512_vbmi::GemmIQ2_XS},
+                                                 {DType::kIQ3_XXS, avx512_vbmi::GemmIQ3_XXS},
+                                                 {DType::kIQ3_S, avx512_vbmi::GemmIQ3_S}};
+    for (const auto& [dtype, gemm] : gemms) {
+      SetGemm(t, dtype, gemm);
+      SetMatvec(t, dtype, gemm);
+    }
   }
 #endif
   return t;

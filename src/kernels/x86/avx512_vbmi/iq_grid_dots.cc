@@ -420,9 +420,10 @@ class Iq3sDecoder {
 // Blocks reduced together: one per lane of SumPerToken.
 constexpr int kBlocks = 16;
 
+// One row's dot; the decoder (its tables in registers) is the caller's, so that a matvec loads
+// them once for all its rows rather than once a row.
 template <typename Type, typename Decoder>
-float Dot(int64_t n, const void* w, const void* q8_k) {
-  const Decoder decoder;
+float DotWith(const Decoder& decoder, int64_t n, const void* w, const void* q8_k) {
   const auto* x = static_cast<const typename Type::Block*>(w);
   const auto* a = static_cast<const BlockQ8_K*>(q8_k);
   const int64_t n_blocks = n / kQK_K;
@@ -453,12 +454,22 @@ float Dot(int64_t n, const void* w, const void* q8_k) {
   return Type::Finish(sum);
 }
 
-// From kPanelMinTokens tokens on, the avx512 panels (`panels`: their decode is a small part of
-// a wide tile's work); below, the two-row body over this file's decode.
+template <typename Type, typename Decoder>
+float Dot(int64_t n, const void* w, const void* q8_k) {
+  return DotWith<Type>(Decoder{}, n, w, q8_k);
+}
+
+// One token: the dot row by row (the table's matvec for these types). From kPanelMinTokens
+// tokens on, the avx512 panels (`panels`: their decode is a small part of a wide tile's work);
+// between, the two-row body over this file's decode.
 template <typename Type, typename Decoder>
 void Gemm(RowsDotFn panels, int64_t n_in, const std::byte* w, int64_t w_row_bytes, int64_t n_rows,
           const std::byte* act, int64_t act_row_bytes, int64_t n_tokens, float* y, int64_t ldy) {
-  if (n_tokens >= kPanelMinTokens) {
+  if (n_tokens == 1) {  // decode's matvec: the dot per row, on one decoder
+    const Decoder decoder;
+    for (int64_t r = 0; r < n_rows; ++r)
+      y[r] = DotWith<Type>(decoder, n_in, w + r * w_row_bytes, act);
+  } else if (n_tokens >= kPanelMinTokens) {
     panels(n_in, w, w_row_bytes, n_rows, act, act_row_bytes, n_tokens, y, ldy);
   } else {
     FewTokenGemm<Type>(Decoder{}, n_in, w, w_row_bytes, n_rows, act, act_row_bytes, n_tokens, y,
