@@ -11,8 +11,6 @@ DType FallbackForShortRows(DType type) {
     case DType::kQ4_K: return DType::kQ5_0;
     case DType::kQ5_K: return DType::kQ5_1;
     case DType::kQ6_K: return DType::kQ8_0;
-    case DType::kQ2_K:
-    case DType::kQ3_K:
     case DType::kIQ2_XXS:
     case DType::kIQ2_XS:
     case DType::kIQ2_S:
@@ -21,6 +19,9 @@ DType FallbackForShortRows(DType type) {
     case DType::kIQ1_S:
     case DType::kIQ1_M:
     case DType::kIQ4_XS: return DType::kIQ4_NL;
+    // IQ4_NL before mid-2024; llama.cpp now picks Q4_0, which every backend runs.
+    case DType::kQ2_K:
+    case DType::kQ3_K:
     case DType::kTQ1_0:
     case DType::kTQ2_0: return DType::kQ4_0;
     default: return type;

@@ -4,6 +4,7 @@
 #include "model/tensor_type_rules.h"
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -131,6 +132,21 @@ TEST(TensorTypeRulesTest, RulesNeverTouchNormsBiasesOrTheRouter) {
     EXPECT_FALSE(choice->weight_matrix);
     EXPECT_EQ(choice->type, DType::kF32);
     EXPECT_EQ(choice->rule, nullptr);
+  }
+}
+
+// llama-quantize's current fallbacks for rows of 128 (V3's attn_k_b): the 2- and 3-bit
+// K-quants go to Q4_0 (IQ4_NL before mid-2024), the IQ types to IQ4_NL.
+TEST(TensorTypeRulesTest, FallbacksAreLlamaCppsCurrentOnes) {
+  const TensorSpec k_b = Matrix("blk.0.attn_k_b.weight", 128, 512);
+  const std::vector<std::pair<DType, DType>> expected = {
+      {DType::kQ2_K, DType::kQ4_0},      {DType::kQ3_K, DType::kQ4_0},
+      {DType::kQ4_K, DType::kQ5_0},      {DType::kQ5_K, DType::kQ5_1},
+      {DType::kQ6_K, DType::kQ8_0},      {DType::kIQ4_XS, DType::kIQ4_NL},
+      {DType::kIQ2_XXS, DType::kIQ4_NL}, {DType::kQ8_0, DType::kQ8_0}};
+  for (const auto& [wanted, stored] : expected) {
+    SCOPED_TRACE(DTypeName(wanted));
+    EXPECT_EQ(StorageTypeFor(k_b, wanted), stored);
   }
 }
 
