@@ -50,6 +50,7 @@ void PrintTensor(const HfConvertedTensor& t) {
   const int width = static_cast<int>(fmt::format("{}", t.count).size());
   std::string note;
   if (t.choice.rule != nullptr) note += fmt::format(" (rule {})", t.choice.rule->ToString());
+  if (t.choice.raised) note += " (raised by the mixture)";
   if (t.choice.weight_matrix && t.choice.fell_back()) {
     note +=
         fmt::format(" (fallback: {} cannot hold rows of {})", DTypeName(t.choice.wanted), t.ne[0]);
@@ -94,12 +95,8 @@ StatusOr<int64_t> Fp8BlockOf(const HfConfig& hf) {
 
 int RunConvert(const ConvertArgs& args) {
   constexpr const char* kCommand = "dsinfer convert";
-  const std::optional<DType> type = DTypeFromName(args.type);
-  if (!type) {
-    return ReportError(kCommand, fmt::format("--type '{}' is not a type; weight types: {}",
-                                             args.type, WeightTypeNames()));
-  }
-  if (Status s = CheckWeightType(*type); !s.ok()) return ReportError(kCommand, s.message());
+  const StatusOr<WeightTypeOption> type = ParseWeightTypeOption(args.type);
+  if (!type.ok()) return ReportError(kCommand, fmt::format("--type {}", type.status().message()));
   StatusOr<std::vector<TensorTypeRule>> rules = ParseTensorTypeRules(args.keep);
   if (!rules.ok()) return ReportError(kCommand, rules.status().message());
   if (args.threads < 0) return ReportError(kCommand, "--threads must be at least 1");
@@ -114,7 +111,8 @@ int RunConvert(const ConvertArgs& args) {
   if (!model.ok()) return ReportError(kCommand, model.status().message());
 
   HfConvertOptions options{
-      .weights = {.dtype = *type,
+      .weights = {.dtype = type->type,
+                  .mixture = type->mixture,
                   .keep = std::move(*rules),
                   .layout = {.kv_b_form =
                                  args.legacy_kv_b ? MlaKvBForm::kFused : MlaKvBForm::kSplit},
@@ -150,10 +148,10 @@ int RunConvert(const ConvertArgs& args) {
   std::printf(
       "wrote %s in %s: %lld tensors (%lld in fallback types), %s -> %s of tensor data, %.2f "
       "bits per weight, %s file, %.1f s on %d threads (%.0f MB/s read)\n",
-      args.output.c_str(), std::string(DTypeName(*type)).c_str(),
-      static_cast<long long>(summary->tensors), static_cast<long long>(summary->fell_back),
-      HumanBytes(summary->tensor_bytes_in).c_str(), HumanBytes(summary->tensor_bytes_out).c_str(),
-      bits_per_weight, HumanBytes(summary->file_bytes).c_str(), seconds, threads, mb_per_s);
+      args.output.c_str(), type->Name().c_str(), static_cast<long long>(summary->tensors),
+      static_cast<long long>(summary->fell_back), HumanBytes(summary->tensor_bytes_in).c_str(),
+      HumanBytes(summary->tensor_bytes_out).c_str(), bits_per_weight,
+      HumanBytes(summary->file_bytes).c_str(), seconds, threads, mb_per_s);
   return 0;
 }
 
@@ -168,7 +166,7 @@ void RegisterConvertCommand(CLI::App& app, CommandFn* run) {
   cmd->add_option("input", args->input, "HF checkpoint directory")->required();
   cmd->add_option("-o,--output", args->output, "GGUF file to write")->required();
   cmd->add_option("--type", args->type,
-                  "type of the weight matrices (default bf16): " + WeightTypeNames() +
+                  "type of the weight matrices (default bf16): " + WeightTypeOptionNames() +
                       " (norms, biases and the router stay f32; rows a type cannot hold fall "
                       "back as llama.cpp does)");
   cmd->add_option("--keep", args->keep,

@@ -31,25 +31,6 @@ struct QuantizeArgs {
   int threads = 0;  // 0: every core
 };
 
-// TYPE, with a pointed answer for llama.cpp's mixture names (Q4_K_M, Q3_K_S, ...).
-StatusOr<DType> ParseTargetType(const std::string& name) {
-  if (const std::optional<DType> type = DTypeFromName(name)) return *type;
-  const size_t last = name.rfind('_');
-  if (last != std::string::npos && last + 2 == name.size()) {
-    const std::optional<DType> base = DTypeFromName(name.substr(0, last));
-    if (base) {
-      const std::string_view b = DTypeName(*base);
-      return InvalidArgumentError(fmt::format(
-          "{} is one of llama.cpp's per-tensor mixtures, which dsinfer does not make; ask for "
-          "{} and raise what matters with rules, e.g. {} --keep q6_k:attn_v --keep "
-          "q6_k:ffn_down --keep q6_k:^output.weight$",
-          name, b, b));
-    }
-  }
-  return InvalidArgumentError(
-      fmt::format("'{}' is not a type; weight types: {}", name, WeightTypeNames()));
-}
-
 std::string Shape(std::span<const int64_t> ne) {
   std::string s = "[";
   for (size_t i = 0; i < ne.size(); ++i) s += fmt::format("{}{}", i == 0 ? "" : ", ", ne[i]);
@@ -60,6 +41,7 @@ void PrintTensor(const QuantizedTensor& t) {
   const int width = static_cast<int>(fmt::format("{}", t.count).size());
   std::string note;
   if (t.choice.rule != nullptr) note += fmt::format(" (rule {})", t.choice.rule->ToString());
+  if (t.choice.raised) note += " (raised by the mixture)";
   if (t.choice.weight_matrix && t.choice.fell_back()) {
     note +=
         fmt::format(" (fallback: {} cannot hold rows of {})", DTypeName(t.choice.wanted), t.ne[0]);
@@ -78,7 +60,7 @@ void PrintTensor(const QuantizedTensor& t) {
 
 int RunQuantize(const QuantizeArgs& args) {
   constexpr const char* kCommand = "dsinfer quantize";
-  StatusOr<DType> type = ParseTargetType(args.type);
+  StatusOr<WeightTypeOption> type = ParseWeightTypeOption(args.type);
   if (!type.ok()) return ReportError(kCommand, type.status().message());
   StatusOr<std::vector<TensorTypeRule>> rules = ParseTensorTypeRules(args.keep);
   if (!rules.ok()) return ReportError(kCommand, rules.status().message());
@@ -86,9 +68,11 @@ int RunQuantize(const QuantizeArgs& args) {
     return ReportError(kCommand, "--threads must not be negative (0: every core)");
   const int threads = ThreadCount(args.threads);
   ThreadPool pool(threads);
-  const QuantizeOptions options{
-      .types = {.requested = *type, .rules = std::move(*rules), .pure = args.pure},
-      .on_tensor = PrintTensor};
+  const QuantizeOptions options{.types = {.requested = type->type,
+                                          .mixture = type->mixture,
+                                          .rules = std::move(*rules),
+                                          .pure = args.pure},
+                                .on_tensor = PrintTensor};
   const auto start = std::chrono::steady_clock::now();
   const StatusOr<QuantizeSummary> summary = QuantizeGguf(args.input, args.output, options, &pool);
   if (!summary.ok()) return ReportError(kCommand, summary.status().message());
@@ -101,11 +85,11 @@ int RunQuantize(const QuantizeArgs& args) {
   std::printf(
       "wrote %s in %s: %lld tensors (%lld converted, %lld unchanged, %lld in fallback types), "
       "%s -> %s of tensor data, %.2f bits per weight, %s file, %.1f s on %d threads\n",
-      args.output.c_str(), std::string(DTypeName(*type)).c_str(),
-      static_cast<long long>(summary->tensors), static_cast<long long>(summary->converted),
-      static_cast<long long>(summary->copied), static_cast<long long>(summary->fell_back),
-      HumanBytes(summary->tensor_bytes_in).c_str(), HumanBytes(summary->tensor_bytes_out).c_str(),
-      bits_per_weight, HumanBytes(summary->file_bytes).c_str(), seconds, threads);
+      args.output.c_str(), type->Name().c_str(), static_cast<long long>(summary->tensors),
+      static_cast<long long>(summary->converted), static_cast<long long>(summary->copied),
+      static_cast<long long>(summary->fell_back), HumanBytes(summary->tensor_bytes_in).c_str(),
+      HumanBytes(summary->tensor_bytes_out).c_str(), bits_per_weight,
+      HumanBytes(summary->file_bytes).c_str(), seconds, threads);
   return 0;
 }
 
@@ -120,8 +104,8 @@ void RegisterQuantizeCommand(CLI::App& app, CommandFn* run) {
   cmd->add_option("input", args->input, "GGUF file to read")->required();
   cmd->add_option("output", args->output, "GGUF file to write (not the input)")->required();
   cmd->add_option("type", args->type,
-                  "type of the weight matrices: " + WeightTypeNames() +
-                      " (no Q4_K_M-style mixtures: use --keep)")
+                  "type of the weight matrices: " + WeightTypeOptionNames() +
+                      " (llama.cpp's per-tensor mixtures, as llama-quantize makes them)")
       ->required();
   cmd->add_flag("--pure", args->pure,
                 "no fallback types: a tensor whose rows TYPE cannot hold is an error (without "

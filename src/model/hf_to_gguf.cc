@@ -9,7 +9,6 @@
 
 #include "formats/gguf_names.h"
 #include "formats/gguf_writer.h"
-#include "formats/llama_file_type.h"
 #include "model/gguf_metadata.h"
 #include "platform/atomic_file_writer.h"
 
@@ -32,7 +31,8 @@ Status CheckOutputIsNotAnInput(const SafetensorsModel& model, const std::string&
   return Status::Ok();
 }
 
-StatusOr<GgufWriter> HeaderFor(const ModelConfig& config, const HfConvertOptions& options) {
+StatusOr<GgufWriter> HeaderFor(const ModelConfig& config, const HfConvertOptions& options,
+                               const TensorTypePolicy& policy) {
   GgufWriter writer;
   std::unordered_set<std::string> given;
   for (const GgufKeyValue& kv : options.metadata) given.insert(kv.key);
@@ -47,8 +47,7 @@ StatusOr<GgufWriter> HeaderFor(const ModelConfig& config, const HfConvertOptions
                        GgufMetadataFor(config, options.weights.layout));
   for (GgufKeyValue& kv : model_keys)
     DSI_RETURN_IF_ERROR(add(std::move(kv.key), std::move(kv.value)));
-  DSI_RETURN_IF_ERROR(
-      add(std::string(gguf::kKeyFileType), GgufValue::U32(LlamaFileType(options.weights.dtype))));
+  DSI_RETURN_IF_ERROR(add(std::string(gguf::kKeyFileType), GgufValue::U32(FileTypeOf(policy))));
   DSI_RETURN_IF_ERROR(
       add(std::string(gguf::kKeyQuantizationVersion), GgufValue::U32(kQuantizationVersion)));
   for (const GgufKeyValue& kv : options.metadata) {
@@ -62,19 +61,16 @@ StatusOr<GgufWriter> HeaderFor(const ModelConfig& config, const HfConvertOptions
 StatusOr<HfConvertSummary> ConvertHfToGguf(const SafetensorsModel& model, const ModelConfig& config,
                                            const HfConvertOptions& options, const std::string& out,
                                            ThreadPool* pool) {
-  const TensorTypePolicy policy = options.weights.policy();
-  DSI_RETURN_IF_ERROR(CheckWeightType(policy.requested));
+  DSI_ASSIGN_OR_RETURN(const TensorTypePolicy policy, HfTypePolicy(config, options.weights));
   DSI_RETURN_IF_ERROR(CheckOutputIsNotAnInput(model, out));
   DSI_ASSIGN_OR_RETURN(const HfTensorReader reader,
                        HfTensorReader::Create(model, config, options.weights));
   const std::vector<TensorSpec>& layout = reader.layout();
-  DSI_ASSIGN_OR_RETURN(GgufWriter writer, HeaderFor(config, options));
-  std::vector<TensorTypeChoice> choices;
-  choices.reserve(layout.size());
-  for (const TensorSpec& spec : layout) {
-    DSI_ASSIGN_OR_RETURN(TensorTypeChoice choice, ChooseTensorType(spec, policy));
-    DSI_RETURN_IF_ERROR(writer.AddTensorInfo(spec.gguf_name, choice.type, spec.ne));
-    choices.push_back(choice);
+  DSI_ASSIGN_OR_RETURN(GgufWriter writer, HeaderFor(config, options, policy));
+  DSI_ASSIGN_OR_RETURN(const std::vector<TensorTypeChoice> choices,
+                       ChooseTensorTypes(layout, policy));
+  for (size_t i = 0; i < layout.size(); ++i) {
+    DSI_RETURN_IF_ERROR(writer.AddTensorInfo(layout[i].gguf_name, choices[i].type, layout[i].ne));
   }
 
   AtomicFileWriter file(out);

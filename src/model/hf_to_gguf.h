@@ -4,9 +4,10 @@
 // are identical tensor for tensor), and the metadata of llama.cpp's converter:
 //
 //   general.architecture, general.name, the {arch}.* keys of gguf_metadata.h,
-//   general.file_type (llama_file_type.h of the requested type), general.quantization_version,
-//   then `metadata` (the tokenizer's keys); a key given there replaces the model's own (the
-//   tokenizer_config.json BOS/EOS win over config.json's, as in llama.cpp's SpecialVocab).
+//   general.file_type (the requested type's or mixture's llama_ftype),
+//   general.quantization_version, then `metadata` (the tokenizer's keys); a key given there
+//   replaces the model's own (the tokenizer_config.json BOS/EOS win over config.json's, as in
+//   llama.cpp's SpecialVocab).
 //
 // Streaming: tensors are converted a chunk of rows at a time and written as they come, so
 // memory stays at a few chunks whatever the model's size; the checkpoint is only mapped.

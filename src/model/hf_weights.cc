@@ -9,6 +9,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "formats/gguf_names.h"
+#include "model/gguf_metadata.h"
 #include "model/hf_tensor_map.h"
 #include "model/llama3_rope_freqs.h"
 #include "quant/fp8.h"
@@ -290,15 +292,30 @@ Status ConvertHfRows(const HfTensorReader& reader, size_t index, DType type, int
   return Status::Ok();
 }
 
+StatusOr<TensorTypePolicy> HfTypePolicy(const ModelConfig& config, const HfWeightOptions& options) {
+  TensorTypePolicy policy{
+      .requested = options.dtype, .mixture = options.mixture, .rules = options.keep};
+  DSI_RETURN_IF_ERROR(CheckWeightType(policy.requested));
+  if (policy.mixture) {
+    DSI_ASSIGN_OR_RETURN(std::vector<GgufKeyValue> metadata,
+                         GgufMetadataFor(config, options.layout));
+    metadata.push_back({.key = std::string(gguf::kKeyArchitecture),
+                        .value = GgufValue::String(std::string(ModelArchName(config.arch)))});
+    DSI_ASSIGN_OR_RETURN(policy.model, MixtureModelFromMetadata(metadata));
+  }
+  return policy;
+}
+
 StatusOr<WeightStore> LoadHfWeights(const SafetensorsModel& model, const ModelConfig& config,
                                     const HfWeightOptions& options, ThreadPool* pool) {
-  const TensorTypePolicy policy = options.policy();
-  DSI_RETURN_IF_ERROR(CheckWeightType(policy.requested));
+  DSI_ASSIGN_OR_RETURN(const TensorTypePolicy policy, HfTypePolicy(config, options));
   DSI_ASSIGN_OR_RETURN(const HfTensorReader reader, HfTensorReader::Create(model, config, options));
+  DSI_ASSIGN_OR_RETURN(const std::vector<TensorTypeChoice> choices,
+                       ChooseTensorTypes(reader.layout(), policy));
   WeightStore store;
   for (size_t i = 0; i < reader.layout().size(); ++i) {
     const TensorSpec& spec = reader.layout()[i];
-    DSI_ASSIGN_OR_RETURN(const TensorTypeChoice choice, ChooseTensorType(spec, policy));
+    const TensorTypeChoice& choice = choices[i];
     DSI_ASSIGN_OR_RETURN(const int64_t row_bytes, RowBytes(choice.type, spec.ne[0]));
     const int64_t rows = spec.rows();
     AlignedBuffer buffer(static_cast<size_t>(rows * row_bytes));

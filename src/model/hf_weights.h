@@ -30,6 +30,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -45,13 +46,17 @@
 namespace dsinfer {
 
 struct HfWeightOptions {
-  DType dtype = DType::kBF16;        // weight matrices (norms, biases, router stay F32)
+  DType dtype = DType::kBF16;  // weight matrices (norms, biases, router stay F32)
+  // llama.cpp's per-tensor mixture on top of `dtype` (its base type), e.g. Q4_K_M.
+  std::optional<QuantMixture> mixture;
   std::vector<TensorTypeRule> keep;  // per-tensor types, first match wins (--keep TYPE:PATTERN)
   TensorLayoutOptions layout;        // kv_b_proj split (llama.cpp's current form) or fused
   int64_t fp8_block_size = 128;      // quantization_config.weight_block_size (square blocks)
-
-  TensorTypePolicy policy() const { return {.requested = dtype, .rules = keep}; }
 };
+
+// The type policy of `options` for this model: a mixture reads the layers, heads and experts
+// of the GGUF metadata `config` converts to (gguf_metadata.h), as it would in the written file.
+StatusOr<TensorTypePolicy> HfTypePolicy(const ModelConfig& config, const HfWeightOptions& options);
 
 class HfTensorReader {
  public:

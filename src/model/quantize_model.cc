@@ -12,7 +12,6 @@
 #include "formats/gguf_file.h"
 #include "formats/gguf_names.h"
 #include "formats/gguf_writer.h"
-#include "formats/llama_file_type.h"
 #include "platform/atomic_file_writer.h"
 #include "platform/mapped_file.h"
 #include "quant/quant_ops.h"
@@ -58,13 +57,19 @@ Status CheckPaths(const std::string& in, const std::string& out) {
 
 StatusOr<std::vector<TensorPlan>> PlanTensors(const GgufFile& file,
                                               const TensorTypePolicy& policy) {
+  std::vector<TensorSpec> specs;
+  specs.reserve(file.tensors().size());
+  for (const GgufTensorInfo& t : file.tensors()) {
+    specs.push_back(
+        {.gguf_name = t.name, .ne = EffectiveDims(t), .role = TensorRoleFromGgufName(t.name)});
+  }
+  DSI_ASSIGN_OR_RETURN(const std::vector<TensorTypeChoice> choices,
+                       ChooseTensorTypes(specs, policy));
   std::vector<TensorPlan> plans;
   plans.reserve(file.tensors().size());
-  for (const GgufTensorInfo& t : file.tensors()) {
-    const TensorSpec spec{
-        .gguf_name = t.name, .ne = EffectiveDims(t), .role = TensorRoleFromGgufName(t.name)};
-    TensorPlan plan{.info = &t};
-    DSI_ASSIGN_OR_RETURN(plan.choice, ChooseTensorType(spec, policy));
+  for (size_t i = 0; i < specs.size(); ++i) {
+    const GgufTensorInfo& t = file.tensors()[i];
+    TensorPlan plan{.info = &t, .choice = choices[i]};
     plan.to = plan.choice.weight_matrix ? plan.choice.type : t.dtype;
     plan.convert = plan.to != t.dtype;
     if (plan.convert) {
@@ -86,9 +91,9 @@ StatusOr<std::vector<TensorPlan>> PlanTensors(const GgufFile& file,
 // The output header: the input's keys in order with file_type and quantization_version set,
 // then every tensor with its new type.
 StatusOr<GgufWriter> BuildHeader(const GgufFile& file, const std::vector<TensorPlan>& plans,
-                                 DType requested) {
+                                 const TensorTypePolicy& policy) {
   GgufWriter writer;
-  const GgufValue file_type = GgufValue::U32(LlamaFileType(requested));
+  const GgufValue file_type = GgufValue::U32(FileTypeOf(policy));
   const GgufValue quantization_version = GgufValue::U32(kQuantizationVersion);
   bool have_file_type = false;
   bool have_quantization_version = false;
@@ -251,8 +256,12 @@ StatusOr<QuantizeSummary> QuantizeGguf(const std::string& in, const std::string&
   DSI_ASSIGN_OR_RETURN(std::shared_ptr<const MappedFile> mapped, MappedFile::Open(in));
   const std::span<const std::byte> bytes = mapped->bytes();
   DSI_ASSIGN_OR_RETURN(const GgufFile file, GgufFile::Parse(bytes, in, mapped));
-  DSI_ASSIGN_OR_RETURN(const std::vector<TensorPlan> plans, PlanTensors(file, options.types));
-  DSI_ASSIGN_OR_RETURN(const GgufWriter writer, BuildHeader(file, plans, options.types.requested));
+  TensorTypePolicy policy = options.types;
+  if (policy.mixture) {
+    DSI_ASSIGN_OR_RETURN(policy.model, MixtureModelFromMetadata(file.metadata()));
+  }
+  DSI_ASSIGN_OR_RETURN(const std::vector<TensorPlan> plans, PlanTensors(file, policy));
+  DSI_ASSIGN_OR_RETURN(const GgufWriter writer, BuildHeader(file, plans, policy));
   mapped->Advise(AccessHint::kSequential);
   const InputPages input(*mapped, file.data_offset());
 

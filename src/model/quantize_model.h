@@ -1,10 +1,12 @@
 // QuantizeGguf: rewrites a GGUF file with its weight matrices in another type
 // (`dsinfer quantize`), as llama.cpp's llama-quantize does:
 //   * every metadata key is copied in order; general.file_type becomes the target's
-//     llama_ftype (llama_file_type.h) and general.quantization_version 2;
+//     llama_ftype (llama_file_type.h, or the mixture's) and general.quantization_version 2;
 //   * tensors keep their names, shapes and order; their types follow tensor_type_rules.h
-//     (requested type, per-tensor rules, llama.cpp's fallbacks or `pure`), each tensor's role
-//     read from its GGUF name (TensorRoleFromGgufName) since a file has no TensorSpec;
+//     (requested type or mixture, per-tensor rules, llama.cpp's fallbacks or `pure`), each
+//     tensor's role read from its GGUF name (TensorRoleFromGgufName) since a file has no
+//     TensorSpec; a mixture reads the model's layers, heads and experts from the metadata
+//     (`types.model` is ignored);
 //   * a tensor whose type does not change (norms, biases, router, exp_probs_b, and matrices
 //     already in their target type) is copied byte for byte; every other one is dequantised
 //     to f32 and quantised with quant/, bit-exact with ggml's reference quantisers (what

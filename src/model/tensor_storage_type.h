@@ -1,5 +1,6 @@
 // Which element type a tensor is stored in when a file is written "in type T": llama.cpp's
-// rules (llama-quant.cpp llama_tensor_get_type, without the Q*_K_M mixtures, i.e. --pure),
+// rules (llama-quant.cpp llama_tensor_get_type, without the Q*_K_M mixtures of
+// quant_mixture.h, i.e. --pure),
 // shared/reference/deepseek-models.md §7 "Fallback types":
 //   * 1-D tensors (norms, biases, exp_probs_b, rope_freqs) and the router ffn_gate_inp stay
 //     F32 (the converter writes them F32 and the quantizer leaves them alone).

@@ -1,7 +1,10 @@
 #include "model/tensor_type_rules.h"
 
+#include <numeric>
+
 #include <fmt/format.h>
 
+#include "formats/llama_file_type.h"
 #include "model/tensor_storage_type.h"
 #include "quant/quant_ops.h"
 
@@ -32,6 +35,17 @@ std::string_view BaseName(std::string_view name) {
     name = name.substr(0, dot);
   }
   return name;
+}
+
+Status PureRefusal(const TensorSpec& spec, const TensorTypeChoice& choice) {
+  const DTypeInfo& info = GetDTypeInfo(choice.wanted);
+  const DType fits =
+      spec.ne[0] % GetDTypeInfo(DType::kQ8_0).block_size == 0 ? DType::kQ8_0 : DType::kF16;
+  return InvalidArgumentError(fmt::format(
+      "tensor {}: rows of {} elements cannot be stored in {} (blocks of {}); pure types have "
+      "no fallback (llama.cpp's is {}): give it a type that fits with a rule such as {}:{}",
+      spec.gguf_name, spec.ne[0], info.name, info.block_size, DTypeName(choice.type),
+      DTypeName(fits), BaseName(spec.gguf_name)));
 }
 
 }  // namespace
@@ -116,26 +130,53 @@ const TensorTypeRule* FindTensorTypeRule(std::span<const TensorTypeRule> rules,
   return nullptr;
 }
 
-StatusOr<TensorTypeChoice> ChooseTensorType(const TensorSpec& spec,
-                                            const TensorTypePolicy& policy) {
-  TensorTypeChoice choice;
-  if (!IsWeightMatrix(spec)) return choice;  // F32, untouched by type and rules
-  choice.weight_matrix = true;
-  choice.rule = FindTensorTypeRule(policy.rules, spec.gguf_name);
-  choice.wanted = choice.rule != nullptr ? choice.rule->type : policy.requested;
-  choice.type = StorageTypeFor(spec, choice.wanted);
-  if (policy.pure && choice.fell_back()) {
-    const DTypeInfo& info = GetDTypeInfo(choice.wanted);
-    const DType fits =
-        spec.ne[0] % GetDTypeInfo(DType::kQ8_0).block_size == 0 ? DType::kQ8_0 : DType::kF16;
-    return InvalidArgumentError(fmt::format(
-        "tensor {}: rows of {} elements cannot be stored in {} (blocks of {}); pure types have "
-        "no fallback (llama.cpp's is {}): give it a type that fits with a rule such as "
-        "{}:{}",
-        spec.gguf_name, spec.ne[0], info.name, info.block_size, DTypeName(choice.type),
-        DTypeName(fits), BaseName(spec.gguf_name)));
+uint32_t FileTypeOf(const TensorTypePolicy& policy) {
+  return policy.mixture ? GetQuantMixtureInfo(*policy.mixture).file_type
+                        : LlamaFileType(policy.requested);
+}
+
+StatusOr<std::vector<TensorTypeChoice>> ChooseTensorTypes(std::span<const TensorSpec> specs,
+                                                          const TensorTypePolicy& policy) {
+  std::vector<std::string_view> names;
+  names.reserve(specs.size());
+  for (const TensorSpec& spec : specs) names.emplace_back(spec.gguf_name);
+  std::optional<QuantMixturePlanner> planner;
+  if (policy.mixture) {
+    const QuantMixtureInfo& info = GetQuantMixtureInfo(*policy.mixture);
+    if (policy.pure) {
+      return InvalidArgumentError(fmt::format(
+          "{} is a mixture of types, and pure asks for one: ask for {} with pure instead",
+          info.name, DTypeName(info.base)));
+    }
+    if (policy.requested != info.base) {
+      return InvalidArgumentError(fmt::format("the {} mixture is built on {}, not {}", info.name,
+                                              DTypeName(info.base), DTypeName(policy.requested)));
+    }
+    planner.emplace(*policy.mixture, policy.model, names);
   }
-  return choice;
+  // A mixture counts tensors in llama-quantize's order; otherwise errors follow the file's.
+  std::vector<size_t> order(specs.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  if (planner) order = LlamaQuantizeOrder(names);
+  std::vector<TensorTypeChoice> choices(specs.size());
+  for (const size_t i : order) {
+    const TensorSpec& spec = specs[i];
+    TensorTypeChoice& choice = choices[i];
+    if (!IsWeightMatrix(spec)) continue;  // F32, untouched by type, mixture and rules
+    choice.weight_matrix = true;
+    choice.rule = FindTensorTypeRule(policy.rules, spec.gguf_name);
+    if (choice.rule != nullptr) {
+      choice.wanted = choice.rule->type;
+    } else if (planner) {
+      DSI_ASSIGN_OR_RETURN(choice.wanted, planner->Next(spec.gguf_name, spec.ne[0]));
+      choice.raised = choice.wanted != policy.requested;
+    } else {
+      choice.wanted = policy.requested;
+    }
+    choice.type = StorageTypeFor(spec, choice.wanted);
+    if (policy.pure && choice.fell_back()) return PureRefusal(spec, choice);
+  }
+  return choices;
 }
 
 }  // namespace dsinfer

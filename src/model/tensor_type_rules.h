@@ -8,28 +8,31 @@
 // the name and a trailing '$' at the end ("^output.weight$" is the LM head alone, where
 // "output" also matches attn_output). The first matching rule wins, in the order given.
 //
-// The choice for one tensor (ChooseTensorType):
+// The choice for one tensor (ChooseTensorTypes, every tensor of a file in order):
 //   1. Tensors that are not weight matrices (norms, biases, exp_probs_b, rope_freqs, the
 //      router ffn_gate_inp: tensor_storage_type.h) are never changed by the type or the rules,
 //      as llama.cpp's quantize and its --tensor-type leave them alone.
-//   2. Otherwise the first matching rule's type, or the requested type.
+//   2. Otherwise the first matching rule's type; else, in a mixture such as Q4_K_M
+//      (quant_mixture.h), the mixture's type for that tensor; else the requested type.
 //   3. Rows that type cannot hold (ne0 not a multiple of its block) fall back as llama.cpp
 //      does (tensor_storage_type.h: Q4_K -> Q5_0, Q6_K -> Q8_0, ..., else F16). With `pure`
 //      nothing falls back: such a tensor is an error naming it, so a pure file holds only the
 //      types asked for.
-// There is no llama.cpp Q4_K_M-style mixture here: without rules, every matrix gets the
-// requested type or its fallback (what llama-quantize --pure writes); rules give mixtures.
+// Without a mixture or rules every matrix gets the requested type or its fallback (what
+// llama-quantize --pure writes).
 //
 // Thread safety: pure functions.
 #ifndef DSINFER_MODEL_TENSOR_TYPE_RULES_H_
 #define DSINFER_MODEL_TENSOR_TYPE_RULES_H_
 
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "base/status.h"
+#include "model/quant_mixture.h"
 #include "model/tensor_layout.h"
 #include "tensor/dtype.h"
 
@@ -60,24 +63,36 @@ Status CheckWeightType(DType type);
 std::string WeightTypeNames();
 
 struct TensorTypePolicy {
-  DType requested = DType::kF32;      // the file's type (general.file_type)
+  DType requested = DType::kF32;  // the file's type, or the mixture's base type
+  // llama.cpp's per-tensor mixture, e.g. Q4_K_M; `model` is what it reads.
+  std::optional<QuantMixture> mixture;
+  MixtureModel model;
   std::vector<TensorTypeRule> rules;  // per-tensor overrides, first match wins
   bool pure = false;                  // no fallback types: an impossible row size is an error
 };
+
+// general.file_type of a file written under `policy`: the mixture's, else the requested
+// type's (llama_file_type.h).
+uint32_t FileTypeOf(const TensorTypePolicy& policy);
 
 struct TensorTypeChoice {
   // False for tensors the policy never touches (step 1 above): `type` is then F32, the type
   // a writer gives them; a rewriter keeps whatever type they already have.
   bool weight_matrix = false;
-  DType wanted = DType::kF32;            // the rule's or the requested type (step 2)
+  DType wanted = DType::kF32;            // the rule's, the mixture's or the requested type
   DType type = DType::kF32;              // what the tensor is stored in (step 3)
   const TensorTypeRule* rule = nullptr;  // the rule that chose `wanted`; points into the policy
+  bool raised = false;                   // the mixture chose `wanted` over the requested type
 
   bool fell_back() const { return type != wanted; }
 };
 
-// Fails only with `policy.pure`, for a matrix whose rows the wanted type cannot hold.
-StatusOr<TensorTypeChoice> ChooseTensorType(const TensorSpec& spec, const TensorTypePolicy& policy);
+// One choice per spec, in order: `specs` is every tensor of the file in file order (a mixture
+// counts tensors as it meets them). Fails with `policy.pure` for a matrix whose rows the
+// wanted type cannot hold, with `pure` and a mixture together (a mixture is not one type),
+// and where the mixture cannot place a tensor (quant_mixture.h).
+StatusOr<std::vector<TensorTypeChoice>> ChooseTensorTypes(std::span<const TensorSpec> specs,
+                                                          const TensorTypePolicy& policy);
 
 }  // namespace dsinfer
 

@@ -58,6 +58,20 @@ for spec in "llama tiny-llama q4_k" "deepseek tiny-deepseek q8_0" "deepseek2 tin
     fail "convert of the f32 $2 checkpoint differs from random-model's $3 gguf"
 done
 
+# A mixture: converting straight to Q4_K_M / Q3_K_M writes the very file that converting to
+# f32 and then `quantize`-ing to the mixture writes (same types, bytes and file_type).
+for spec in "tiny-llama q4_k_m" "tiny-deepseek2 Q3_K_M"; do
+  set -- $spec
+  "$dsinfer" convert "$dir/same-$1" -o "$dir/mix-$1.gguf" --type "$2" --name m >/dev/null 2>&1
+  "$dsinfer" convert "$dir/same-$1" -o "$dir/f32-$1.gguf" --type f32 --name m >/dev/null 2>&1
+  "$dsinfer" quantize "$dir/f32-$1.gguf" "$dir/q-$1.gguf" "$2" >/dev/null 2>&1
+  [ -s "$dir/mix-$1.gguf" ] && cmp -s "$dir/mix-$1.gguf" "$dir/q-$1.gguf" && pass ||
+    fail "convert --type $2 of $1 differs from convert + quantize $2"
+done
+text=$("$dsinfer" inspect "$dir/mix-tiny-llama.gguf" 2>&1)
+expect_contains "$text" "general.file_type" "mixture file type key"
+if grep -Eq "general\.file_type +UINT32 +15" <<<"$text"; then pass; else fail "Q4_K_M file_type"; fi
+
 # A tokenizer.json (byte-level BPE with Qwen2's pre-tokenizer) becomes tokenizer metadata.
 hf="$dir/tiny-qwen2-bf16"
 python3 - "$hf" <<'EOF'

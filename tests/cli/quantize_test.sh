@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `dsinfer quantize` on a random tiny DeepSeek-V3-shaped model: per-tensor lines and totals,
 # the types `dsinfer inspect` then reads (llama.cpp's fallbacks, --keep rules, norms left
-# alone, general.file_type), requantising a quantised file, --pure, and the errors (bad type,
-# bad rule, OUT == IN, truncated input), none of which leaves an output file behind.
+# alone, general.file_type), a Q4_K_M mixture, requantising a quantised file, --pure, and the
+# errors (bad type, bad rule, mixture with --pure, OUT == IN, truncated input), none of which
+# leaves an output file behind.
 source "$(dirname "$0")/lib.sh"
 dsinfer=$1
 dir=$(mktemp -d)
@@ -47,6 +48,16 @@ expect_match "$text" "token_embd\.weight .* q5_0 -> q8_0" "q5_0 -> q8_0"
 expect_match "$text" "blk\.0\.attn_kv_a_mqa\.weight .* q8_0 \(unchanged\)" "q8_0 copied"
 expect_match "$("$dsinfer" inspect "$dir/q8.gguf")" "general\.file_type +UINT32 +7" "file_type Q8_0"
 
+# A llama.cpp mixture: the output (rows of 64: Q8_0, as llama-quantize) raised, the rest q4_K
+# or its fallback, general.file_type 15.
+text=$("$dsinfer" quantize "$dir/f32.gguf" "$dir/q4km.gguf" Q4_K_M 2>&1); rc=$?
+[ "$rc" -eq 0 ] && pass || fail "quantize Q4_K_M exit $rc: $text"
+expect_match "$text" "output\.weight .* f32 -> q8_0 .*\(raised by the mixture\)" "raised output"
+expect_match "$text" "blk\.1\.ffn_up_exps\.weight .* f32 -> q5_0 .*fallback: q4_K" "mixture base"
+expect_match "$text" "wrote $dir/q4km\.gguf in Q4_K_M: 52 tensors" "mixture totals"
+expect_match "$("$dsinfer" inspect "$dir/q4km.gguf")" "general\.file_type +UINT32 +15" \
+  "file_type Q4_K_M"
+
 # --pure: the exact type or an error naming the tensor; a rule can make it possible.
 text=$("$dsinfer" quantize "$dir/f32.gguf" "$dir/pure.gguf" q8_0 --pure 2>&1); rc=$?
 [ "$rc" -eq 1 ] && pass || fail "pure exit $rc"
@@ -66,8 +77,8 @@ check_error() {  # what expected-message args...
   [ "$rc" -eq 1 ] && pass || fail "$what: exit $rc: $text"
   expect_contains "$text" "$message" "$what"
 }
-check_error "mixture name" "q4_k_m is one of llama.cpp's per-tensor mixtures" \
-  "$dir/f32.gguf" "$dir/x.gguf" q4_k_m
+check_error "mixture and pure" "Q4_K_M is a mixture of types, and pure asks for one" \
+  "$dir/f32.gguf" "$dir/x.gguf" q4_k_m --pure
 check_error "unknown type" "'q9_0' is not a type; weight types: f32, f16, bf16" \
   "$dir/f32.gguf" "$dir/x.gguf" q9_0
 check_error "activation type" "type q8_K cannot store weights" "$dir/f32.gguf" "$dir/x.gguf" q8_k

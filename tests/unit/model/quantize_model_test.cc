@@ -61,7 +61,7 @@ std::vector<std::byte> QuantizeDirectly(const GgufTensorInfo& t, DType to) {
 
 // OUT against IN: keys and values in order (file_type and quantization_version set), tensors
 // in order with the same shapes, each in `expected_types[i]` with quant/'s exact bytes.
-void ExpectRequantized(const GgufFile& in, const GgufFile& out, DType requested,
+void ExpectRequantized(const GgufFile& in, const GgufFile& out, uint32_t file_type,
                        const std::vector<DType>& expected_types) {
   ASSERT_EQ(out.metadata().size(), in.metadata().size());
   for (size_t i = 0; i < in.metadata().size(); ++i) {
@@ -69,7 +69,7 @@ void ExpectRequantized(const GgufFile& in, const GgufFile& out, DType requested,
     const GgufKeyValue& b = out.metadata()[i];
     EXPECT_EQ(a.key, b.key);
     if (a.key == gguf::kKeyFileType) {
-      EXPECT_EQ(b.value, GgufValue::U32(LlamaFileType(requested)));
+      EXPECT_EQ(b.value, GgufValue::U32(file_type));
     } else if (a.key == gguf::kKeyQuantizationVersion) {
       EXPECT_EQ(b.value, GgufValue::U32(2));
     } else {
@@ -127,7 +127,7 @@ TEST(QuantizeModelTest, F32ModelsRequantizeBitExactlyInEachType) {
       StatusOr<GgufFile> a = GgufFile::Open(in.path());
       StatusOr<GgufFile> b = GgufFile::Open(out.path());
       ASSERT_TRUE(a.ok() && b.ok());
-      ExpectRequantized(*a, *b, type, StorageTypes(config, type));
+      ExpectRequantized(*a, *b, LlamaFileType(type), StorageTypes(config, type));
       EXPECT_EQ(summary->tensors, static_cast<int64_t>(a->tensors().size()));
       EXPECT_EQ(reported, summary->tensors);
       EXPECT_EQ(summary->converted + summary->copied, summary->tensors);
@@ -218,7 +218,32 @@ TEST(QuantizeModelTest, KeepRulesChooseTypesAndLeaveNormsAlone) {
   EXPECT_EQ(b.FindTensor("blk.1.ffn_up_exps.weight")->dtype, DType::kQ5_0);
   std::vector<DType> types;
   for (const GgufTensorInfo& t : b.tensors()) types.push_back(t.dtype);
-  ExpectRequantized(a, b, DType::kQ4_K, types);  // every byte as quant/ writes it
+  ExpectRequantized(a, b, LlamaFileType(DType::kQ4_K), types);  // every byte as quant/ writes it
+}
+
+// Q4_K_M on a model with 8 experts and rows of 256 (llama-quantize's choice, checked against
+// its --dry-run): the output Q6_K, attn_output Q5_K (8 experts), ffn_down Q6_K in the last of
+// 3 layers; general.file_type 15; every byte as quant/ writes it.
+TEST(QuantizeModelTest, MixturesFollowLlamaCppAndSetTheirFileType) {
+  const ModelConfig config = *ModelPreset("tiny-r1");
+  TempPath in("mix_in.gguf"), out("mix_out.gguf");
+  WriteModel(config, DType::kF32, in.path());
+  const QuantizeOptions options{
+      .types = {.requested = DType::kQ4_K, .mixture = QuantMixture::kQ4_K_M}};
+  ASSERT_TRUE(QuantizeGguf(in.path(), out.path(), options, nullptr).ok());
+  const GgufFile a = GgufFile::Open(in.path()).value();
+  const GgufFile b = GgufFile::Open(out.path()).value();
+  EXPECT_EQ(b.FindTensor("output.weight")->dtype, DType::kQ6_K);
+  EXPECT_EQ(b.FindTensor("token_embd.weight")->dtype, DType::kQ4_K);
+  EXPECT_EQ(b.FindTensor("blk.1.attn_output.weight")->dtype, DType::kQ5_K);
+  EXPECT_EQ(b.FindTensor("blk.0.ffn_down.weight")->dtype, DType::kQ4_K);
+  EXPECT_EQ(b.FindTensor("blk.1.ffn_down_exps.weight")->dtype, DType::kQ4_K);
+  EXPECT_EQ(b.FindTensor("blk.2.ffn_down_exps.weight")->dtype, DType::kQ6_K);
+  EXPECT_EQ(b.FindTensor("blk.2.ffn_down_shexp.weight")->dtype, DType::kQ6_K);
+  EXPECT_EQ(b.FindTensor("blk.2.attn_k_b.weight")->dtype, DType::kQ5_0);  // rows of 64
+  std::vector<DType> types;
+  for (const GgufTensorInfo& t : b.tensors()) types.push_back(t.dtype);
+  ExpectRequantized(a, b, 15, types);
 }
 
 TEST(QuantizeModelTest, QuantizedInputsRequantizeAndSameTypeIsCopied) {
@@ -231,7 +256,7 @@ TEST(QuantizeModelTest, QuantizedInputsRequantizeAndSameTypeIsCopied) {
         QuantizeGguf(in.path(), out.path(), {.types = {.requested = DType::kQ4_K}}, nullptr).ok());
     const GgufFile a = GgufFile::Open(in.path()).value();
     const GgufFile b = GgufFile::Open(out.path()).value();
-    ExpectRequantized(a, b, DType::kQ4_K, StorageTypes(config, DType::kQ4_K));
+    ExpectRequantized(a, b, LlamaFileType(DType::kQ4_K), StorageTypes(config, DType::kQ4_K));
   }
 }
 

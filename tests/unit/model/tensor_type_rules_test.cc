@@ -20,6 +20,14 @@ TensorSpec Matrix(std::string name, int64_t ne0, int64_t ne1,
   return {.gguf_name = std::move(name), .ne = {ne0, ne1}, .role = role};
 }
 
+// The choice for a file of one tensor.
+StatusOr<TensorTypeChoice> ChooseTensorType(const TensorSpec& spec,
+                                            const TensorTypePolicy& policy) {
+  DSI_ASSIGN_OR_RETURN(std::vector<TensorTypeChoice> choices,
+                       ChooseTensorTypes(std::span<const TensorSpec>(&spec, 1), policy));
+  return choices.front();
+}
+
 TEST(TensorTypeRulesTest, ParsesTypeAndPattern) {
   StatusOr<TensorTypeRule> rule = ParseTensorTypeRule("q8_0:attn");
   ASSERT_TRUE(rule.ok()) << rule.status().ToString();
