@@ -46,11 +46,18 @@ StatusOr<RandomModelSummary> RunRandomModel(const RandomModelArgs& args) {
   if (args.layers != 0) {
     DSI_ASSIGN_OR_RETURN(config, WithLayers(config, args.layers));
   }
-  // "fp8": DeepSeek-V3's block-scaled FP8 checkpoint layout (HF only).
-  const std::optional<DType> dtype =
-      args.type == "fp8" ? std::optional(DType::kF8E4M3) : DTypeFromName(args.type);
+  // "fp8": DeepSeek-V3's block-scaled FP8 checkpoint layout (HF only); Q4_K_M and the other
+  // mixtures: llama-quantize's per-tensor types (GGUF only).
+  const std::optional<QuantMixture> mixture = QuantMixtureFromName(args.type);
+  const std::optional<DType> dtype = mixture ? std::optional(GetQuantMixtureInfo(*mixture).base)
+                                     : args.type == "fp8" ? std::optional(DType::kF8E4M3)
+                                                          : DTypeFromName(args.type);
   if (!dtype)
     return InvalidArgumentError(fmt::format("--type '{}' is not a known type", args.type));
+  if (mixture && args.format == "hf") {
+    return InvalidArgumentError(fmt::format(
+        "--type {}: HF checkpoints hold one type; mixtures are for GGUF files", args.type));
+  }
   const TensorLayoutOptions layout{.kv_b_form =
                                        args.legacy_kv_b ? MlaKvBForm::kFused : MlaKvBForm::kSplit};
   if (args.format == "hf") {
@@ -63,8 +70,11 @@ StatusOr<RandomModelSummary> RunRandomModel(const RandomModelArgs& args) {
   if (args.format != "gguf") {
     return InvalidArgumentError(fmt::format("--format {} is not gguf or hf", args.format));
   }
-  RandomModelOptions options{
-      .dtype = *dtype, .seed = args.seed, .layout = layout, .name = fmt::format("random {}", like)};
+  RandomModelOptions options{.dtype = *dtype,
+                             .mixture = mixture,
+                             .seed = args.seed,
+                             .layout = layout,
+                             .name = fmt::format("random {}", like)};
   if (!args.tokenizer.empty()) {
     // The embedding gets one row per token id of the tokenizer.
     DSI_ASSIGN_OR_RETURN(const tokenizer::Tokenizer tok, tokenizer::LoadTokenizer(args.tokenizer));
@@ -102,7 +112,8 @@ void RegisterRandomModelCommand(CLI::App& app, CommandFn* run) {
                   "weight type: f32|f16|bf16|q8_0|q4_0|q4_k|q6_k|... (norms stay f32; rows a "
                   "type cannot hold fall back as llama.cpp does); iq2_xxs|iq2_xs|iq2_s|iq3_xxs|"
                   "iq3_s|iq1_s|iq1_m, which dsinfer cannot quantise to, get random codes "
-                  "scaled to the same spread");
+                  "scaled to the same spread; or one of llama.cpp's mixtures (gguf): " +
+                      QuantMixtureNames());
   cmd->add_option("--seed", args->seed, "random seed (same seed, same file)");
   cmd->add_flag("--legacy-kv-b", args->legacy_kv_b,
                 "MLA: one attn_kv_b per layer (pre-2025 llama.cpp files) instead of "

@@ -9,8 +9,6 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "formats/gguf_names.h"
-#include "model/gguf_metadata.h"
 #include "model/hf_tensor_map.h"
 #include "model/llama3_rope_freqs.h"
 #include "quant/fp8.h"
@@ -297,11 +295,7 @@ StatusOr<TensorTypePolicy> HfTypePolicy(const ModelConfig& config, const HfWeigh
       .requested = options.dtype, .mixture = options.mixture, .rules = options.keep};
   DSI_RETURN_IF_ERROR(CheckWeightType(policy.requested));
   if (policy.mixture) {
-    DSI_ASSIGN_OR_RETURN(std::vector<GgufKeyValue> metadata,
-                         GgufMetadataFor(config, options.layout));
-    metadata.push_back({.key = std::string(gguf::kKeyArchitecture),
-                        .value = GgufValue::String(std::string(ModelArchName(config.arch)))});
-    DSI_ASSIGN_OR_RETURN(policy.model, MixtureModelFromMetadata(metadata));
+    DSI_ASSIGN_OR_RETURN(policy.model, MixtureModelFor(config, options.layout));
   }
   return policy;
 }

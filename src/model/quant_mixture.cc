@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "formats/gguf_names.h"
+#include "model/gguf_metadata.h"
 
 namespace dsinfer {
 
@@ -144,6 +145,14 @@ StatusOr<MixtureModel> MixtureModelFromMetadata(std::span<const GgufKeyValue> me
   model.kv_heads = count(gguf::kKeyHeadCountKv).value_or(model.heads);
   model.experts = count(gguf::kKeyExpertCount).value_or(0);
   return model;
+}
+
+StatusOr<MixtureModel> MixtureModelFor(const ModelConfig& config,
+                                       const TensorLayoutOptions& layout) {
+  DSI_ASSIGN_OR_RETURN(std::vector<GgufKeyValue> metadata, GgufMetadataFor(config, layout));
+  metadata.push_back({.key = std::string(gguf::kKeyArchitecture),
+                      .value = GgufValue::String(std::string(ModelArchName(config.arch)))});
+  return MixtureModelFromMetadata(metadata);
 }
 
 QuantMixturePlanner::QuantMixturePlanner(QuantMixture mixture, MixtureModel model,

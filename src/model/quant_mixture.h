@@ -44,6 +44,7 @@
 #include "base/status.h"
 #include "formats/gguf_value.h"
 #include "model/model_config.h"
+#include "model/tensor_layout.h"
 #include "tensor/dtype.h"
 
 namespace dsinfer {
@@ -84,6 +85,10 @@ struct MixtureModel {
 // Fails, naming the key, when general.architecture or block_count is missing or not a
 // positive number.
 StatusOr<MixtureModel> MixtureModelFromMetadata(std::span<const GgufKeyValue> metadata);
+// The same facts from the metadata `config` is written with (gguf_metadata.h), for writers
+// that make a file from a config (`convert`, `random-model`).
+StatusOr<MixtureModel> MixtureModelFor(const ModelConfig& config,
+                                       const TensorLayoutOptions& layout);
 
 // The order llama-quantize visits (and writes) a file's tensors in, whatever their order in
 // the file: those outside the layers first, then layer by layer ("blk.N."), each group by

@@ -9,10 +9,10 @@
 
 #include "formats/gguf_names.h"
 #include "formats/gguf_writer.h"
-#include "formats/llama_file_type.h"
 #include "model/gguf_metadata.h"
 #include "model/llama3_rope_freqs.h"
 #include "model/tensor_storage_type.h"
+#include "model/tensor_type_rules.h"
 #include "platform/atomic_file_writer.h"
 #include "quant/quant_ops.h"
 #include "quant/random_blocks.h"
@@ -132,22 +132,32 @@ StatusOr<RandomModelSummary> WriteRandomGguf(const ModelConfig& config,
   for (GgufKeyValue& kv : metadata) {
     DSI_RETURN_IF_ERROR(writer.AddKeyValue(std::move(kv.key), std::move(kv.value)));
   }
+  TensorTypePolicy policy{.requested = options.dtype, .mixture = options.mixture};
+  if (policy.mixture) {
+    DSI_ASSIGN_OR_RETURN(policy.model, MixtureModelFor(config, options.layout));
+  }
   DSI_RETURN_IF_ERROR(
-      writer.AddKeyValue(std::string(gguf::kKeyFileType),
-                         GgufValue::U32(static_cast<uint32_t>(LlamaFileType(options.dtype)))));
+      writer.AddKeyValue(std::string(gguf::kKeyFileType), GgufValue::U32(FileTypeOf(policy))));
   DSI_RETURN_IF_ERROR(writer.AddKeyValue(std::string(gguf::kKeyQuantizationVersion),
                                          GgufValue::U32(kQuantizationVersion)));
   for (const GgufKeyValue& kv : options.extra_metadata) {
     DSI_RETURN_IF_ERROR(writer.AddKeyValue(kv.key, kv.value));
   }
 
-  RandomModelSummary summary;
+  // The read-only lattice types (random codes) are no weight type a policy takes: those
+  // files are one type and its fallbacks.
   std::vector<DType> types;
-  types.reserve(layout.size());
-  for (const TensorSpec& spec : layout) {
-    types.push_back(StorageTypeFor(spec, options.dtype));
-    DSI_RETURN_IF_ERROR(writer.AddTensorInfo(spec.gguf_name, types.back(), spec.ne));
-    summary.parameters += spec.num_elements();
+  if (policy.mixture) {
+    DSI_ASSIGN_OR_RETURN(const std::vector<TensorTypeChoice> choices,
+                         ChooseTensorTypes(layout, policy));
+    for (const TensorTypeChoice& c : choices) types.push_back(c.type);
+  } else {
+    for (const TensorSpec& spec : layout) types.push_back(StorageTypeFor(spec, options.dtype));
+  }
+  RandomModelSummary summary;
+  for (size_t t = 0; t < layout.size(); ++t) {
+    DSI_RETURN_IF_ERROR(writer.AddTensorInfo(layout[t].gguf_name, types[t], layout[t].ne));
+    summary.parameters += layout[t].num_elements();
   }
   summary.tensors = static_cast<int64_t>(layout.size());
 

@@ -8,7 +8,9 @@
 //   * RMSNorm weights: 1 + N(0, 0.02)-like (real init is exactly 1; the jitter makes a missing
 //     norm multiply visible in tests), biases and exp_probs_b: N(0, 0.02)-like;
 //   * rope_freqs.weight (llama3): the real divisors llama.cpp's converter computes.
-// Storage types follow tensor_storage_type.h. The GGUF carries the full llama.cpp metadata of
+// Storage types follow tensor_storage_type.h, or with a mixture (Q4_K_M, ...) quant_mixture.h:
+// a random Q4_K_M file is the one `dsinfer quantize` makes of the F32 file of the same seed.
+// The GGUF carries the full llama.cpp metadata of
 // gguf_metadata.h plus general.architecture/name/file_type/quantization_version.
 //
 // Memory: tensors are generated, quantised and written a few MiB of rows at a time, so a
@@ -20,6 +22,7 @@
 #define DSINFER_MODEL_RANDOM_MODEL_H_
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -27,6 +30,7 @@
 #include "base/status.h"
 #include "formats/gguf_value.h"
 #include "model/model_config.h"
+#include "model/quant_mixture.h"
 #include "model/tensor_layout.h"
 #include "tensor/dtype.h"
 
@@ -34,6 +38,8 @@ namespace dsinfer {
 
 struct RandomModelOptions {
   DType dtype = DType::kF32;  // requested type of matrices (F32, F16, BF16 or a block type)
+  // llama.cpp's per-tensor mixture (quant_mixture.h) on top of `dtype`, its base type.
+  std::optional<QuantMixture> mixture;
   uint64_t seed = 0;
   TensorLayoutOptions layout;
   std::string name = "random";  // general.name

@@ -60,6 +60,16 @@ expect_contains "$(cat "$dir/err.txt")" "printing the generated ids" "note on st
 check_model deepseek2 tiny-v2 "--type q6_k" 50 >/dev/null
 # a real shape cut to one layer (defaults to f32): 1 layer + token_embd, output_norm, output
 check_model llama deepseek-coder-6.7b "--layers 1 --type q4_0" 12 >/dev/null
+# A mixture (to size hardware for the files users download): the very file quantize writes
+# from the f32 model of the same seed.
+"$dsinfer" random-model --arch deepseek2 --like tiny-r1 --seed 3 -o "$dir/r1-f32.gguf" >/dev/null 2>&1
+"$dsinfer" random-model --arch deepseek2 --like tiny-r1 --seed 3 --type q4_k_m \
+  -o "$dir/r1-mix.gguf" >/dev/null 2>&1 && pass || fail "random-model --type q4_k_m"
+"$dsinfer" quantize "$dir/r1-f32.gguf" "$dir/r1-q.gguf" Q4_K_M >/dev/null 2>&1
+cmp -s "$dir/r1-mix.gguf" "$dir/r1-q.gguf" && pass || fail "random Q4_K_M differs from quantize's"
+text=$("$dsinfer" random-model --arch qwen2 --format hf --type q4_k_m -o "$dir/x" 2>&1); rc=$?
+[ "$rc" -eq 1 ] && pass || fail "hf format with a mixture exit $rc"
+expect_contains "$text" "mixtures are for GGUF files" "hf mixture"
 
 # errors: exit 1 and a message naming the problem
 text=$("$dsinfer" random-model --arch llama --like v3 -o "$dir/x.gguf" 2>&1); rc=$?
