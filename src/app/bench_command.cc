@@ -61,6 +61,7 @@ struct BenchArgs {
   int repetitions = 1;
   int64_t bandwidth_mib = 1024;
   std::string kv_type = "f16";
+  std::string hf_type = "q8_0";
   uint64_t seed = 1;
   bool paired = true;
   bool json = false;
@@ -242,11 +243,13 @@ int Bench(const BenchArgs& args) {
   if (!kv_type.has_value() || (*kv_type != DType::kF16 && *kv_type != DType::kF32)) {
     return ReportError(kCommand, fmt::format("--kv-type {}: use f16 or f32", args.kv_type));
   }
+  const StatusOr<TypeRequest> hf_type = HfTypeOption(args.hf_type);
+  if (!hf_type.ok()) return ReportError(kCommand, hf_type.status().message());
   const int threads = ThreadCount(args.threads);
   const double load_start = LoadAverage1m();
   ThreadPool pool(threads);
   const Stopwatch load_clock;
-  StatusOr<Model> model = LoadModel(args.model, {}, &pool);
+  StatusOr<Model> model = LoadModel(args.model, {.hf_type = *hf_type}, &pool);
   if (!model.ok()) return ReportError(kCommand, model.status().message());
   const double load_seconds = load_clock.ElapsedSeconds();
   const ModelConfig& config = model->config();
@@ -368,6 +371,7 @@ void RegisterBenchCommand(CLI::App& app, CommandFn* run) {
   cmd->add_flag("--paired,!--no-paired", args->paired,
                 "also time decode steps each beside a probe pass (default on)");
   cmd->add_option("--kv-type", args->kv_type, "KV cache element type: f16 (default) or f32");
+  cmd->add_option("--hf-type", args->hf_type, HfTypeHelp());
   cmd->add_option("--seed", args->seed, "seed of the random prompt ids");
   cmd->add_flag("--json", args->json, "print one JSON object");
   cmd->callback([run, args] { *run = [args] { return Bench(*args); }; });

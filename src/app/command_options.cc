@@ -5,8 +5,6 @@
 
 #include <fmt/format.h>
 
-#include "model/tensor_type_rules.h"
-
 namespace dsinfer {
 
 int ThreadCount(int requested) {
@@ -22,25 +20,15 @@ StatusOr<DType> TypeOption(const char* flag, const std::string& name) {
   return *dtype;
 }
 
-std::string WeightTypeOption::Name() const {
-  return std::string(mixture ? GetQuantMixtureInfo(*mixture).name : DTypeName(type));
+StatusOr<TypeRequest> HfTypeOption(const std::string& name) {
+  StatusOr<TypeRequest> type = ParseTypeRequest(name);
+  if (!type.ok()) return type.status().WithContext("--hf-type");
+  return type;
 }
 
-StatusOr<WeightTypeOption> ParseWeightTypeOption(const std::string& name) {
-  if (const std::optional<QuantMixture> mixture = QuantMixtureFromName(name)) {
-    return WeightTypeOption{.type = GetQuantMixtureInfo(*mixture).base, .mixture = mixture};
-  }
-  const std::optional<DType> type = DTypeFromName(name);
-  if (!type) {
-    return InvalidArgumentError(
-        fmt::format("'{}' is not a type; weight types: {}", name, WeightTypeOptionNames()));
-  }
-  DSI_RETURN_IF_ERROR(CheckWeightType(*type));
-  return WeightTypeOption{.type = *type};
-}
-
-std::string WeightTypeOptionNames() {
-  return fmt::format("{}, or a mixture: {}", WeightTypeNames(), QuantMixtureNames());
+std::string HfTypeHelp() {
+  return "type an HF checkpoint's matrices are converted to at load (default q8_0): " +
+         TypeRequestNames();
 }
 
 }  // namespace dsinfer

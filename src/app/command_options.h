@@ -2,11 +2,10 @@
 #ifndef DSINFER_APP_COMMAND_OPTIONS_H_
 #define DSINFER_APP_COMMAND_OPTIONS_H_
 
-#include <optional>
 #include <string>
 
 #include "base/status.h"
-#include "model/quant_mixture.h"
+#include "model/tensor_type_rules.h"
 #include "tensor/dtype.h"
 
 namespace dsinfer {
@@ -18,17 +17,10 @@ int ThreadCount(int requested);
 // name" when `name` names no dtype.
 StatusOr<DType> TypeOption(const char* flag, const std::string& name);
 
-// What `dsinfer quantize` and `convert` write: a weight type (q4_k) or one of llama.cpp's
-// mixtures (Q4_K_M: `type` is its base type). Errors list both kinds of names.
-struct WeightTypeOption {
-  DType type = DType::kF32;
-  std::optional<QuantMixture> mixture;
-
-  std::string Name() const;  // "q4_K", or the mixture's "Q4_K_M"
-};
-StatusOr<WeightTypeOption> ParseWeightTypeOption(const std::string& name);
-// The help text's list: "f32, f16, ..., iq4_xs, or a mixture: Q3_K_S, ..., Q5_K_M".
-std::string WeightTypeOptionNames();
+// --hf-type T (run, perplexity, bench; serve's hf_type): what an HF checkpoint's matrices are
+// converted to at load, a weight type or one of llama.cpp's mixtures (Q4_K_M).
+StatusOr<TypeRequest> HfTypeOption(const std::string& name);
+std::string HfTypeHelp();
 
 }  // namespace dsinfer
 

@@ -95,7 +95,7 @@ StatusOr<int64_t> Fp8BlockOf(const HfConfig& hf) {
 
 int RunConvert(const ConvertArgs& args) {
   constexpr const char* kCommand = "dsinfer convert";
-  const StatusOr<WeightTypeOption> type = ParseWeightTypeOption(args.type);
+  const StatusOr<TypeRequest> type = ParseTypeRequest(args.type);
   if (!type.ok()) return ReportError(kCommand, fmt::format("--type {}", type.status().message()));
   StatusOr<std::vector<TensorTypeRule>> rules = ParseTensorTypeRules(args.keep);
   if (!rules.ok()) return ReportError(kCommand, rules.status().message());
@@ -166,7 +166,7 @@ void RegisterConvertCommand(CLI::App& app, CommandFn* run) {
   cmd->add_option("input", args->input, "HF checkpoint directory")->required();
   cmd->add_option("-o,--output", args->output, "GGUF file to write")->required();
   cmd->add_option("--type", args->type,
-                  "type of the weight matrices (default bf16): " + WeightTypeOptionNames() +
+                  "type of the weight matrices (default bf16): " + TypeRequestNames() +
                       " (norms, biases and the router stay f32; rows a type cannot hold fall "
                       "back as llama.cpp does)");
   cmd->add_option("--keep", args->keep,

@@ -45,7 +45,7 @@ int Perplexity(const PerplexityArgs& args) {
   constexpr const char* kCommand = "dsinfer perplexity";
   const StatusOr<DType> kv_type = TypeOption("--kv-type", args.kv_type);
   if (!kv_type.ok()) return ReportError(kCommand, kv_type.status().message());
-  const StatusOr<DType> hf_type = TypeOption("--hf-type", args.hf_type);
+  const StatusOr<TypeRequest> hf_type = HfTypeOption(args.hf_type);
   if (!hf_type.ok()) return ReportError(kCommand, hf_type.status().message());
   // 1 GiB of text is far beyond any evaluation set; the cap keeps a wrong path harmless.
   StatusOr<std::string> text = ReadFileToString(args.file, size_t{1} << 30);
@@ -53,7 +53,7 @@ int Perplexity(const PerplexityArgs& args) {
 
   const int threads = ThreadCount(args.threads);
   ThreadPool pool(threads);
-  StatusOr<Model> model = LoadModel(args.model, {.hf_dtype = *hf_type}, &pool);
+  StatusOr<Model> model = LoadModel(args.model, {.hf_type = *hf_type}, &pool);
   if (!model.ok()) return ReportError(kCommand, model.status().message());
   StatusOr<tokenizer::Tokenizer> tok = tokenizer::LoadTokenizer(args.model);
   if (!tok.ok()) return ReportError(kCommand, tok.status().message());
@@ -117,8 +117,7 @@ void RegisterPerplexityCommand(CLI::App& app, CommandFn* run) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("-t,--threads", args->threads, "threads (default: all cores)");
   cmd->add_option("--kv-type", args->kv_type, "KV cache element type: f16 (default) or f32");
-  cmd->add_option("--hf-type", args->hf_type,
-                  "type an HF checkpoint's matrices are converted to at load (default q8_0)");
+  cmd->add_option("--hf-type", args->hf_type, HfTypeHelp());
   cmd->add_option("--shuffle-tokens", args->shuffle_seed,
                   "permute the tokens with this seed before chunking (a control)");
   cmd->add_flag("--json", args->json, "print the result as JSON");

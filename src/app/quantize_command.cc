@@ -60,7 +60,7 @@ void PrintTensor(const QuantizedTensor& t) {
 
 int RunQuantize(const QuantizeArgs& args) {
   constexpr const char* kCommand = "dsinfer quantize";
-  StatusOr<WeightTypeOption> type = ParseWeightTypeOption(args.type);
+  StatusOr<TypeRequest> type = ParseTypeRequest(args.type);
   if (!type.ok()) return ReportError(kCommand, type.status().message());
   StatusOr<std::vector<TensorTypeRule>> rules = ParseTensorTypeRules(args.keep);
   if (!rules.ok()) return ReportError(kCommand, rules.status().message());
@@ -104,7 +104,7 @@ void RegisterQuantizeCommand(CLI::App& app, CommandFn* run) {
   cmd->add_option("input", args->input, "GGUF file to read")->required();
   cmd->add_option("output", args->output, "GGUF file to write (not the input)")->required();
   cmd->add_option("type", args->type,
-                  "type of the weight matrices: " + WeightTypeOptionNames() +
+                  "type of the weight matrices: " + TypeRequestNames() +
                       " (llama.cpp's per-tensor mixtures, as llama-quantize makes them)")
       ->required();
   cmd->add_flag("--pure", args->pure,

@@ -65,11 +65,11 @@ int Run(const RunArgs& args) {
   }
   const StatusOr<DType> kv_type = TypeOption("--kv-type", args.kv_type);
   if (!kv_type.ok()) return ReportError(kCommand, kv_type.status().message());
-  const StatusOr<DType> hf_type = TypeOption("--hf-type", args.hf_type);
+  const StatusOr<TypeRequest> hf_type = HfTypeOption(args.hf_type);
   if (!hf_type.ok()) return ReportError(kCommand, hf_type.status().message());
   const int threads = ThreadCount(args.threads);
   ThreadPool pool(threads);
-  StatusOr<Model> model = LoadModel(args.model, {.hf_dtype = *hf_type}, &pool);
+  StatusOr<Model> model = LoadModel(args.model, {.hf_type = *hf_type}, &pool);
   if (!model.ok()) return ReportError(kCommand, model.status().message());
 
   // The tokenizer is needed for text in or out; --prompt-ids --print-ids runs without one, and
@@ -185,8 +185,7 @@ void RegisterRunCommand(CLI::App& app, CommandFn* run) {
   cmd->add_option("--logits-out", args->logits_out,
                   "write float32 logits of every evaluated position to FILE");
   cmd->add_option("--kv-type", args->kv_type, "KV cache element type: f16 (default) or f32");
-  cmd->add_option("--hf-type", args->hf_type,
-                  "type an HF checkpoint's matrices are converted to at load (default q8_0)");
+  cmd->add_option("--hf-type", args->hf_type, HfTypeHelp());
   cmd->add_flag("--print-ids", args->print_ids, "print the generated ids, not text");
   cmd->add_flag("--ignore-eos", args->ignore_eos, "keep generating after end-of-sequence");
   cmd->callback([run, args] { *run = [args] { return Run(*args); }; });

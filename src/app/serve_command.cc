@@ -115,7 +115,8 @@ StatusOr<LoadedModel> Load(const server::ServeConfig& config) {
   LoadedModel loaded;
   const int threads = ThreadCount(static_cast<int>(config.threads));
   ThreadPool pool(threads);
-  DSI_ASSIGN_OR_RETURN(Model model, LoadModel(config.model, {}, &pool));
+  DSI_ASSIGN_OR_RETURN(const TypeRequest hf_type, ParseTypeRequest(config.hf_type));
+  DSI_ASSIGN_OR_RETURN(Model model, LoadModel(config.model, {.hf_type = hf_type}, &pool));
   loaded.model = std::make_unique<Model>(std::move(model));
   const std::string tokenizer_path = config.tokenizer.empty() ? config.model : config.tokenizer;
   DSI_ASSIGN_OR_RETURN(tokenizer::Tokenizer tok, tokenizer::LoadTokenizer(tokenizer_path));

@@ -25,14 +25,15 @@ StatusOr<Model> LoadGguf(const std::string& path, const ModelLoadOptions& option
   return model;
 }
 
-// config.json + safetensors, each matrix converted to `options.hf_dtype` (llama.cpp's
-// fallbacks where a row cannot hold it) while it is read.
+// config.json + safetensors, each matrix converted to `options.hf_type` (a mixture's per-tensor
+// types, llama.cpp's fallbacks where a row cannot hold one) while it is read.
 StatusOr<Model> LoadHf(const std::string& dir, const ModelLoadOptions& options, ThreadPool* pool) {
   DSI_ASSIGN_OR_RETURN(const HfConfig hf, LoadHfConfig(dir));
   StatusOr<ModelConfig> config = ModelConfig::FromHfConfig(hf);
   if (!config.ok()) return config.status().WithContext(dir);
   DSI_ASSIGN_OR_RETURN(const SafetensorsModel files, SafetensorsModel::Open(dir));
-  StatusOr<WeightStore> store = LoadHfWeights(files, *config, {.dtype = options.hf_dtype}, pool);
+  StatusOr<WeightStore> store = LoadHfWeights(
+      files, *config, {.dtype = options.hf_type.type, .mixture = options.hf_type.mixture}, pool);
   if (!store.ok()) return store.status().WithContext(dir);
   StatusOr<Model> model =
       Model::Create(*config, std::move(*store), {.pack_for_decode = options.pack_for_decode}, pool);

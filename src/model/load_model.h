@@ -1,6 +1,6 @@
 // LoadModel: a model from the files users have, ready to run: a GGUF file (mapped, no copy
 // of the tensors the kernels read directly) or an HF checkpoint directory (config.json +
-// safetensors, converted at load to `hf_dtype`).
+// safetensors, converted at load to `hf_type`: a type, or a mixture such as Q4_K_M).
 #ifndef DSINFER_MODEL_LOAD_MODEL_H_
 #define DSINFER_MODEL_LOAD_MODEL_H_
 
@@ -8,14 +8,15 @@
 
 #include "base/status.h"
 #include "model/model.h"
+#include "model/tensor_type_rules.h"
 #include "platform/thread_pool.h"
 #include "tensor/dtype.h"
 
 namespace dsinfer {
 
 struct ModelLoadOptions {
-  DType hf_dtype = DType::kQ8_0;  // storage type of an HF checkpoint's matrices
-  bool pack_for_decode = true;    // ModelWeights::BindOptions
+  TypeRequest hf_type{.type = DType::kQ8_0};  // storage of an HF checkpoint's matrices
+  bool pack_for_decode = true;                // ModelWeights::BindOptions
 };
 
 // Errors name the file and, for a broken model, the tensor or config field.

@@ -130,6 +130,27 @@ const TensorTypeRule* FindTensorTypeRule(std::span<const TensorTypeRule> rules,
   return nullptr;
 }
 
+std::string TypeRequest::Name() const {
+  return std::string(mixture ? GetQuantMixtureInfo(*mixture).name : DTypeName(type));
+}
+
+StatusOr<TypeRequest> ParseTypeRequest(std::string_view name) {
+  if (const std::optional<QuantMixture> mixture = QuantMixtureFromName(name)) {
+    return TypeRequest{.type = GetQuantMixtureInfo(*mixture).base, .mixture = mixture};
+  }
+  const std::optional<DType> type = DTypeFromName(name);
+  if (!type) {
+    return InvalidArgumentError(
+        fmt::format("'{}' is not a type; weight types: {}", name, TypeRequestNames()));
+  }
+  DSI_RETURN_IF_ERROR(CheckWeightType(*type));
+  return TypeRequest{.type = *type};
+}
+
+std::string TypeRequestNames() {
+  return fmt::format("{}, or a mixture: {}", WeightTypeNames(), QuantMixtureNames());
+}
+
 uint32_t FileTypeOf(const TensorTypePolicy& policy) {
   return policy.mixture ? GetQuantMixtureInfo(*policy.mixture).file_type
                         : LlamaFileType(policy.requested);

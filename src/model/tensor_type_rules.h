@@ -62,6 +62,19 @@ Status CheckWeightType(DType type);
 // "f32, f16, bf16, q4_0, ...": the types CheckWeightType accepts, for messages.
 std::string WeightTypeNames();
 
+// What a file or an HF load is asked to be stored in: a weight type ("q4_k": that type
+// everywhere, with fallbacks) or one of llama.cpp's mixtures ("Q4_K_M": `type` is its base).
+struct TypeRequest {
+  DType type = DType::kF32;
+  std::optional<QuantMixture> mixture;
+
+  std::string Name() const;  // "q4_K", or the mixture's "Q4_K_M"
+};
+// Any case. Errors list both kinds of names, or say why a type cannot store weights.
+StatusOr<TypeRequest> ParseTypeRequest(std::string_view name);
+// "f32, f16, ..., iq4_xs, or a mixture: Q3_K_S, ..., Q5_K_M", for help texts.
+std::string TypeRequestNames();
+
 struct TensorTypePolicy {
   DType requested = DType::kF32;  // the file's type, or the mixture's base type
   // llama.cpp's per-tensor mixture, e.g. Q4_K_M; `model` is what it reads.

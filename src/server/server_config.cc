@@ -12,6 +12,8 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include "model/tensor_type_rules.h"
+
 namespace dsinfer::server {
 namespace {
 
@@ -28,6 +30,10 @@ constexpr ServeOption kOptions[] = {
      "chat template: a .jinja file or a tokenizer_config.json (default: the tokenizer's "
      "tokenizer_config.json, or the GGUF's template)",
      &C::chat_template},
+    {"hf_type",
+     "type an HF checkpoint's matrices are converted to at load: a weight type (q8_0, q4_k, "
+     "bf16, ...) or one of llama.cpp's mixtures (Q4_K_M, ...)",
+     &C::hf_type},
     {"host", "address to listen on", &C::host},
     {"port", "TCP port (0: any free port)", &C::port, 0, 65535},
     {"http_threads", "I/O threads serving connections", &C::http_threads, 1, 256},
@@ -208,6 +214,9 @@ Status ValidateServeConfig(const ServeConfig& config) {
     return InvalidArgumentError("no model: give -m MODEL or 'model:' in the config file");
   }
   if (config.host.empty()) return InvalidArgumentError("'host' is empty");
+  if (Status s = ParseTypeRequest(config.hf_type).status(); !s.ok()) {
+    return s.WithContext("'hf_type'");
+  }
   return Status::Ok();
 }
 

@@ -33,6 +33,7 @@ struct ServeConfig {
   std::string served_model_name;  // the API's model id; "" = the file name without extension
   std::string tokenizer;          // tokenizer.json or its directory; "" = the model's own
   std::string chat_template;      // .jinja or tokenizer_config.json; "" = beside the tokenizer
+  std::string hf_type = "q8_0";   // an HF checkpoint's matrices at load: a type or Q4_K_M, ...
   // HTTP.
   std::string host = "127.0.0.1";
   int64_t port = 8080;  // 0: any free port (logged at start-up)

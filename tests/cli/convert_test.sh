@@ -68,6 +68,16 @@ for spec in "tiny-llama q4_k_m" "tiny-deepseek2 Q3_K_M"; do
   [ -s "$dir/mix-$1.gguf" ] && cmp -s "$dir/mix-$1.gguf" "$dir/q-$1.gguf" && pass ||
     fail "convert --type $2 of $1 differs from convert + quantize $2"
 done
+# An HF checkpoint loaded as Q4_K_M (--hf-type) holds the weights of its Q4_K_M conversion:
+# the same logits, bit for bit.
+ids="--prompt-ids 1,2,3 -n 2 --temp 0 --print-ids"
+"$dsinfer" run -m "$dir/same-tiny-llama" --hf-type q4_k_m $ids --logits-out "$dir/hf.logits" \
+  >/dev/null 2>&1
+"$dsinfer" run -m "$dir/mix-tiny-llama.gguf" $ids --logits-out "$dir/gguf.logits" >/dev/null 2>&1
+[ -s "$dir/hf.logits" ] && cmp -s "$dir/hf.logits" "$dir/gguf.logits" && pass ||
+  fail "run --hf-type q4_k_m differs from the Q4_K_M conversion"
+text=$("$dsinfer" run -m "$dir/same-tiny-llama" --hf-type q4_k_x --prompt-ids 1 -n 1 2>&1)
+expect_contains "$text" "--hf-type: 'q4_k_x' is not a type" "bad --hf-type"
 text=$("$dsinfer" inspect "$dir/mix-tiny-llama.gguf" 2>&1)
 expect_contains "$text" "general.file_type" "mixture file type key"
 if grep -Eq "general\.file_type +UINT32 +15" <<<"$text"; then pass; else fail "Q4_K_M file_type"; fi

@@ -258,8 +258,11 @@ TEST(HfWeightsTest, ConvertedGgufHoldsTheStoreLoadedFromHf) {
     ASSERT_TRUE(WriteRandomHf(config, {.dtype = hf_type, .seed = 21}, dir.path()).ok());
     StatusOr<SafetensorsModel> model = SafetensorsModel::Open(dir.path());
     ASSERT_TRUE(model.ok());
-    const HfWeightOptions weights{.dtype = DType::kQ4_K,
-                                  .keep = {*ParseTensorTypeRule("q8_0:attn")}};
+    // One type with a rule, and a mixture (whose layer facts come from the config).
+    const HfWeightOptions weights =
+        name.find("deepseek") != std::string::npos || name == "tiny-llama"
+            ? HfWeightOptions{.dtype = DType::kQ4_K, .mixture = QuantMixture::kQ4_K_M}
+            : HfWeightOptions{.dtype = DType::kQ4_K, .keep = {*ParseTensorTypeRule("q8_0:attn")}};
     StatusOr<WeightStore> direct = LoadHfWeights(*model, config, weights, &pool);
     ASSERT_TRUE(direct.ok()) << direct.status().ToString();
     const std::string out = dir.path() + ".gguf";
@@ -281,6 +284,9 @@ TEST(HfWeightsTest, ConvertedGgufHoldsTheStoreLoadedFromHf) {
     EXPECT_EQ(back->num_hidden_layers, config.num_hidden_layers);
     EXPECT_EQ(back->n_routed_experts, config.n_routed_experts);
     EXPECT_EQ(back->rope.scaling, config.rope.scaling);
+    if (weights.mixture) {  // raised: Q6_K wanted, Q8_0 for rows of 64 (plain q4_K: Q5_0)
+      EXPECT_EQ(file->FindTensor("output.weight")->dtype, DType::kQ8_0);
+    }
     ExpectSameTensors(WeightStore::FromGguf(std::make_shared<const GgufFile>(std::move(*file))),
                       *direct, ExpectSameBytes);
     std::filesystem::remove(out);

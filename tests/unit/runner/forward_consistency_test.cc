@@ -202,7 +202,7 @@ TEST_P(ForwardConsistencyTest, HfCheckpointEqualsGguf) {
   ASSERT_TRUE(config.ok());
   ASSERT_TRUE(WriteRandomHf(*config, {.dtype = DType::kF32, .seed = 7}, dir).ok());
   const Model from_gguf = MakeModel(GetParam(), DType::kF32, gguf, &pool);
-  StatusOr<Model> from_hf = LoadModel(dir, {.hf_dtype = DType::kF32}, &pool);
+  StatusOr<Model> from_hf = LoadModel(dir, {.hf_type = {.type = DType::kF32}}, &pool);
   std::filesystem::remove_all(dir);
   ASSERT_TRUE(from_hf.ok()) << from_hf.status().ToString();
   const std::vector<int32_t> prompt = Prompt(7, from_gguf.vocab_size());

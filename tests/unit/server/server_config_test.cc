@@ -133,5 +133,22 @@ TEST(ServerConfigTest, ValidationAndMappingToLayerOptions) {
   EXPECT_EQ(engine.kv_cache_bytes, 1 << 20);
 }
 
+// hf_type: q8_0 unless set; a weight type or a mixture, anything else an error naming the key.
+TEST(ServerConfigTest, HfTypeIsAWeightTypeOrAMixture) {
+  ServeConfig config;
+  config.model = "dir";
+  EXPECT_EQ(config.hf_type, "q8_0");
+  ASSERT_TRUE(SetServeOption(&config, "hf_type", "Q4_K_M").ok());
+  EXPECT_TRUE(ValidateServeConfig(config).ok());
+  ASSERT_TRUE(SetServeOption(&config, "hf_type", "bf16").ok());
+  EXPECT_TRUE(ValidateServeConfig(config).ok());
+  ASSERT_TRUE(SetServeOption(&config, "hf_type", "q4_k_x").ok());
+  const Status bad = ValidateServeConfig(config);
+  EXPECT_NE(bad.message().find("'hf_type': 'q4_k_x' is not a type"), std::string::npos)
+      << bad.message();
+  config.hf_type = "q8_k";  // an activation type
+  EXPECT_NE(ValidateServeConfig(config).message().find("cannot store weights"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace dsinfer::server
