@@ -169,6 +169,20 @@ class GgufFile:
         return values.reshape(info.shape)
 
 
+    def block_mins(self, name):
+        """Q4_1 / Q5_1: each block's min m (f16), shape = the tensor's with its last axis
+        counted in blocks of 32. A dot with Q8_1 activations adds m * s per block."""
+        info = self.tensors[name]
+        type_name, block, block_bytes = GGML_TYPES[info.ggml_type]
+        if type_name not in ("Q4_1", "Q5_1"):
+            raise GgufError(f"{self.path}: tensor {name} is {type_name}, which has no block mins")
+        n_blocks = int(np.prod(info.ne)) // block
+        raw = np.frombuffer(self.data, dtype=np.uint8, count=n_blocks * block_bytes,
+                            offset=self.data_start + info.offset)
+        mins = _f16(_blocks(raw, block_bytes)[:, 2:4])
+        return mins.reshape(info.shape[:-1] + (info.shape[-1] // block,))
+
+
 # ---- dequantisers (§7), each: uint8 bytes -> float64 array of n values ----
 
 def _f16(raw_u8_pairs):

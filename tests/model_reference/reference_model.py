@@ -35,10 +35,11 @@ def silu(z):
 
 # ---- optional: the activation rounding of ggml-style dot products ----
 # ggml (and dsinfer, measured) converts a matmul's input vector to the weight's "vec_dot
-# type" before the dot products: F16 -> F16, BF16 -> BF16, the 32-blocks (Q4_0, Q4_1, Q5_0,
-# Q5_1, Q8_0) -> Q8_0 blocks, the K-quants -> Q8_K blocks (reference doc §7). Off by
-# default: the reference is the exact math; on, it lets the test hold quantised files to a
-# bound ~100x tighter than the rounding itself would allow.
+# type" before the dot products: F16 -> F16, BF16 -> BF16, the 32-blocks (Q4_0, Q5_0, Q8_0)
+# -> Q8_0 blocks, Q4_1 / Q5_1 -> Q8_1 blocks (Q8_0's values plus s = f16(d * sum q), which
+# the weight's per-block min multiplies: q8_1_min_terms), the K-quants -> Q8_K blocks
+# (reference doc §7). Off by default: the reference is the exact math; on, it lets the test
+# hold quantised files to a bound ~100x tighter than the rounding itself would allow.
 
 def round_f16(x):
     return x.astype(np.float32).astype(np.float16).astype(np.float64)
@@ -66,30 +67,73 @@ def _q8_k_steps(x):
     return iscale * b, iscale
 
 
-def _rounded_steps(steps, flip):
-    """Round to nearest even, except at a near-tie `flip` = (flat index, scaled value) if
-    steps holds that value there: to its other neighbour, as a float32 computation of a value
+def _rounded_steps(steps, flips):
+    """Round to nearest even, except at each near-tie (flat index, scaled value) of `flips`
+    whose value steps holds there: to its other neighbour, as a float32 computation of a value
     this close to a midpoint may. (Matched by value: the same input, rounded for two weights
     such as ffn_gate and ffn_up, is one rounding in an engine.)"""
     q = np.round(steps)
-    if flip is not None and flip[0] < steps.size and steps.flat[flip[0]] == flip[1]:
-        v = flip[1]
-        q.flat[flip[0]] = np.ceil(v) if q.flat[flip[0]] <= v else np.floor(v)
+    for flip in flips:
+        if flip[0] != "s" and flip[0] < steps.size and steps.flat[flip[0]] == flip[1]:
+            v = flip[1]
+            q.flat[flip[0]] = np.ceil(v) if q.flat[flip[0]] <= v else np.floor(v)
     return q
 
 
-def round_q8_0(x, flip=None):
+def round_q8_0(x, flips=()):
     """quantize_row_q8_0_ref then dequantise: d = max|x| / 127 (stored f16), q = round(x/d)."""
     steps, d = _q8_0_steps(x)
-    return (_rounded_steps(steps, flip) * round_f16(d)).reshape(x.shape)
+    return (_rounded_steps(steps, flips) * round_f16(d)).reshape(x.shape)
 
 
-def round_q8_k(x, flip=None):
+def round_q8_k(x, flips=()):
     """quantize_row_q8_K_ref then dequantise: iscale = -127 / (the value of largest |x|)."""
     steps, iscale = _q8_k_steps(x)
-    q = np.minimum(127.0, _rounded_steps(steps, flip))
+    q = np.minimum(127.0, _rounded_steps(steps, flips))
     d = np.divide(1.0, iscale, out=np.zeros_like(iscale), where=iscale != 0)
     return (q * d.astype(np.float32)).reshape(x.shape)
+
+
+def _q8_1_sums(x, flips):
+    """Per block of 32: (s as quantize_row_q8_1 computes it in float32 before its f16
+    rounding, the sum of the block's rounded values q, f16(d))."""
+    steps, _ = _q8_0_steps(x)
+    q_sum = _rounded_steps(steps, flips).sum(axis=1)
+    d32 = np.abs(x.astype(np.float32).reshape(-1, 32)).max(axis=1) / np.float32(127)
+    return q_sum.astype(np.float32) * d32, q_sum, round_f16(d32.astype(np.float64))
+
+
+def _f16_neighbours(s32):
+    """(nearest f16, the other f16 neighbour) of each float32 value."""
+    near = s32.astype(np.float16)
+    toward = np.where(near.astype(np.float32) <= s32, np.float16(np.inf), np.float16(-np.inf))
+    return near, np.nextafter(near, toward.astype(np.float16))
+
+
+def q8_1_min_terms(x, flips=()):
+    """What Q8_1's stored sum adds over Q8_0's values, per block of 32: the dot of a Q4_1 /
+    Q5_1 row with x is dequant(w) . round_q8_0(x) + sum over blocks of m * this, since ggml's
+    min term is m * f16(d * sum q) (d before its own f16 rounding) where the dequantised
+    product gives m * f16(d) * sum q. A flip ("s", block, value) in `flips` rounds that
+    block's s to its other f16 neighbour when s is `value` (an engine's float32 s may land on
+    the other side of an f16 midpoint)."""
+    s32, q_sum, d16 = _q8_1_sums(x, flips)
+    near, other = _f16_neighbours(s32)
+    s16 = near.astype(np.float64)
+    for flip in flips:
+        if flip[0] == "s" and flip[1] < s32.size and s32[flip[1]] == flip[2]:
+            s16[flip[1]] = float(other[flip[1]])
+    return (s16 - d16 * q_sum).reshape(x.shape[:-1] + (-1,))
+
+
+def q8_1_sum_ties(x, flips=()):
+    """[(relative gap, ("s", block, s))] of the blocks whose float32 s lies within NEAR_TIE of
+    an f16 midpoint (exact midpoints happen: s = integer x float32 has few low bits)."""
+    s32, _, _ = _q8_1_sums(x, flips)
+    near, other = _f16_neighbours(s32)
+    mid = (near.astype(np.float64) + other.astype(np.float64)) / 2
+    gap = np.abs(s32 - mid) / np.maximum(np.abs(s32), 1e-30)
+    return [(float(gap[i]), ("s", int(i), float(s32[i]))) for i in np.nonzero(gap < NEAR_TIE)[0]]
 
 
 # A Q8 rounding input within this relative distance of a midpoint k + 1/2 (|frac - 1/2| /
@@ -100,7 +144,7 @@ NEAR_TIE = 1e-6
 
 def near_ties(x, rounding):
     """[(relative gap, (flat index, scaled value))] of the near-ties of Q8 rounding
-    `rounding` over x; the second item is what round_q8_*(flip=) takes."""
+    `rounding` over x; the second item is what round_q8_*(flips=) takes."""
     steps = {round_q8_0: _q8_0_steps, round_q8_k: _q8_k_steps}[rounding](x)[0].reshape(-1)
     gap = np.abs(steps - np.floor(steps) - 0.5) / np.maximum(np.abs(steps), 1.0)
     return [(float(gap[i]), (int(i), float(steps[i]))) for i in np.nonzero(gap < NEAR_TIE)[0]]
@@ -334,19 +378,21 @@ class Config:
 
 
 class ReferenceModel:
-    def __init__(self, gguf, round_activations=False, kv_f16=False, flip=None):
+    def __init__(self, gguf, round_activations=False, kv_f16=False, flips=()):
         """round_activations: apply ggml's activation rounding (see ACTIVATION_ROUNDING) to
         the input of every weight matmul; MLA's attn_k_b / attn_v_b only in the absorbed
         form (forward(absorbed_mla=True)), where their inputs are q_nope and o_lat, and a
         fused attn_kv_b never (an engine splits it at load).
         kv_f16: what a float16 KV cache keeps is rounded to f16: k (after RoPE) and v, or
         MLA's c_kv and k_pe.
-        flip: a near-tie from a forward's `ties` (its second item) to round the other way."""
+        flips: near-ties from a forward's `ties` (their second items) to round the other
+        way."""
         self.f = gguf if isinstance(gguf, GgufFile) else GgufFile(gguf)
         self.cfg = Config(self.f)
         self.round_activations = round_activations
         self.kv = round_f16 if kv_f16 else (lambda x: x)
-        self.flip = flip
+        self.flips = tuple(flips)
+        self._token = None  # the token moe() is running experts for
         self.ties = []  # per forward: (relative gap, tie, position) of each Q8 near-tie
         self._cache = {}
         rope_freqs = self.w("rope_freqs.weight") if self.cfg.rope_scaling == "llama3" else None
@@ -371,16 +417,44 @@ class ReferenceModel:
             return x
         if rounding not in (round_q8_0, round_q8_k):
             return rounding(x)
-        per_row = x.size // x.shape[0]
         for gap, tie in near_ties(x, rounding):
             if all(t[1] != tie for t in self.ties):
-                self.ties.append((gap, tie, tie[0] // per_row))
-        return rounding(x, self.flip)
+                self.ties.append((gap, tie, self.position_of(x, tie[0])))
+        return rounding(x, self.flips)
+
+    def position_of(self, x, flat_index, per_item=1):
+        """The position of x's `flat_index`-th item (element, or block of `per_item`): its row
+        in a (T, ...) input, the token being routed for one token's vector (moe)."""
+        if x.ndim == 1:
+            return self._token if self._token is not None else 0
+        return flat_index * per_item // (x.size // x.shape[0])
 
     def linear(self, x, name, expert=None):
         """x (..., in) @ W.T for the weight `name` (expert e of a stacked tensor if given)."""
         w = self.w(name) if expert is None else self.w(name)[expert]
-        return self.rounded_for(x, name) @ w.T
+        y = self.rounded_for(x, name) @ w.T
+        mins = self.q8_1_mins(name)
+        if mins is not None:
+            mins = mins if expert is None else mins[expert]
+            y = y + self.q8_1_terms(x) @ mins.T
+        return y
+
+    def q8_1_terms(self, x):
+        """q8_1_min_terms(x), recording the near-ties of its f16 rounding in `ties`."""
+        for gap, tie in q8_1_sum_ties(x, self.flips):
+            if all(t[1] != tie for t in self.ties):
+                self.ties.append((gap, tie, self.position_of(x, tie[1], 32)))
+        return q8_1_min_terms(x, self.flips)
+
+    def q8_1_mins(self, name):
+        """The block mins of a Q4_1 / Q5_1 weight when activations are rounded, else None:
+        its dots then add q8_1_min_terms(x) . mins (see q8_1_min_terms)."""
+        if not self.round_activations or self.f.tensors[name].type_name not in ("Q4_1", "Q5_1"):
+            return None
+        key = name + "#mins"
+        if key not in self._cache:
+            self._cache[key] = self.f.block_mins(name)
+        return self._cache[key]
 
     def mlp(self, x, i, suffix="", expert=None):
         """§3.2 SwiGLU with blk.i.ffn_{gate,up,down}{suffix}."""
@@ -455,16 +529,23 @@ class ReferenceModel:
         else:
             # With round_activations and the split form, the per-head products see q_nope
             # and o_lat as an engine's attn_k_b / attn_v_b dot products do (§6.3).
+            k_b, v_b = f"blk.{i}.attn_k_b.weight", f"blk.{i}.attn_v_b.weight"
+            q_nope_in = q_nope
             if c.split_kv_b:
-                q_nope = self.rounded_for(q_nope, f"blk.{i}.attn_k_b.weight")
+                q_nope = self.rounded_for(q_nope, k_b)
             q_abs = np.einsum("thd,hdc->thc", q_nope, w_uk)  # (T, H, rkv)
+            if c.split_kv_b and (mins := self.q8_1_mins(k_b)) is not None:  # (H, rkv, dn/32)
+                q_abs = q_abs + np.einsum("thb,hcb->thc", self.q8_1_terms(q_nope_in), mins)
             scores = (np.einsum("thc,sc->hts", q_abs, c_kv)
                       + np.einsum("thd,sd->hts", q_pe, k_pe[:, 0, :])) * scale
             scores[:, np.triu(np.ones((t, t), dtype=bool), 1)] = -np.inf
             o_lat = np.einsum("hts,sc->thc", softmax(scores), c_kv)  # (T, H, rkv)
+            o_lat_in = o_lat
             if c.split_kv_b:
-                o_lat = self.rounded_for(o_lat, f"blk.{i}.attn_v_b.weight")
+                o_lat = self.rounded_for(o_lat, v_b)
             o = np.einsum("thc,hdc->thd", o_lat, w_uv)  # (T, H, dv)
+            if c.split_kv_b and (mins := self.q8_1_mins(v_b)) is not None:  # (H, dv, rkv/32)
+                o = o + np.einsum("thb,hdb->thd", self.q8_1_terms(o_lat_in), mins)
         return self.linear(o.reshape(t, -1), f"blk.{i}.attn_output.weight")
 
     # -- feed-forward --
@@ -481,8 +562,10 @@ class ReferenceModel:
                                    bias if c.scoring_func == "sigmoid" else None,
                                    c.norm_topk_prob, c.routed_scaling_factor)
             margins[t] = min(margins[t], margin)
+            self._token = t  # for the near-ties of x[t]'s roundings
             for e, we in zip(idx, w):  # ffn_*_exps: (E, Fe, D), (E, Fe, D), (E, D, Fe)
                 out[t] += we * self.mlp(x[t], i, "_exps", expert=e)
+            self._token = None
         if c.n_shared_experts:
             out += self.mlp(x, i, "_shexp")
         return out
