@@ -88,41 +88,46 @@ TEST(QuantMixtureTest, Q4KMOnADenseModelRaisesAttnVAndFfnDownIn14Of28Layers) {
   }
 }
 
+// The other mixtures on the same model, tensor by tensor (layer -1: not a layer's tensor):
+// Q3_K_M raises attn_v in the first two layers and ffn_down below 28/16 = 1 to Q5_K, the rest
+// of them and attn_output to Q4_K; Q4_K_S raises attn_v in the first four layers and ffn_down
+// below 28/8 = 3 to Q5_K; Q5_K_S raises nothing but the output; Q3_K_L gives attn_v,
+// attn_output and ffn_down Q5_K.
 TEST(QuantMixtureTest, OtherMixturesOnADenseModel) {
-  const std::vector<TensorSpec> layout = Layout("r1-distill-qwen-1.5b");
-  const auto at = [](const std::map<std::string, DType>& types, int layer, const char* base) {
-    return types.at(Blk(layer, base));
+  struct Case {
+    QuantMixture mixture;
+    DType want;
+    int layer;
+    const char* base;
   };
-  // Q3_K_M: attn_v Q5_K in the first two layers, Q4_K after; ffn_down Q5_K below 28/16 = 1,
-  // Q4_K after; attn_output Q4_K.
-  std::map<std::string, DType> types =
-      Choose(layout, MixturePolicy(QuantMixture::kQ3_K_M, kQwen15b));
-  EXPECT_EQ(at(types, 0, "attn_v"), DType::kQ5_K);
-  EXPECT_EQ(at(types, 1, "attn_v"), DType::kQ5_K);
-  EXPECT_EQ(at(types, 2, "attn_v"), DType::kQ4_K);
-  EXPECT_EQ(at(types, 27, "attn_v"), DType::kQ4_K);
-  EXPECT_EQ(at(types, 0, "ffn_down"), DType::kQ5_K);
-  EXPECT_EQ(at(types, 1, "ffn_down"), DType::kQ4_K);
-  EXPECT_EQ(at(types, 5, "attn_output"), DType::kQ4_K);
-  EXPECT_EQ(at(types, 5, "attn_q"), DType::kQ3_K);
-  EXPECT_EQ(types.at("output.weight"), DType::kQ6_K);
-  // Q4_K_S: attn_v Q5_K in the first four layers; ffn_down Q5_K below 28/8 = 3.
-  types = Choose(layout, MixturePolicy(QuantMixture::kQ4_K_S, kQwen15b));
-  EXPECT_EQ(at(types, 3, "attn_v"), DType::kQ5_K);
-  EXPECT_EQ(at(types, 4, "attn_v"), DType::kQ4_K);
-  EXPECT_EQ(at(types, 2, "ffn_down"), DType::kQ5_K);
-  EXPECT_EQ(at(types, 3, "ffn_down"), DType::kQ4_K);
-  // Q5_K_S: nothing raised but the output.
-  types = Choose(layout, MixturePolicy(QuantMixture::kQ5_K_S, kQwen15b));
-  EXPECT_EQ(at(types, 0, "attn_v"), DType::kQ5_K);
-  EXPECT_EQ(at(types, 0, "ffn_down"), DType::kQ5_K);
-  EXPECT_EQ(types.at("output.weight"), DType::kQ6_K);
-  // Q3_K_L: attn_v, attn_output and ffn_down all Q5_K.
-  types = Choose(layout, MixturePolicy(QuantMixture::kQ3_K_L, kQwen15b));
-  EXPECT_EQ(at(types, 9, "attn_v"), DType::kQ5_K);
-  EXPECT_EQ(at(types, 9, "attn_output"), DType::kQ5_K);
-  EXPECT_EQ(at(types, 9, "ffn_down"), DType::kQ5_K);
-  EXPECT_EQ(at(types, 9, "ffn_up"), DType::kQ3_K);
+  const Case cases[] = {
+      {QuantMixture::kQ3_K_M, DType::kQ5_K, 0, "attn_v"},
+      {QuantMixture::kQ3_K_M, DType::kQ5_K, 1, "attn_v"},
+      {QuantMixture::kQ3_K_M, DType::kQ4_K, 2, "attn_v"},
+      {QuantMixture::kQ3_K_M, DType::kQ4_K, 27, "attn_v"},
+      {QuantMixture::kQ3_K_M, DType::kQ5_K, 0, "ffn_down"},
+      {QuantMixture::kQ3_K_M, DType::kQ4_K, 1, "ffn_down"},
+      {QuantMixture::kQ3_K_M, DType::kQ4_K, 5, "attn_output"},
+      {QuantMixture::kQ3_K_M, DType::kQ3_K, 5, "attn_q"},
+      {QuantMixture::kQ3_K_M, DType::kQ6_K, -1, "output"},
+      {QuantMixture::kQ4_K_S, DType::kQ5_K, 3, "attn_v"},
+      {QuantMixture::kQ4_K_S, DType::kQ4_K, 4, "attn_v"},
+      {QuantMixture::kQ4_K_S, DType::kQ5_K, 2, "ffn_down"},
+      {QuantMixture::kQ4_K_S, DType::kQ4_K, 3, "ffn_down"},
+      {QuantMixture::kQ5_K_S, DType::kQ5_K, 0, "attn_v"},
+      {QuantMixture::kQ5_K_S, DType::kQ5_K, 0, "ffn_down"},
+      {QuantMixture::kQ5_K_S, DType::kQ6_K, -1, "output"},
+      {QuantMixture::kQ3_K_L, DType::kQ5_K, 9, "attn_v"},
+      {QuantMixture::kQ3_K_L, DType::kQ5_K, 9, "attn_output"},
+      {QuantMixture::kQ3_K_L, DType::kQ5_K, 9, "ffn_down"},
+      {QuantMixture::kQ3_K_L, DType::kQ3_K, 9, "ffn_up"},
+  };
+  const std::vector<TensorSpec> layout = Layout("r1-distill-qwen-1.5b");
+  for (const Case& c : cases) {
+    const std::string name = c.layer < 0 ? std::string(c.base) + ".weight" : Blk(c.layer, c.base);
+    SCOPED_TRACE(std::string(GetQuantMixtureInfo(c.mixture).name) + " " + name);
+    EXPECT_EQ(Choose(layout, MixturePolicy(c.mixture, kQwen15b)).at(name), c.want);
+  }
 }
 
 // An MoE model's ffn_down layers come from the names; every ffn_down there (dense, experts,
