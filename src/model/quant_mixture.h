@@ -1,8 +1,8 @@
 // llama.cpp's per-tensor mixtures (Q4_K_M, Q5_K_M, Q3_K_M, ...): a file quantised "as
 // Q4_K_M" holds most matrices in Q4_K but gives more bits to the ones quantisation hurts
-// most. These are the files users download, so `dsinfer quantize` and `dsinfer convert`
-// make them under llama.cpp's names, with the types llama-quantize gives (without an
-// importance matrix), tensor for tensor:
+// most. These are the files users download, so `dsinfer quantize`, `convert`, `random-model`
+// and HF loads (--hf-type) make them under llama.cpp's names, with the types llama-quantize
+// gives (without an importance matrix), tensor for tensor:
 //
 //   * output.weight (and token_embd.weight when the file has no output.weight): Q6_K, or
 //     Q8_0 when its rows do not fit the base type's blocks.

@@ -8,7 +8,7 @@
 // the name and a trailing '$' at the end ("^output.weight$" is the LM head alone, where
 // "output" also matches attn_output). The first matching rule wins, in the order given.
 //
-// The choice for one tensor (ChooseTensorTypes, every tensor of a file in order):
+// The choice for one tensor (ChooseTensorTypes, every tensor of a file at once):
 //   1. Tensors that are not weight matrices (norms, biases, exp_probs_b, rope_freqs, the
 //      router ffn_gate_inp: tensor_storage_type.h) are never changed by the type or the rules,
 //      as llama.cpp's quantize and its --tensor-type leave them alone.
@@ -100,10 +100,11 @@ struct TensorTypeChoice {
   bool fell_back() const { return type != wanted; }
 };
 
-// One choice per spec, in order: `specs` is every tensor of the file in file order (a mixture
-// counts tensors as it meets them). Fails with `policy.pure` for a matrix whose rows the
-// wanted type cannot hold, with `pure` and a mixture together (a mixture is not one type),
-// and where the mixture cannot place a tensor (quant_mixture.h).
+// One choice per spec, in order: `specs` is every tensor of the file (a mixture counts them in
+// llama-quantize's order, quant_mixture.h; a pure refusal names the first in file order).
+// Fails with `policy.pure` for a matrix whose rows the wanted type cannot hold, with `pure`
+// and a mixture together (a mixture is not one type), and where the mixture cannot place a
+// tensor.
 StatusOr<std::vector<TensorTypeChoice>> ChooseTensorTypes(std::span<const TensorSpec> specs,
                                                           const TensorTypePolicy& policy);
 

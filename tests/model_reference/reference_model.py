@@ -68,15 +68,18 @@ def _q8_k_steps(x):
 
 
 def _rounded_steps(steps, flips):
-    """Round to nearest even, except at each near-tie (flat index, scaled value) of `flips`
-    whose value steps holds there: to its other neighbour, as a float32 computation of a value
-    this close to a midpoint may. (Matched by value: the same input, rounded for two weights
-    such as ffn_gate and ffn_up, is one rounding in an engine.)"""
+    """Round to nearest even, except at each near-tie (flat index, scaled value) of `flips`:
+    every element holding that value goes to its other neighbour, as a float32 computation of
+    a value this close to a midpoint may. (Matched by value alone: the same input, rounded for
+    two weights such as ffn_gate and ffn_up, or seen as one token's vector by the experts and
+    as a row of the batch by the shared expert, is one rounding in an engine.)"""
     q = np.round(steps)
     for flip in flips:
-        if flip[0] != "s" and flip[0] < steps.size and steps.flat[flip[0]] == flip[1]:
-            v = flip[1]
-            q.flat[flip[0]] = np.ceil(v) if q.flat[flip[0]] <= v else np.floor(v)
+        if flip[0] == "s":
+            continue
+        v = flip[1]
+        at = np.nonzero(steps.reshape(-1) == v)[0]
+        q.flat[at] = np.ceil(v) if np.round(v) <= v else np.floor(v)
     return q
 
 
@@ -121,8 +124,9 @@ def q8_1_min_terms(x, flips=()):
     near, other = _f16_neighbours(s32)
     s16 = near.astype(np.float64)
     for flip in flips:
-        if flip[0] == "s" and flip[1] < s32.size and s32[flip[1]] == flip[2]:
-            s16[flip[1]] = float(other[flip[1]])
+        if flip[0] == "s":  # by value, as _rounded_steps
+            at = np.nonzero(s32 == np.float32(flip[2]))[0]
+            s16[at] = other[at].astype(np.float64)
     return (s16 - d16 * q_sum).reshape(x.shape[:-1] + (-1,))
 
 
@@ -418,7 +422,7 @@ class ReferenceModel:
         if rounding not in (round_q8_0, round_q8_k):
             return rounding(x)
         for gap, tie in near_ties(x, rounding):
-            if all(t[1] != tie for t in self.ties):
+            if all(t[1][-1] != tie[-1] for t in self.ties):  # one value, one rounding
                 self.ties.append((gap, tie, self.position_of(x, tie[0])))
         return rounding(x, self.flips)
 
@@ -442,7 +446,7 @@ class ReferenceModel:
     def q8_1_terms(self, x):
         """q8_1_min_terms(x), recording the near-ties of its f16 rounding in `ties`."""
         for gap, tie in q8_1_sum_ties(x, self.flips):
-            if all(t[1] != tie for t in self.ties):
+            if all(t[1][-1] != tie[-1] for t in self.ties):
                 self.ties.append((gap, tie, self.position_of(x, tie[1], 32)))
         return q8_1_min_terms(x, self.flips)
 
