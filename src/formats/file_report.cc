@@ -7,6 +7,8 @@
 
 #include "base/utf8.h"
 #include "formats/gguf_json.h"
+#include "formats/gguf_names.h"
+#include "formats/llama_file_type.h"
 
 namespace dsinfer {
 
@@ -84,6 +86,10 @@ json GgufReport(const GgufFile& file) {
   const std::string arch(file.architecture());
   report["architecture"] = arch;
   if (auto name = file.GetString("general.name")) report["name"] = *name;
+  if (const std::optional<uint64_t> type = file.GetUint(gguf::kKeyFileType)) {
+    // llama-quantize's name for it, when llama.cpp defines one ("Q4_K_M").
+    if (const auto name = LlamaFileTypeName(*type)) report["file_type"] = std::string(*name);
+  }
 
   // The architecture's own keys ("deepseek2.attention.kv_lora_rank") are its hyper-parameters.
   json hparams = json::object();
@@ -135,6 +141,9 @@ std::string RenderReportText(const json& r) {
   out += fmt::format("architecture:  {}\n",
                      r.value("architecture", "").empty() ? "(none)" : Scalar(r.at("architecture")));
   if (r.contains("name")) out += fmt::format("name:          {}\n", Scalar(r.at("name")));
+  if (r.contains("file_type")) {
+    out += fmt::format("file type:     {}\n", r.at("file_type").get<std::string>());
+  }
   if (r.contains("shards")) {
     out += fmt::format("shards:        {}\n", r.at("shards").size());
   }

@@ -4,6 +4,7 @@
 //
 // Document shape (both formats):
 //   {"format": "gguf"|"hf"|"safetensors", "path", "architecture", "hyperparameters": {...},
+//    GGUF only: "file_type" (llama-quantize's name of general.file_type, "Q4_K_M", if known),
 //    "metadata": [...], "tensors": [{"name","dtype","shape","bytes",...}],
 //    "totals": {"tensors","bytes","parameters","by_dtype": {dtype: {"tensors","bytes"}}}}
 // "shape" is outermost-first (PyTorch order) for every format; GGUF tensors also carry "ne"

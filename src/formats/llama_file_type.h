@@ -5,6 +5,8 @@
 #define DSINFER_FORMATS_LLAMA_FILE_TYPE_H_
 
 #include <cstdint>
+#include <optional>
+#include <string_view>
 
 #include "tensor/dtype.h"
 
@@ -14,6 +16,10 @@ namespace dsinfer {
 // without llama.cpp's per-tensor mixture); 1024 ("guessed") for types llama.cpp has no
 // ftype for.
 uint32_t LlamaFileType(DType dtype);
+
+// The name llama-quantize takes for a llama_ftype ("Q4_K_M", "BF16", "IQ2_XXS"), for reports;
+// nullopt for a number llama.cpp does not define (1024, "guessed", included).
+std::optional<std::string_view> LlamaFileTypeName(uint64_t file_type);
 
 }  // namespace dsinfer
 

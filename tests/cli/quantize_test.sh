@@ -55,8 +55,9 @@ text=$("$dsinfer" quantize "$dir/f32.gguf" "$dir/q4km.gguf" Q4_K_M 2>&1); rc=$?
 expect_match "$text" "output\.weight .* f32 -> q8_0 .*\(raised by the mixture\)" "raised output"
 expect_match "$text" "blk\.1\.ffn_up_exps\.weight .* f32 -> q5_0 .*fallback: q4_K" "mixture base"
 expect_match "$text" "wrote $dir/q4km\.gguf in Q4_K_M: 52 tensors" "mixture totals"
-expect_match "$("$dsinfer" inspect "$dir/q4km.gguf")" "general\.file_type +UINT32 +15" \
-  "file_type Q4_K_M"
+text=$("$dsinfer" inspect "$dir/q4km.gguf")
+expect_match "$text" "general\.file_type +UINT32 +15" "file_type Q4_K_M"
+expect_contains "$text" "file type:     Q4_K_M" "file type named"
 
 # --pure: the exact type or an error naming the tensor; a rule can make it possible.
 text=$("$dsinfer" quantize "$dir/f32.gguf" "$dir/pure.gguf" q8_0 --pure 2>&1); rc=$?

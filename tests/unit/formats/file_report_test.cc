@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "formats/gguf_names.h"
 #include "formats/gguf_writer.h"
@@ -60,6 +62,31 @@ TEST(FileReportTest, GgufReportHasHyperparametersTensorsAndTotals) {
   EXPECT_THAT(text, HasSubstr("[STRING x 100]"));
   EXPECT_THAT(text, HasSubstr("blk.0.attn_k_b.weight"));
   EXPECT_THAT(text, HasSubstr("totals: 2 tensors, 84 B (84 bytes), 68 parameters"));
+  EXPECT_FALSE(report.contains("file_type"));  // no general.file_type
+}
+
+// general.file_type gets llama-quantize's name beside it; a number llama.cpp does not define
+// (1024 is its "guessed") gets none.
+TEST(FileReportTest, GgufReportNamesTheLlamaFileType) {
+  for (const auto& [number, name] : std::vector<std::pair<uint32_t, const char*>>{
+           {15, "Q4_K_M"}, {7, "Q8_0"}, {32, "BF16"}, {19, "IQ2_XXS"}, {1024, nullptr}}) {
+    SCOPED_TRACE(number);
+    GgufWriter w;
+    ASSERT_TRUE(
+        w.AddKeyValue(std::string(gguf::kKeyArchitecture), GgufValue::String("qwen2")).ok());
+    ASSERT_TRUE(w.AddKeyValue(std::string(gguf::kKeyFileType), GgufValue::U32(number)).ok());
+    const std::vector<std::byte> bytes = *w.WriteToBuffer();
+    StatusOr<GgufFile> file = GgufFile::Parse(bytes, "mem.gguf", nullptr);
+    ASSERT_TRUE(file.ok());
+    const nlohmann::json report = GgufReport(*file);
+    if (name == nullptr) {
+      EXPECT_FALSE(report.contains("file_type"));
+      EXPECT_THAT(RenderReportText(report), ::testing::Not(HasSubstr("file type:")));
+    } else {
+      EXPECT_EQ(report["file_type"], name);
+      EXPECT_THAT(RenderReportText(report), HasSubstr(std::string("file type:     ") + name));
+    }
+  }
 }
 
 }  // namespace
