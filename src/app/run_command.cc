@@ -73,14 +73,16 @@ int Run(const RunArgs& args) {
   if (!model.ok()) return ReportError(kCommand, model.status().message());
 
   // The tokenizer is needed for text in or out; --prompt-ids --print-ids runs without one, and
-  // ids in from a model marked as having no vocabulary (random-model's files) come out as ids.
+  // ids in from a model without a vocabulary (random-model's files, an HF directory without
+  // tokenizer.json) come out as ids.
   std::unique_ptr<tokenizer::Tokenizer> tok;
   bool print_ids = args.print_ids;
   if (!args.prompt.empty() || !print_ids) {
     StatusOr<tokenizer::Tokenizer> loaded = tokenizer::LoadTokenizer(args.model);
     if (loaded.ok()) {
       tok = std::make_unique<tokenizer::Tokenizer>(std::move(*loaded));
-    } else if (args.prompt.empty() && loaded.status().code() == StatusCode::kFailedPrecondition) {
+    } else if (args.prompt.empty() && (loaded.status().code() == StatusCode::kFailedPrecondition ||
+                                       loaded.status().code() == StatusCode::kNotFound)) {
       fmt::print(stderr, "{}: {}; printing the generated ids\n", kCommand,
                  loaded.status().message());
       print_ids = true;

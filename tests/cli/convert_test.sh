@@ -76,6 +76,13 @@ ids="--prompt-ids 1,2,3 -n 2 --temp 0 --print-ids"
 "$dsinfer" run -m "$dir/mix-tiny-llama.gguf" $ids --logits-out "$dir/gguf.logits" >/dev/null 2>&1
 [ -s "$dir/hf.logits" ] && cmp -s "$dir/hf.logits" "$dir/gguf.logits" && pass ||
   fail "run --hf-type q4_k_m differs from the Q4_K_M conversion"
+# Ids in from an HF directory without tokenizer.json: ids out, with a note, as for a GGUF
+# without a vocabulary.
+out=$("$dsinfer" run -m "$dir/same-tiny-llama" --prompt-ids 1,2,3 -n 2 --temp 0 2>"$dir/err")
+rc=$?
+[ "$rc" -eq 0 ] && [[ "$out" =~ ^[0-9]+,[0-9]+$ ]] && pass || fail "ids from HF dir: $rc '$out'"
+expect_contains "$(cat "$dir/err")" \
+  "no tokenizer.json in this directory; printing the generated ids" "ids-only note"
 text=$("$dsinfer" run -m "$dir/same-tiny-llama" --hf-type q4_k_x --prompt-ids 1 -n 1 2>&1)
 expect_contains "$text" "--hf-type: 'q4_k_x' is not a type" "bad --hf-type"
 text=$("$dsinfer" inspect "$dir/mix-tiny-llama.gguf" 2>&1)
