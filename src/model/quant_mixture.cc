@@ -2,12 +2,12 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <charconv>
 #include <numeric>
 
 #include <fmt/format.h>
 
+#include "base/ascii.h"
 #include "formats/gguf_names.h"
 #include "model/gguf_metadata.h"
 
@@ -96,12 +96,7 @@ const QuantMixtureInfo& GetQuantMixtureInfo(QuantMixture mixture) {
 
 std::optional<QuantMixture> QuantMixtureFromName(std::string_view name) {
   for (const QuantMixtureInfo& info : kMixtures) {
-    if (name.size() != info.name.size()) continue;
-    bool same = true;
-    for (size_t i = 0; i < name.size() && same; ++i) {
-      same = std::toupper(static_cast<unsigned char>(name[i])) == info.name[i];
-    }
-    if (same) return info.mixture;
+    if (EqualsIgnoreAsciiCase(name, info.name)) return info.mixture;
   }
   return std::nullopt;
 }

@@ -1,10 +1,11 @@
 #include "tensor/dtype.h"
 
 #include <array>
-#include <cctype>
 #include <limits>
 
 #include <fmt/format.h>
+
+#include "base/ascii.h"
 
 namespace dsinfer {
 namespace {
@@ -49,17 +50,6 @@ constexpr std::array kDTypes = {
     DTypeInfo{DType::kMXFP4, "mxfp4", 32, 17, 39, "", true},
 };
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-
 }  // namespace
 
 const DTypeInfo& GetDTypeInfo(DType dtype) {
@@ -86,7 +76,7 @@ std::optional<DType> DTypeFromSafetensorsName(std::string_view name) {
 
 std::optional<DType> DTypeFromName(std::string_view name) {
   for (const auto& info : kDTypes) {
-    if (EqualsIgnoreCase(info.name, name)) return info.dtype;
+    if (EqualsIgnoreAsciiCase(info.name, name)) return info.dtype;
   }
   return std::nullopt;
 }
