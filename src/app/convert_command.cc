@@ -48,13 +48,7 @@ std::string ShapeText(std::span<const int64_t> ne) {
 
 void PrintTensor(const HfConvertedTensor& t) {
   const int width = static_cast<int>(fmt::format("{}", t.count).size());
-  std::string note;
-  if (t.choice.rule != nullptr) note += fmt::format(" (rule {})", t.choice.rule->ToString());
-  if (t.choice.raised) note += " (raised by the mixture)";
-  if (t.choice.weight_matrix && t.choice.fell_back()) {
-    note +=
-        fmt::format(" (fallback: {} cannot hold rows of {})", DTypeName(t.choice.wanted), t.ne[0]);
-  }
+  const std::string note = DescribeTypeChoice(t.choice, t.ne[0]);
   const std::string from = t.bytes_in == 0 ? "computed" : std::string(DTypeName(t.from));
   const std::string types = fmt::format("{} -> {}", from, DTypeName(t.choice.type));
   const std::string sizes =

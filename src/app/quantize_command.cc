@@ -39,13 +39,7 @@ std::string Shape(std::span<const int64_t> ne) {
 
 void PrintTensor(const QuantizedTensor& t) {
   const int width = static_cast<int>(fmt::format("{}", t.count).size());
-  std::string note;
-  if (t.choice.rule != nullptr) note += fmt::format(" (rule {})", t.choice.rule->ToString());
-  if (t.choice.raised) note += " (raised by the mixture)";
-  if (t.choice.weight_matrix && t.choice.fell_back()) {
-    note +=
-        fmt::format(" (fallback: {} cannot hold rows of {})", DTypeName(t.choice.wanted), t.ne[0]);
-  }
+  const std::string note = DescribeTypeChoice(t.choice, t.ne[0]);
   const std::string types = t.converted
                                 ? fmt::format("{} -> {}", DTypeName(t.from), DTypeName(t.to))
                                 : fmt::format("{} (unchanged)", DTypeName(t.from));

@@ -156,6 +156,16 @@ uint32_t FileTypeOf(const TensorTypePolicy& policy) {
                         : LlamaFileType(policy.requested);
 }
 
+std::string DescribeTypeChoice(const TensorTypeChoice& choice, int64_t ne0) {
+  std::string note;
+  if (choice.rule != nullptr) note += fmt::format(" (rule {})", choice.rule->ToString());
+  if (choice.raised) note += " (raised by the mixture)";
+  if (choice.weight_matrix && choice.fell_back()) {
+    note += fmt::format(" (fallback: {} cannot hold rows of {})", DTypeName(choice.wanted), ne0);
+  }
+  return note;
+}
+
 StatusOr<std::vector<TensorTypeChoice>> ChooseTensorTypes(std::span<const TensorSpec> specs,
                                                           const TensorTypePolicy& policy) {
   std::vector<std::string_view> names;

@@ -100,6 +100,11 @@ struct TensorTypeChoice {
   bool fell_back() const { return type != wanted; }
 };
 
+// " (rule q8_0:attn) (raised by the mixture) (fallback: q4_K cannot hold rows of 64)": how
+// `choice` was made, for per-tensor progress lines; empty when the requested type was taken
+// as is. `ne0`: the tensor's row length.
+std::string DescribeTypeChoice(const TensorTypeChoice& choice, int64_t ne0);
+
 // One choice per spec, in order: `specs` is every tensor of the file (a mixture counts them in
 // llama-quantize's order, quant_mixture.h; a pure refusal names the first in file order).
 // Fails with `policy.pure` for a matrix whose rows the wanted type cannot hold, with `pure`
