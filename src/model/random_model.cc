@@ -11,7 +11,6 @@
 #include "formats/gguf_writer.h"
 #include "model/gguf_metadata.h"
 #include "model/llama3_rope_freqs.h"
-#include "model/tensor_storage_type.h"
 #include "model/tensor_type_rules.h"
 #include "platform/atomic_file_writer.h"
 #include "quant/quant_ops.h"
@@ -144,19 +143,12 @@ StatusOr<RandomModelSummary> WriteRandomGguf(const ModelConfig& config,
     DSI_RETURN_IF_ERROR(writer.AddKeyValue(kv.key, kv.value));
   }
 
-  // The read-only lattice types (random codes) are no weight type a policy takes: those
-  // files are one type and its fallbacks.
-  std::vector<DType> types;
-  if (policy.mixture) {
-    DSI_ASSIGN_OR_RETURN(const std::vector<TensorTypeChoice> choices,
-                         ChooseTensorTypes(layout, policy));
-    for (const TensorTypeChoice& c : choices) types.push_back(c.type);
-  } else {
-    for (const TensorSpec& spec : layout) types.push_back(StorageTypeFor(spec, options.dtype));
-  }
+  // The policy takes any block type here: the read-only lattice types get random codes.
+  DSI_ASSIGN_OR_RETURN(const std::vector<TensorTypeChoice> choices,
+                       ChooseTensorTypes(layout, policy));
   RandomModelSummary summary;
   for (size_t t = 0; t < layout.size(); ++t) {
-    DSI_RETURN_IF_ERROR(writer.AddTensorInfo(layout[t].gguf_name, types[t], layout[t].ne));
+    DSI_RETURN_IF_ERROR(writer.AddTensorInfo(layout[t].gguf_name, choices[t].type, layout[t].ne));
     summary.parameters += layout[t].num_elements();
   }
   summary.tensors = static_cast<int64_t>(layout.size());
@@ -168,7 +160,7 @@ StatusOr<RandomModelSummary> WriteRandomGguf(const ModelConfig& config,
   const uint64_t alignment = writer.alignment();
   for (size_t t = 0; t < layout.size(); ++t) {
     const uint64_t start = out.written();
-    DSI_RETURN_IF_ERROR(WriteTensor(layout[t], types[t], config, options.seed, out));
+    DSI_RETURN_IF_ERROR(WriteTensor(layout[t], choices[t].type, config, options.seed, out));
     const uint64_t size = out.written() - start;
     DSI_RETURN_IF_ERROR(out.Zeros(static_cast<size_t>((alignment - size % alignment) % alignment)));
   }
