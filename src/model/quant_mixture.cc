@@ -9,21 +9,27 @@
 
 #include "base/ascii.h"
 #include "formats/gguf_names.h"
+#include "formats/llama_file_type.h"
 #include "model/gguf_metadata.h"
 
 namespace dsinfer {
 
 namespace {
 
-constexpr std::array<QuantMixtureInfo, 7> kMixtures = {{
-    {QuantMixture::kQ3_K_S, "Q3_K_S", DType::kQ3_K, 11},
-    {QuantMixture::kQ3_K_M, "Q3_K_M", DType::kQ3_K, 12},
-    {QuantMixture::kQ3_K_L, "Q3_K_L", DType::kQ3_K, 13},
-    {QuantMixture::kQ4_K_S, "Q4_K_S", DType::kQ4_K, 14},
-    {QuantMixture::kQ4_K_M, "Q4_K_M", DType::kQ4_K, 15},
-    {QuantMixture::kQ5_K_S, "Q5_K_S", DType::kQ5_K, 16},
-    {QuantMixture::kQ5_K_M, "Q5_K_M", DType::kQ5_K, 17},
-}};
+// The name is llama-quantize's for the file type.
+constexpr QuantMixtureInfo Mixture(QuantMixture mixture, DType base, uint32_t file_type) {
+  return {mixture, *LlamaFileTypeName(file_type), base, file_type};
+}
+
+constexpr std::array<QuantMixtureInfo, 7> kMixtures = {
+    Mixture(QuantMixture::kQ3_K_S, DType::kQ3_K, 11),
+    Mixture(QuantMixture::kQ3_K_M, DType::kQ3_K, 12),
+    Mixture(QuantMixture::kQ3_K_L, DType::kQ3_K, 13),
+    Mixture(QuantMixture::kQ4_K_S, DType::kQ4_K, 14),
+    Mixture(QuantMixture::kQ4_K_M, DType::kQ4_K, 15),
+    Mixture(QuantMixture::kQ5_K_S, DType::kQ5_K, 16),
+    Mixture(QuantMixture::kQ5_K_M, DType::kQ5_K, 17),
+};
 
 // llama.cpp's broad tensor categories, told apart by name in this order.
 enum class Category : uint8_t {
