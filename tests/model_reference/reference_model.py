@@ -114,30 +114,25 @@ def _f16_neighbours(s32):
 
 
 def q8_1_min_terms(x, flips=()):
-    """What Q8_1's stored sum adds over Q8_0's values, per block of 32: the dot of a Q4_1 /
-    Q5_1 row with x is dequant(w) . round_q8_0(x) + sum over blocks of m * this, since ggml's
-    min term is m * f16(d * sum q) (d before its own f16 rounding) where the dequantised
-    product gives m * f16(d) * sum q. A flip ("s", block, value) in `flips` rounds that
-    block's s to its other f16 neighbour when s is `value` (an engine's float32 s may land on
-    the other side of an f16 midpoint)."""
+    """(terms, ties). terms: what Q8_1's stored sum adds over Q8_0's values, per block of 32:
+    the dot of a Q4_1 / Q5_1 row with x is dequant(w) . round_q8_0(x) + sum over blocks of
+    m * this, since ggml's min term is m * f16(d * sum q) (d before its own f16 rounding)
+    where the dequantised product gives m * f16(d) * sum q. ties: [(relative gap, ("s",
+    block, s))] of the blocks whose float32 s lies within NEAR_TIE of an f16 midpoint (exact
+    midpoints happen: s = integer x float32 has few low bits). A flip ("s", block, value) in
+    `flips` rounds every s equal to `value` to its other f16 neighbour (an engine's float32 s
+    may land on the other side of the midpoint)."""
     s32, q_sum, d16 = _q8_1_sums(x, flips)
     near, other = _f16_neighbours(s32)
+    mid = (near.astype(np.float64) + other.astype(np.float64)) / 2
+    gap = np.abs(s32 - mid) / np.maximum(np.abs(s32), 1e-30)
+    ties = [(float(gap[i]), ("s", int(i), float(s32[i]))) for i in np.nonzero(gap < NEAR_TIE)[0]]
     s16 = near.astype(np.float64)
     for flip in flips:
         if flip[0] == "s":  # by value, as _rounded_steps
             at = np.nonzero(s32 == np.float32(flip[2]))[0]
             s16[at] = other[at].astype(np.float64)
-    return (s16 - d16 * q_sum).reshape(x.shape[:-1] + (-1,))
-
-
-def q8_1_sum_ties(x, flips=()):
-    """[(relative gap, ("s", block, s))] of the blocks whose float32 s lies within NEAR_TIE of
-    an f16 midpoint (exact midpoints happen: s = integer x float32 has few low bits)."""
-    s32, _, _ = _q8_1_sums(x, flips)
-    near, other = _f16_neighbours(s32)
-    mid = (near.astype(np.float64) + other.astype(np.float64)) / 2
-    gap = np.abs(s32 - mid) / np.maximum(np.abs(s32), 1e-30)
-    return [(float(gap[i]), ("s", int(i), float(s32[i]))) for i in np.nonzero(gap < NEAR_TIE)[0]]
+    return (s16 - d16 * q_sum).reshape(x.shape[:-1] + (-1,)), ties
 
 
 # A Q8 rounding input within this relative distance of a midpoint k + 1/2 (|frac - 1/2| /
@@ -445,10 +440,11 @@ class ReferenceModel:
 
     def q8_1_terms(self, x):
         """q8_1_min_terms(x), recording the near-ties of its f16 rounding in `ties`."""
-        for gap, tie in q8_1_sum_ties(x, self.flips):
+        terms, ties = q8_1_min_terms(x, self.flips)
+        for gap, tie in ties:
             if all(t[1][-1] != tie[-1] for t in self.ties):
                 self.ties.append((gap, tie, self.position_of(x, tie[1], 32)))
-        return q8_1_min_terms(x, self.flips)
+        return terms
 
     def q8_1_mins(self, name):
         """The block mins of a Q4_1 / Q5_1 weight when activations are rounded, else None:
