@@ -7,6 +7,8 @@
 //   MlaDecodeCold/f16/<isa>/threads:N      the MLA shape over V2-Lite's 27 layers' caches
 //   GqaDecodeCold/f16/<isa>/threads:N      R1-Distill-Qwen-1.5B: 12 query heads over 2 KV heads
 //                                          of 128, over its 28 layers' caches
+//   MlaShare/<model>/pool:P/<split>/...    what one of P threads does in a Cold MLA decode,
+//                                          with and without splitting the positions (split-K)
 //
 // Block size 16, blocks in shuffled order, pools 64-byte aligned as KvStorage's are. Counters:
 // cache_GB/s (cache bytes the call reads divided by its time) and GFLOP/s (2 flops per
@@ -95,15 +97,18 @@ void SetCounters(benchmark::State& state, size_t cache_bytes, double flops) {
   state.counters["GFLOP/s"] = benchmark::Counter(flops * iters / 1e9, benchmark::Counter::kIsRate);
 }
 
-void BM_MlaDecode(benchmark::State& state, DType dtype, Isa isa, int threads, int64_t n_layers) {
-  constexpr int64_t kHeads = 16, kRank = 512, kRope = 64;
+// V2-Lite's MLA decode; `heads` and `length` other than 16 and kLength time one thread's share
+// of a call on a bigger pool (MlaShare below).
+void BM_MlaDecode(benchmark::State& state, DType dtype, Isa isa, int threads, int64_t n_layers,
+                  int64_t heads, int64_t length) {
+  constexpr int64_t kRank = 512, kRope = 64;
   const Pools pools = RandomPools(dtype, kLength * (kRank + kRope), n_layers, 1);
   const std::vector<int32_t> table = ShuffledTable(2);
-  const std::vector<float> q_abs = RandomFloats(kHeads * kRank, 3);
-  const std::vector<float> q_pe = RandomFloats(kHeads * kRope, 4);
-  std::vector<float> out(kHeads * kRank);
+  const std::vector<float> q_abs = RandomFloats(heads * kRank, 3);
+  const std::vector<float> q_pe = RandomFloats(heads * kRope, 4);
+  std::vector<float> out(static_cast<size_t>(heads * kRank));
   const AttentionParams params{
-      .n_tokens = 1, .n_heads = kHeads, .n_past = kLength - 1, .scale = 0.1147214f};
+      .n_tokens = 1, .n_heads = heads, .n_past = length - 1, .scale = 0.1147214f};
   ThreadPool pool(threads);
   int64_t layer = 0;
   for (auto _ : state) {  // NOLINT(clang-analyzer-deadcode.DeadStores): benchmark idiom
@@ -118,7 +123,8 @@ void BM_MlaDecode(benchmark::State& state, DType dtype, Isa isa, int threads, in
     if (!s.ok()) state.SkipWithError(s.ToString().c_str());
     benchmark::DoNotOptimize(out.data());
   }
-  SetCounters(state, pools.bytes, 2.0 * kHeads * kLength * (kRank + kRope + kRank));
+  SetCounters(state, pools.bytes * static_cast<size_t>(length) / kLength,
+              2.0 * static_cast<double>(heads * length) * (kRank + kRope + kRank));
 }
 
 struct GqaShape {
@@ -169,13 +175,33 @@ void RegisterBenchmarks() {
               ->UseRealTime()
               ->Unit(benchmark::kMillisecond);
         };
-        add("MlaDecode/" + suffix, BM_MlaDecode, dtype, isa, threads, int64_t{1});
+        add("MlaDecode/" + suffix, BM_MlaDecode, dtype, isa, threads, int64_t{1}, int64_t{16},
+            kLength);
         add("GqaDecode/" + suffix, BM_GqaDecode, dtype, isa, threads,
             GqaShape{.heads = 32, .kv_heads = 8});
         if (dtype == DType::kF16 && isa != Isa::kScalar) {
-          add("MlaDecodeCold/" + suffix, BM_MlaDecode, dtype, isa, threads, int64_t{27});
+          add("MlaDecodeCold/" + suffix, BM_MlaDecode, dtype, isa, threads, int64_t{27},
+              int64_t{16}, kLength);
           add("GqaDecodeCold/" + suffix, BM_GqaDecode, dtype, isa, threads,
               GqaShape{.heads = 12, .kv_heads = 2, .layers = 28});
+        }
+        if (dtype == DType::kF16 && isa == Isa::kAvx512 && threads == 1) {
+          // One thread's share of a decode over 4096 positions on a pool of `pool` threads,
+          // as its own call: V2-Lite's 16 heads on 16 threads, without a split (a row each
+          // over every position) and with one (16 rows over 256 positions); R1's 128 heads on
+          // 64 threads, tiles of 2 rows against 16 rows over 512 positions. Same flops.
+          struct Share {
+            const char* name;
+            int64_t heads;
+            int64_t length;
+          };
+          for (const Share& share : {Share{"v2-lite/pool:16/unsplit", 1, kLength},
+                                     Share{"v2-lite/pool:16/split", 16, kLength / 16},
+                                     Share{"r1/pool:64/unsplit", 2, kLength},
+                                     Share{"r1/pool:64/split", 16, kLength / 8}}) {
+            add(fmt::format("MlaShare/{}/{}", share.name, suffix), BM_MlaDecode, dtype, isa,
+                threads, int64_t{27}, share.heads, share.length);
+          }
         }
       }
     }
