@@ -363,6 +363,16 @@ void ExpectSameAsInlineOrSplit(const std::vector<float>& threaded,
   }
 }
 
+// |got - want| within tol[row] for every value of each query row (token, head) of `dim`.
+void ExpectWithinRowBounds(const std::vector<float>& got, const std::vector<float>& want,
+                           const std::vector<double>& tol, int64_t dim, int64_t n_heads) {
+  for (size_t at = 0; at < got.size(); ++at) {
+    const size_t row = at / static_cast<size_t>(dim);
+    ASSERT_NEAR(got[at], want[at], tol[row]) << "token " << row / static_cast<size_t>(n_heads)
+                                             << " head " << row % static_cast<size_t>(n_heads);
+  }
+}
+
 class AttentionFastTest : public ::testing::TestWithParam<Isa> {};
 
 TEST_P(AttentionFastTest, GqaMatchesReferenceInlineAndThreaded) {
@@ -400,12 +410,7 @@ TEST_P(AttentionFastTest, GqaMatchesReferenceInlineAndThreaded) {
         }
       }
       const auto expect_near = [&](const std::vector<float>& got) {
-        for (size_t at = 0; at < got.size(); ++at) {
-          const size_t qi = at / static_cast<size_t>(c.head_dim_v);
-          ASSERT_NEAR(got[at], want[at], tol[qi])
-              << "token " << qi / static_cast<size_t>(c.n_heads) << " head "
-              << qi % static_cast<size_t>(c.n_heads);
-        }
+        ExpectWithinRowBounds(got, want, tol, c.head_dim_v, c.n_heads);
       };
       std::vector<float> inline_out(d.OutSize());
       ASSERT_TRUE(
@@ -472,12 +477,7 @@ TEST_P(AttentionFastTest, MlaMatchesReferenceInlineAndThreaded) {
         }
       }
       const auto expect_near = [&](const std::vector<float>& got) {
-        for (size_t at = 0; at < got.size(); ++at) {
-          const size_t qi = at / static_cast<size_t>(c.rank);
-          ASSERT_NEAR(got[at], want[at], tol[qi])
-              << "token " << qi / static_cast<size_t>(c.n_heads) << " head "
-              << qi % static_cast<size_t>(c.n_heads);
-        }
+        ExpectWithinRowBounds(got, want, tol, c.rank, c.n_heads);
       };
       std::vector<float> got(d.OutSize());
       ASSERT_TRUE(
