@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "base/check.h"
 #include "base/scratch_floats.h"
 #include "quant/half.h"
 
@@ -168,8 +169,9 @@ struct Tiling {
 
 int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
-// A split's positions: fewer and each split's fresh start (its first block read cold, the
-// running max found again, the state folded) would cost more than its share of the walk.
+// The fewest positions a split walks: its fixed costs (its first block read cold, the running
+// max found again, a fold of rows x dim_v floats) stay small beside 256 positions' scores and
+// values (chosen so, not tuned: the host splits nothing).
 constexpr int64_t kMinSplitLength = 256;
 // Tiles of this many rows or more are not worth a split: on this project's 2-core host a
 // V2-Lite decode over 4096 positions took 0.63 ms as one 16-row tile split in two, against
@@ -210,6 +212,10 @@ struct SoftmaxState {
   float* sum;
   float* acc;
 
+  // A state laid out [max | sum | acc] in the StateFloats(rows, dim_v) floats at p.
+  static SoftmaxState At(float* p, int64_t rows) { return {p, p + rows, p + 2 * rows}; }
+  static int64_t StateFloats(int64_t rows, int64_t dim_v) { return rows * (dim_v + 2); }
+
   void Clear(int64_t rows, int64_t dim_v) const {
     std::fill_n(max, rows, -std::numeric_limits<float>::infinity());
     std::fill_n(sum, rows, 0.0f);
@@ -246,22 +252,21 @@ struct Scratch {
   Scratch(int64_t rows, const Problem& pb, bool split)
       : q(static_cast<size_t>(rows * pb.dim_k)),
         s(static_cast<size_t>(rows * pb.block_size)),
-        acc(static_cast<size_t>((split ? 2 : 1) * rows * pb.dim_v)),
-        stats(static_cast<size_t>((split ? 4 : 2) * rows)),
         rows_(rows),
-        dim_v_(pb.dim_v) {}
-  SoftmaxState State() { return {stats.data(), stats.data() + rows_, acc.data()}; }
+        per_state_(SoftmaxState::StateFloats(rows, pb.dim_v)),
+        states_(static_cast<size_t>((split ? 2 : 1) * per_state_)) {}
+  SoftmaxState State() { return SoftmaxState::At(states_.data(), rows_); }
   SoftmaxState Folded() {
-    return {stats.data() + 2 * rows_, stats.data() + 3 * rows_, acc.data() + rows_ * dim_v_};
+    DSI_DCHECK(std::ssize(states_) == 2 * per_state_);  // a split call's
+    return SoftmaxState::At(states_.data() + per_state_, rows_);
   }
   std::vector<float> q;  // [rows, dim_k], pre-scaled
   std::vector<float> s;  // [rows, block_size]: scores, then weights
-  std::vector<float> acc;
-  std::vector<float> stats;
 
  private:
   int64_t rows_;
-  int64_t dim_v_;
+  int64_t per_state_;
+  std::vector<float> states_;  // State(), then for a split call Folded()
 };
 
 // The states of a split call's units, [tiles][splits][rows x (dim_v + 2)], and per tile a count
@@ -271,14 +276,13 @@ class SplitStates {
  public:
   SplitStates(int64_t n_tiles, int64_t n_splits, int64_t rows, int64_t dim_v)
       : rows_(rows),
-        per_unit_(rows * (dim_v + 2)),
+        per_unit_(SoftmaxState::StateFloats(rows, dim_v)),
         n_splits_(n_splits),
         states_(static_cast<size_t>(n_tiles * n_splits * per_unit_)),
         done_(static_cast<size_t>(n_tiles)) {}
 
   SoftmaxState At(int64_t tile, int64_t split) {
-    float* p = states_.data() + (tile * n_splits_ + split) * per_unit_;
-    return {p, p + rows_, p + 2 * rows_};
+    return SoftmaxState::At(states_.data() + (tile * n_splits_ + split) * per_unit_, rows_);
   }
   // True for the caller that finishes `tile`'s last split; it then sees every split's state.
   bool FinishSplit(int64_t tile) {
