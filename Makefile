@@ -1,5 +1,5 @@
 # dsinfer: `make test` builds everything and runs every test; see README.md.
-# Build folders: build/ (Release), build-asan/ (clang, ASan+UBSan), build-clang/, build-fuzz/, build-lint/.
+# Build folders: build/ (Release), build-asan/ (clang, ASan+UBSan, fuzzers), build-clang/, build-lint/.
 
 JOBS ?= $(shell nproc)
 WERROR ?= OFF
@@ -25,13 +25,17 @@ serve: build
 test: build
 	cd build && ctest --output-on-failure -j $(JOBS) --timeout 600
 
-# Unit tests under AddressSanitizer + UndefinedBehaviorSanitizer, built with clang: it compiles
-# this tree ~3x faster than GCC does with sanitizers, and CI then needs no separate clang build
-# to prove the tree compiles with both compilers (GCC builds `make test`).
+# One clang build (build-asan) with ASan + UBSan and libFuzzer's coverage instrumentation serves
+# both the unit tests (`make asan`) and the fuzzers (`make fuzz`): CI compiles the tree with
+# sanitizers once, not twice. clang compiles this tree ~3x faster than GCC does with sanitizers,
+# and CI then needs no separate clang build to prove the tree compiles with both compilers (GCC
+# builds `make test`).
+ASAN_CONFIGURE = cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCMAKE_CXX_COMPILER=clang++ -DDSINFER_WERROR=$(WERROR) -DDSINFER_SANITIZE=address,undefined \
+	  -DDSINFER_BUILD_FUZZ=ON -DDSINFER_BUILD_BENCH=OFF $(CMAKE_FLAGS)
+
 asan: deps
-	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
-	  -DDSINFER_WERROR=$(WERROR) -DDSINFER_SANITIZE=address,undefined -DDSINFER_BUILD_BENCH=OFF \
-	  $(CMAKE_FLAGS)
+	$(ASAN_CONFIGURE)
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
@@ -46,11 +50,9 @@ clang: deps
 
 # libFuzzer on every parser of untrusted bytes, FUZZ_SECONDS each, seeded from tests/data.
 fuzz: deps
-	cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
-	  -DDSINFER_BUILD_FUZZ=ON -DDSINFER_BUILD_TESTS=OFF -DDSINFER_BUILD_BENCH=OFF \
-	  -DDSINFER_SANITIZE=address,undefined $(CMAKE_FLAGS)
-	cmake --build build-fuzz -j $(JOBS) --target fuzzers
-	bash scripts/run-fuzzers.sh build-fuzz $(FUZZ_SECONDS)
+	$(ASAN_CONFIGURE)
+	cmake --build build-asan -j $(JOBS) --target fuzzers
+	bash scripts/run-fuzzers.sh build-asan $(FUZZ_SECONDS)
 
 bench: build
 	bash scripts/run-benchmarks.sh build
@@ -63,4 +65,4 @@ lint: deps
 	bash scripts/lint.sh build-lint
 
 clean:
-	rm -rf build build-asan build-clang build-fuzz build-lint
+	rm -rf build build-asan build-clang build-lint

@@ -4,7 +4,7 @@
 # templates in tests/data/chat_templates). New inputs go to a scratch corpus so
 # the committed seeds stay small. Exits non-zero on the first crash, leak or timeout.
 set -euo pipefail
-build=${1:-build-fuzz}
+build=${1:-build-asan}
 seconds=${2:-60}
 root=$(cd "$(dirname "$0")/.." && pwd)
 shopt -s nullglob
