@@ -2,7 +2,10 @@
 # Build folders: build/ (Release), build-asan/ (clang, ASan+UBSan, fuzzers), build-clang/, build-lint/.
 
 JOBS ?= $(shell nproc)
-WERROR ?= OFF
+# WERROR=ON|OFF reaches a build folder only when given (command line or environment): otherwise
+# the folder keeps the value it was configured with, so `make asan WERROR=ON` then `make fuzz`
+# does not reconfigure build-asan and recompile it with other warning flags.
+WERROR_FLAG = $(if $(filter command line environment,$(origin WERROR)),-DDSINFER_WERROR=$(WERROR))
 FUZZ_SECONDS ?= 60
 CMAKE_FLAGS ?=
 
@@ -14,7 +17,7 @@ deps:
 	bash scripts/install-deps.sh
 
 build: deps
-	cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DDSINFER_WERROR=$(WERROR) $(CMAKE_FLAGS)
+	cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release $(WERROR_FLAG) $(CMAKE_FLAGS)
 	cmake --build build -j $(JOBS)
 
 # The server on the default model at http://127.0.0.1:$(PORT) (scripts/serve-default.sh).
@@ -25,13 +28,13 @@ serve: build
 test: build
 	cd build && ctest --output-on-failure -j $(JOBS) --timeout 600
 
-# One clang build (build-asan) with ASan + UBSan and libFuzzer's coverage instrumentation serves
-# both the unit tests (`make asan`) and the fuzzers (`make fuzz`): CI compiles the tree with
-# sanitizers once, not twice. clang compiles this tree ~3x faster than GCC does with sanitizers,
-# and CI then needs no separate clang build to prove the tree compiles with both compilers (GCC
-# builds `make test`).
+# One clang build (build-asan) with ASan + UBSan, and libFuzzer's coverage instrumentation in the
+# layers the fuzzers call (DSINFER_FUZZED_LAYERS), serves both the unit tests (`make asan`) and
+# the fuzzers (`make fuzz`): CI compiles the tree with sanitizers once, not twice. clang compiles
+# this tree ~3x faster than GCC does with sanitizers, and CI then needs no separate clang build to
+# prove the tree compiles with both compilers (GCC builds `make test`).
 ASAN_CONFIGURE = cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-	  -DCMAKE_CXX_COMPILER=clang++ -DDSINFER_WERROR=$(WERROR) -DDSINFER_SANITIZE=address,undefined \
+	  -DCMAKE_CXX_COMPILER=clang++ $(WERROR_FLAG) -DDSINFER_SANITIZE=address,undefined \
 	  -DDSINFER_BUILD_FUZZ=ON -DDSINFER_BUILD_BENCH=OFF $(CMAKE_FLAGS)
 
 asan: deps
@@ -44,7 +47,7 @@ asan: deps
 # The whole tree must also compile (and its unit tests pass) with clang.
 clang: deps
 	cmake -S . -B build-clang -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=clang++ \
-	  -DDSINFER_WERROR=$(WERROR) -DDSINFER_BUILD_BENCH=OFF $(CMAKE_FLAGS)
+	  $(WERROR_FLAG) -DDSINFER_BUILD_BENCH=OFF $(CMAKE_FLAGS)
 	cmake --build build-clang -j $(JOBS)
 	cd build-clang && ctest --output-on-failure -j $(JOBS) -L unit --timeout 600
 
