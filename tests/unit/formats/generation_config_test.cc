@@ -7,14 +7,13 @@
 
 #include "formats/generation_config.h"
 #include "formats/hf_config.h"
+#include "hf_config_test_util.h"
 
 namespace dsinfer {
 namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-std::string HfDir() { return std::string(DSINFER_TEST_DATA_DIR) + "/hf"; }
 
 // --- generation_config.json ---
 

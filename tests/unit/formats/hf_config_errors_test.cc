@@ -7,13 +7,12 @@
 
 #include "formats/generation_config.h"
 #include "formats/hf_config.h"
+#include "hf_config_test_util.h"
 
 namespace dsinfer {
 namespace {
 
 using ::testing::HasSubstr;
-
-StatusOr<HfConfig> Parse(const std::string& text) { return ParseHfConfig(text, "cfg.json"); }
 
 // --- bad configs: the error names the file and the field ---
 
@@ -143,7 +142,7 @@ TEST(HfConfigErrorsTest, BadConfigsNameTheField) {
   };
   for (const BadConfig& c : cases) {
     SCOPED_TRACE(c.json);
-    auto parsed = Parse(c.json);
+    auto parsed = ParseConfigText(c.json);
     ASSERT_FALSE(parsed.ok());
     const std::string message(parsed.status().message());
     EXPECT_THAT(message, ::testing::StartsWith("cfg.json: "));
@@ -158,13 +157,13 @@ TEST(HfConfigErrorsTest, NestingIsBoundedBeforeParsing) {
     return R"({"model_type": "llama", "extra": )" + std::string(arrays, '[') +
            std::string(arrays, ']') + "}";
   };
-  EXPECT_TRUE(Parse(nested(63)).ok());
-  auto deep = Parse(nested(64));
+  EXPECT_TRUE(ParseConfigText(nested(63)).ok());
+  auto deep = ParseConfigText(nested(64));
   ASSERT_FALSE(deep.ok());
   EXPECT_EQ(deep.status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(deep.status().message(), "cfg.json: nests deeper than 64 levels");
   // A bomb fails at level 65, before a DOM whose dump() or copy would recurse 8M times.
-  auto bomb = Parse(std::string(size_t{8} << 20, '['));
+  auto bomb = ParseConfigText(std::string(size_t{8} << 20, '['));
   ASSERT_FALSE(bomb.ok());
   EXPECT_THAT(std::string(bomb.status().message()), HasSubstr("nests deeper"));
   auto generation = ParseGenerationConfig(nested(64), "gen.json");
@@ -173,17 +172,20 @@ TEST(HfConfigErrorsTest, NestingIsBoundedBeforeParsing) {
 }
 
 TEST(HfConfigErrorsTest, CodesSeparateBadValuesFromUnsupportedOnes) {
-  EXPECT_EQ(Parse(R"({"model_type": "gpt2"})").status().code(), StatusCode::kUnimplemented);
-  EXPECT_EQ(Parse(R"({"model_type": "qwen2", "hidden_act": "gelu_pytorch_tanh"})").status().code(),
+  EXPECT_EQ(ParseConfigText(R"({"model_type": "gpt2"})").status().code(),
             StatusCode::kUnimplemented);
-  EXPECT_EQ(Parse(R"({"model_type": "llama", "mlp_bias": true})").status().code(),
+  EXPECT_EQ(ParseConfigText(R"({"model_type": "qwen2", "hidden_act": "gelu_pytorch_tanh"})")
+                .status()
+                .code(),
             StatusCode::kUnimplemented);
-  EXPECT_EQ(Parse(R"({"model_type": "llama", "mlp_bias": 1})").status().code(),
+  EXPECT_EQ(ParseConfigText(R"({"model_type": "llama", "mlp_bias": true})").status().code(),
+            StatusCode::kUnimplemented);
+  EXPECT_EQ(ParseConfigText(R"({"model_type": "llama", "mlp_bias": 1})").status().code(),
             StatusCode::kInvalidArgument);
-  EXPECT_EQ(Parse(R"({"model_type": "llama", "hidden_size": 0})").status().code(),
+  EXPECT_EQ(ParseConfigText(R"({"model_type": "llama", "hidden_size": 0})").status().code(),
             StatusCode::kInvalidArgument);
-  EXPECT_EQ(Parse("\xFF").status().code(), StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(Parse("{\"a\": \"\xC0\xAF\"}").status().message()),
+  EXPECT_EQ(ParseConfigText("\xFF").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(ParseConfigText("{\"a\": \"\xC0\xAF\"}").status().message()),
               HasSubstr("not valid UTF-8"));
 }
 

@@ -6,6 +6,7 @@
 
 #include "formats/generation_config.h"
 #include "formats/hf_config.h"
+#include "hf_config_test_util.h"
 
 namespace dsinfer {
 namespace {
@@ -13,15 +14,11 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-std::string HfDir() { return std::string(DSINFER_TEST_DATA_DIR) + "/hf"; }
-
 HfConfig LoadFixture(const std::string& name) {
   auto config = LoadHfConfig(HfDir() + "/" + name);
   EXPECT_TRUE(config.ok()) << config.status().ToString();
   return config.ok() ? config.value() : HfConfig{};
 }
-
-StatusOr<HfConfig> Parse(const std::string& text) { return ParseHfConfig(text, "cfg.json"); }
 
 // --- the real configs (values from shared/reference/deepseek-models.md §1) ---
 
@@ -220,7 +217,7 @@ TEST(HfConfigTest, LoadAcceptsTheFilePathAndReportsMissingFiles) {
 // --- defaults for absent keys: those of each HF config class ---
 
 TEST(HfConfigDefaultsTest, DeepseekV3) {
-  auto c = Parse(R"({"model_type": "deepseek_v3"})");
+  auto c = ParseConfigText(R"({"model_type": "deepseek_v3"})");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->vocab_size, 129280);
   EXPECT_EQ(c->hidden_size, 7168);
@@ -263,11 +260,11 @@ TEST(HfConfigDefaultsTest, DeepseekV3) {
 TEST(HfConfigDefaultsTest, DeepseekV2NeedsOnlyExpertsPerToken) {
   // transformers' DeepseekV2Config defaults num_experts_per_tok to None with 64 experts, a
   // config no model can run; everything else has a usable default.
-  auto bare = Parse(R"({"model_type": "deepseek_v2"})");
+  auto bare = ParseConfigText(R"({"model_type": "deepseek_v2"})");
   ASSERT_FALSE(bare.ok());
   EXPECT_THAT(std::string(bare.status().message()), HasSubstr("num_experts_per_tok"));
 
-  auto c = Parse(R"({"model_type": "deepseek_v2", "num_experts_per_tok": 6})");
+  auto c = ParseConfigText(R"({"model_type": "deepseek_v2", "num_experts_per_tok": 6})");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->vocab_size, 32000);
   EXPECT_EQ(c->hidden_size, 4096);
@@ -289,7 +286,7 @@ TEST(HfConfigDefaultsTest, DeepseekV2NeedsOnlyExpertsPerToken) {
 }
 
 TEST(HfConfigDefaultsTest, LlamaQwen2AndDeepseek) {
-  auto llama = Parse(R"({"model_type": "llama"})");
+  auto llama = ParseConfigText(R"({"model_type": "llama"})");
   ASSERT_TRUE(llama.ok()) << llama.status().ToString();
   EXPECT_EQ(llama->vocab_size, 32000);
   EXPECT_EQ(llama->hidden_size, 4096);
@@ -302,7 +299,7 @@ TEST(HfConfigDefaultsTest, LlamaQwen2AndDeepseek) {
   EXPECT_THAT(llama->eos_token_ids, ElementsAre(2));
   EXPECT_FALSE(llama->is_moe());
 
-  auto qwen = Parse(R"({"model_type": "qwen2"})");
+  auto qwen = ParseConfigText(R"({"model_type": "qwen2"})");
   ASSERT_TRUE(qwen.ok()) << qwen.status().ToString();
   EXPECT_EQ(qwen->vocab_size, 151936);
   EXPECT_EQ(qwen->intermediate_size, 22016);
@@ -315,7 +312,7 @@ TEST(HfConfigDefaultsTest, LlamaQwen2AndDeepseek) {
   EXPECT_TRUE(qwen->eos_token_ids.empty());
 
   // The MoE-16B class defaults to no routed experts: a dense model.
-  auto deepseek = Parse(R"({"model_type": "deepseek"})");
+  auto deepseek = ParseConfigText(R"({"model_type": "deepseek"})");
   ASSERT_TRUE(deepseek.ok()) << deepseek.status().ToString();
   EXPECT_EQ(deepseek->vocab_size, 102400);
   EXPECT_EQ(deepseek->num_hidden_layers, 30);
@@ -327,7 +324,7 @@ TEST(HfConfigDefaultsTest, LlamaQwen2AndDeepseek) {
 
 TEST(HfConfigDefaultsTest, DeepseekMoeRemoteCodeClass) {
   // Every default of DeepseekConfig in deepseek-moe-16b's configuration_deepseek.py.
-  auto c = Parse(R"({"model_type": "deepseek"})");
+  auto c = ParseConfigText(R"({"model_type": "deepseek"})");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->vocab_size, 102400);
   EXPECT_EQ(c->hidden_size, 4096);
@@ -363,7 +360,7 @@ TEST(HfConfigDefaultsTest, DeepseekMoeRemoteCodeClass) {
   EXPECT_FALSE(c->is_moe());
 
   // The three MoE counts are all a MoE config needs beyond the class defaults.
-  auto moe = Parse(
+  auto moe = ParseConfigText(
       R"({"model_type": "deepseek", "n_routed_experts": 64, "n_shared_experts": 2,
           "num_experts_per_tok": 6})");
   ASSERT_TRUE(moe.ok()) << moe.status().ToString();
@@ -372,20 +369,20 @@ TEST(HfConfigDefaultsTest, DeepseekMoeRemoteCodeClass) {
 }
 
 TEST(HfConfigDefaultsTest, MlpBias) {
-  auto absent = Parse(R"({"model_type": "llama"})");
+  auto absent = ParseConfigText(R"({"model_type": "llama"})");
   ASSERT_TRUE(absent.ok()) << absent.status().ToString();
   EXPECT_FALSE(absent->mlp_bias);
-  auto off = Parse(R"({"model_type": "llama", "mlp_bias": false})");
+  auto off = ParseConfigText(R"({"model_type": "llama", "mlp_bias": false})");
   ASSERT_TRUE(off.ok()) << off.status().ToString();
   EXPECT_FALSE(off->mlp_bias);
   // Qwen2Config has no such key (Qwen2MLP never has a bias): ignored like any unknown key.
-  auto qwen = Parse(R"({"model_type": "qwen2", "mlp_bias": true})");
+  auto qwen = ParseConfigText(R"({"model_type": "qwen2", "mlp_bias": true})");
   ASSERT_TRUE(qwen.ok()) << qwen.status().ToString();
   EXPECT_FALSE(qwen->mlp_bias);
 }
 
 TEST(HfConfigDefaultsTest, NullsAndAlternativeSpellings) {
-  auto c = Parse(R"({
+  auto c = ParseConfigText(R"({
     "model_type": "llama", "num_key_value_heads": null, "head_dim": 64, "hidden_size": 2048,
     "vocab_size": 128256,
     "num_attention_heads": 64, "eos_token_id": [128001, 128008, 128009], "bos_token_id": null,
@@ -404,7 +401,7 @@ TEST(HfConfigDefaultsTest, NullsAndAlternativeSpellings) {
   EXPECT_EQ(c->rope_theta, 250000.0);
   EXPECT_FALSE(c->rope_scaling.has_value());
 
-  auto yarn = Parse(R"({"model_type": "deepseek_v3", "rope_scaling": {"rope_type": "yarn",
+  auto yarn = ParseConfigText(R"({"model_type": "deepseek_v3", "rope_scaling": {"rope_type": "yarn",
                         "type": "yarn", "factor": 40}})");
   ASSERT_TRUE(yarn.ok()) << yarn.status().ToString();
   EXPECT_EQ(yarn->rope_scaling->beta_fast, 32.0);  // remote-code yarn defaults
@@ -413,12 +410,13 @@ TEST(HfConfigDefaultsTest, NullsAndAlternativeSpellings) {
   EXPECT_EQ(yarn->rope_scaling->mscale_all_dim, 0.0);
   EXPECT_FALSE(yarn->rope_scaling->original_max_position_embeddings.has_value());
 
-  auto v31 = Parse(R"({"model_type": "deepseek_v3", "quantization_config": {"quant_method": "fp8",
+  auto v31 = ParseConfigText(
+      R"({"model_type": "deepseek_v3", "quantization_config": {"quant_method": "fp8",
                        "fmt": "e4m3", "weight_block_size": [128, 128], "scale_fmt": "ue8m0"}})");
   ASSERT_TRUE(v31.ok()) << v31.status().ToString();
   EXPECT_EQ(v31->quantization_config->scale_fmt, "ue8m0");
 
-  auto dense_v2 = Parse(R"({"model_type": "deepseek_v2", "n_routed_experts": null})");
+  auto dense_v2 = ParseConfigText(R"({"model_type": "deepseek_v2", "n_routed_experts": null})");
   ASSERT_TRUE(dense_v2.ok()) << dense_v2.status().ToString();
   EXPECT_FALSE(dense_v2->is_moe());
 }

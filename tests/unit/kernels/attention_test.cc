@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "kernel_test_util.h"
 #include "kernels/attention.h"
 #include "kernels/reference/attention.h"
 #include "platform/cpu_features.h"
@@ -29,21 +30,6 @@ namespace dsinfer::kernels {
 namespace {
 
 constexpr double kUnit = 1.0 / (1 << 24);  // float unit roundoff
-
-std::vector<Isa> MachineLevels() {
-  std::vector<Isa> levels;
-  const int best = static_cast<int>(BestIsa(GetCpuFeatures()));
-  for (int i = 0; i <= best; ++i) levels.push_back(static_cast<Isa>(i));
-  return levels;
-}
-
-std::vector<float> RandomFloats(int64_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  std::vector<float> v(static_cast<size_t>(n));
-  for (float& x : v) x = normal(rng);
-  return v;
-}
 
 // What an F16 cache holds of `x`.
 std::vector<float> RoundThroughF16(std::vector<float> x) {
@@ -500,10 +486,6 @@ TEST_P(AttentionFastTest, MlaMatchesReferenceInlineAndThreaded) {
       }
     }
   }
-}
-
-std::string LevelName(const ::testing::TestParamInfo<Isa>& level) {
-  return std::string(IsaName(level.param));
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryLevelOfThisCpu, AttentionFastTest,

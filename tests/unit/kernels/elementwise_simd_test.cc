@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "kernel_test_util.h"
 #include "kernels/elementwise.h"
 #include "kernels/reference/elementwise.h"
 #include "platform/cpu_features.h"
@@ -41,25 +42,6 @@ constexpr double kSiluRelTol = 5 * kUlp;
 constexpr double kSubnormalAbsTol = 0x1p-126;
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
-
-std::vector<Isa> MachineLevels() {
-  std::vector<Isa> levels;
-  const int best = static_cast<int>(BestIsa(GetCpuFeatures()));
-  for (int i = 0; i <= best; ++i) levels.push_back(static_cast<Isa>(i));
-  return levels;
-}
-
-std::string LevelName(const ::testing::TestParamInfo<Isa>& info) {
-  return std::string(IsaName(info.param));
-}
-
-std::vector<float> RandomFloats(size_t n, uint32_t seed, float scale = 1.0f) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal(0.0f, scale);
-  std::vector<float> v(n);
-  for (float& x : v) x = normal(rng);
-  return v;
-}
 
 // Row lengths that leave every possible tail for 8- and 16-lane bodies, and a model-sized one.
 constexpr size_t kAwkwardDims[] = {1, 7, 15, 17, 129, 7168 + 3};

@@ -8,19 +8,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
-#include <random>
 #include <vector>
+
+#include "kernel_test_util.h"
 
 namespace dsinfer {
 namespace {
 
-std::vector<float> RandomFloats(size_t n, uint32_t seed, float scale = 1.0f) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal(0.0f, scale);
-  std::vector<float> v(n);
-  for (float& x : v) x = normal(rng);
-  return v;
-}
+using kernels::RandomFloats;
 
 // Float math with a few roundings per element (exp, divide, multiply): 1e-5 relative is
 // about 80 float ulps, far above what these ops lose and far below any real bug.

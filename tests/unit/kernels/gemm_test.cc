@@ -9,7 +9,7 @@
 // - Q8_0 / Q4_0 (Q8_0 activations), Q4_K / Q6_K (Q8_K activations): the block integer sums
 //   are exact, only the float accumulation order of the scaled block sums differs, as for
 //   the SIMD vec_dots:
-//   kDotTol = 1e-6 (simd_test.cc).
+//   kDotTol = 1e-6 (kernel_test_util.h).
 // - IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS, IQ3_S, IQ1_S, IQ1_M: the bodies keep the reference's integer
 // block sums and float steps,
 //   so each output is the reference's value exactly (tolerance 0).
@@ -41,7 +41,6 @@
 namespace dsinfer::kernels {
 namespace {
 
-constexpr double kDotTol = 1e-6;
 constexpr double kUnitRoundoff = 0x1p-24;
 
 // `rows` rows of n_in random values stored as `dtype`, and their dequantised values.
@@ -97,10 +96,6 @@ struct Shape2 {
 // Rows x tokens: below, at and past every tile size in use.
 constexpr Shape2 kShapes[] = {{1, 2},  {3, 5},   {4, 4},   {17, 3},
                               {5, 17}, {16, 16}, {33, 31}, {37, 33}};
-
-std::string LevelName(const ::testing::TestParamInfo<Isa>& info) {
-  return std::string(IsaName(info.param));
-}
 
 class GemmTest : public ::testing::TestWithParam<Isa> {
  protected:

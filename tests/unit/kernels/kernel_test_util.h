@@ -1,5 +1,6 @@
-// Shared helpers of the kernels tests: the ISA levels this CPU can run, seeded random data,
-// quantise/dequantise round trips and the magnitude a dot-product tolerance scales with.
+// Shared helpers of the kernels tests: the ISA levels this CPU can run and their test names,
+// seeded random data, quantise/dequantise round trips, and a dot product's tolerance with the
+// magnitude it scales with.
 #ifndef DSINFER_TESTS_UNIT_KERNELS_KERNEL_TEST_UTIL_H_
 #define DSINFER_TESTS_UNIT_KERNELS_KERNEL_TEST_UTIL_H_
 
@@ -10,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "platform/cpu_features.h"
@@ -27,10 +29,15 @@ inline std::vector<Isa> MachineLevels() {
   return levels;
 }
 
-inline std::vector<float> RandomFloats(int64_t n, uint32_t seed, float scale = 1.0f) {
+// Names a test of an ISA level after it: EveryLevelOfThisCpu/SomeTest.Case/avx512.
+inline std::string LevelName(const ::testing::TestParamInfo<Isa>& info) {
+  return std::string(IsaName(info.param));
+}
+
+inline std::vector<float> RandomFloats(size_t n, uint32_t seed, float scale = 1.0f) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> normal(0.0f, scale);
-  std::vector<float> v(static_cast<size_t>(n));
+  std::vector<float> v(n);
   for (float& x : v) x = normal(rng);
   return v;
 }
@@ -59,6 +66,11 @@ inline std::vector<float> Dequantize(DType dtype, const std::vector<std::byte>& 
   EXPECT_TRUE(DequantizeRows(dtype, q, n, y).ok()) << DTypeName(dtype);
   return y;
 }
+
+// A quantised SIMD dot product's block integer sums are exact; only its float accumulation
+// order differs from the reference's, so |simd - reference| <= kDotTol * Magnitude(...) of the
+// dequantised operands.
+constexpr double kDotTol = 1e-6;
 
 // sum_i |a[offset_a + i] * b[offset_b + i]|, the scale of a dot product's rounding error.
 inline double Magnitude(const std::vector<float>& a, const std::vector<float>& b, size_t offset_a,

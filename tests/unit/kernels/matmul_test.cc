@@ -9,23 +9,17 @@
 #include <cstddef>
 #include <cstdint>
 #include <ostream>
-#include <random>
 #include <string>
 #include <vector>
 
+#include "kernel_test_util.h"
 #include "platform/thread_pool.h"
 #include "quant/quant_ops.h"
 
 namespace dsinfer {
 namespace {
 
-std::vector<float> RandomFloats(int64_t n, uint32_t seed, float scale = 1.0f) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal(0.0f, scale);
-  std::vector<float> v(static_cast<size_t>(n));
-  for (float& x : v) x = normal(rng);
-  return v;
-}
+using kernels::RandomFloats;
 
 // A rows x n_in matrix of random floats stored as `dtype`, and its dequantised values.
 struct StoredMatrix {

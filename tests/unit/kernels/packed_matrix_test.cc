@@ -34,7 +34,6 @@
 namespace dsinfer::kernels {
 namespace {
 
-constexpr double kDotTol = 1e-6;
 constexpr DType kPackedTypes[] = {DType::kQ4_0,   DType::kQ4_1, DType::kQ5_0, DType::kQ5_1,
                                   DType::kIQ4_NL, DType::kQ8_0, DType::kQ2_K, DType::kQ3_K,
                                   DType::kQ4_K,   DType::kQ5_K, DType::kQ6_K, DType::kIQ4_XS};
@@ -72,10 +71,6 @@ TEST(PackedLayout, SizesAreTheRowsPlusTheUnpackedQ4KScales) {
   EXPECT_EQ(*PackedMatrixBytes(DType::kQ2_K, 11, 256), 11 * 84);
   EXPECT_EQ(*PackedMatrixBytes(DType::kQ3_K, 11, 256), 8 * 110 + 32 + 3 * 110);
   EXPECT_EQ(*PackedMatrixBytes(DType::kF16, 11, 32), 11 * 64);  // no packed layout
-}
-
-std::string LevelName(const ::testing::TestParamInfo<Isa>& info) {
-  return std::string(IsaName(info.param));
 }
 
 class PackedMatMulTest : public ::testing::TestWithParam<Isa> {

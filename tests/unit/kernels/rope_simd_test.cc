@@ -13,11 +13,11 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <random>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "kernel_test_util.h"
 #include "kernels/reference/rope.h"
 #include "kernels/rope.h"
 #include "platform/cpu_features.h"
@@ -27,25 +27,6 @@ namespace dsinfer::kernels {
 namespace {
 
 constexpr double kRotateTol = 4 * 0x1p-24;
-
-std::vector<Isa> MachineLevels() {
-  std::vector<Isa> levels;
-  const int best = static_cast<int>(BestIsa(GetCpuFeatures()));
-  for (int i = 0; i <= best; ++i) levels.push_back(static_cast<Isa>(i));
-  return levels;
-}
-
-std::string LevelName(const ::testing::TestParamInfo<Isa>& info) {
-  return std::string(IsaName(info.param));
-}
-
-std::vector<float> RandomFloats(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal;
-  std::vector<float> v(n);
-  for (float& x : v) x = normal(rng);
-  return v;
-}
 
 // DeepSeek V3's YaRN table for 64 dims, or plain rope_theta frequencies for other widths.
 std::vector<float> Frequencies(int dims) {

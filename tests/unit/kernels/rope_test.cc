@@ -41,7 +41,7 @@ std::vector<float> RandomHead(int dims, uint32_t seed) {
   return x;
 }
 
-double Dot(const std::vector<float>& a, const std::vector<float>& b) {
+double DotInDouble(const std::vector<float>& a, const std::vector<float>& b) {
   double s = 0;
   for (size_t i = 0; i < a.size(); ++i) s += static_cast<double>(a[i]) * b[i];
   return s;
@@ -181,7 +181,7 @@ TEST_P(RopePairingTest, DotDependsOnlyOnRelativePosition) {
     std::vector<float> a = q, b = k;
     ApplyRope(GetParam(), f, pq, a.data(), 64);
     ApplyRope(GetParam(), f, pk, b.data(), 64);
-    return Dot(a, b);
+    return DotInDouble(a, b);
   };
   const double near_origin = score(5, 2);
   EXPECT_NEAR(score(105, 102), near_origin, 1e-4 * std::abs(near_origin) + 1e-4);

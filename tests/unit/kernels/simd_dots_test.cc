@@ -24,6 +24,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "kernel_test_util.h"
 #include "kernels/kernel_table.h"
 #include "platform/cpu_features.h"
 #include "quant/blocks.h"
@@ -33,19 +34,6 @@
 
 namespace dsinfer::kernels {
 namespace {
-
-constexpr double kDotTol = 1e-6;
-
-std::vector<Isa> MachineLevels() {
-  std::vector<Isa> levels;
-  const int best = static_cast<int>(BestIsa(GetCpuFeatures()));
-  for (int i = 0; i <= best; ++i) levels.push_back(static_cast<Isa>(i));
-  return levels;
-}
-
-std::string LevelName(const ::testing::TestParamInfo<Isa>& info) {
-  return std::string(IsaName(info.param));
-}
 
 // ---- Raw blocks -------------------------------------------------------------------------
 
@@ -118,17 +106,6 @@ std::vector<std::byte> RawActivations(DType dtype, int64_t n, std::mt19937& rng,
   return out;
 }
 
-double Magnitude(DType w_type, const std::vector<std::byte>& w, DType a_type,
-                 const std::vector<std::byte>& a, int64_t n) {
-  std::vector<float> wf(static_cast<size_t>(n));
-  std::vector<float> af(static_cast<size_t>(n));
-  FindQuantOps(w_type)->dequantize(w.data(), wf.data(), n);
-  FindQuantOps(a_type)->dequantize(a.data(), af.data(), n);
-  double m = 0.0;
-  for (size_t i = 0; i < wf.size(); ++i) m += std::fabs(static_cast<double>(wf[i]) * af[i]);
-  return m;
-}
-
 class SimdDotsTest : public ::testing::TestWithParam<Isa> {
  protected:
   const KernelTable& table() const { return KernelsFor(GetParam()); }
@@ -149,7 +126,8 @@ class SimdDotsTest : public ::testing::TestWithParam<Isa> {
       const std::vector<std::byte> a = RawActivations(ops->vec_dot_type, n, rng, act_level);
       const float want = ops->vec_dot(n, w.data(), a.data());
       const float got = table().VecDot(dtype)(n, w.data(), a.data());
-      const double magnitude = Magnitude(dtype, w, ops->vec_dot_type, a, n);
+      const double magnitude =
+          Magnitude(Dequantize(dtype, w, n), Dequantize(ops->vec_dot_type, a, n), 0, 0, n);
       EXPECT_NEAR(got, want, kDotTol * magnitude) << "magnitude " << magnitude;
       if (exact) {
         EXPECT_EQ(std::bit_cast<uint32_t>(got), std::bit_cast<uint32_t>(want));

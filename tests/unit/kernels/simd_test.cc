@@ -31,8 +31,6 @@
 namespace dsinfer::kernels {
 namespace {
 
-constexpr double kDotTol = 1e-6;
-
 // Row lengths for a type: one block, three blocks (odd: exercises the 2-block loops' tails),
 // and 4096 + one block.
 std::vector<int64_t> AwkwardLengths(DType dtype) {
@@ -46,10 +44,6 @@ std::vector<DType> WeightTypes(const KernelTable& t) {
     if (t.VecDot(info.dtype) != nullptr) out.push_back(info.dtype);
   }
   return out;
-}
-
-std::string LevelName(const ::testing::TestParamInfo<Isa>& info) {
-  return std::string(IsaName(info.param));
 }
 
 class SimdTest : public ::testing::TestWithParam<Isa> {

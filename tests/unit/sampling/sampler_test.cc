@@ -14,7 +14,7 @@
 namespace dsinfer::sampling {
 namespace {
 
-constexpr float kInf = std::numeric_limits<float>::infinity();
+constexpr float kMasked = -std::numeric_limits<float>::infinity();
 
 std::vector<float> RandomLogits(size_t n, uint32_t seed, float stddev = 2.0f) {
   std::mt19937 rng(seed);
@@ -285,7 +285,7 @@ TEST(Sampler, RejectsBadRowsAndHistories) {
   SampledToken out;
   EXPECT_EQ(sampler.Sample(std::vector<float>(5, 0.0f), {}, {}, &rng, &out).code(),
             StatusCode::kInvalidArgument);
-  const std::vector<float> masked(4, -kInf);
+  const std::vector<float> masked(4, kMasked);
   for (const SamplingParams& params : {SamplingParams{.temperature = 0.0f}, SamplingParams{},
                                        SamplingParams{.top_k = 2}, SamplingParams{.top_p = 0.5f}}) {
     const Status status = sampler.Sample(masked, {}, params, &rng, &out);
@@ -302,7 +302,7 @@ TEST(Sampler, RejectsBadRowsAndHistories) {
 
 TEST(Sampler, MaskedTokensAreNeverSampled) {
   std::vector<float> logits = RandomLogits(300, 2);
-  for (size_t i = 0; i < logits.size(); i += 2) logits[i] = -kInf;
+  for (size_t i = 0; i < logits.size(); i += 2) logits[i] = kMasked;
   Sampler sampler(300);
   RequestRng rng(77);
   SampledToken out;

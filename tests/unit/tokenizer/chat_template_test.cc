@@ -16,7 +16,7 @@ constexpr const char* kDataDir = DSINFER_TEST_DATA_DIR;
 constexpr const char* kBos = "<｜begin▁of▁sentence｜>";
 constexpr const char* kEos = "<｜end▁of▁sentence｜>";
 
-nlohmann::ordered_json Json(const char* text) { return nlohmann::ordered_json::parse(text); }
+nlohmann::ordered_json ParseJson(const char* text) { return nlohmann::ordered_json::parse(text); }
 
 TEST(ChatTemplateTest, DeepSeekV3RealTemplate) {
   const std::string path =
@@ -29,7 +29,7 @@ TEST(ChatTemplateTest, DeepSeekV3RealTemplate) {
   const StatusOr<ChatTemplate> tmpl = ChatTemplate::Parse(source->source);
   ASSERT_TRUE(tmpl.ok()) << tmpl.status().ToString();
 
-  ChatTemplateInputs inputs{.messages = Json(R"([
+  ChatTemplateInputs inputs{.messages = ParseJson(R"([
       {"role": "system", "content": "Be brief."},
       {"role": "user", "content": "Hi"},
       {"role": "assistant", "content": "Hello!"},
@@ -43,7 +43,7 @@ TEST(ChatTemplateTest, DeepSeekV3RealTemplate) {
                        "<｜User｜>2+2?<｜Assistant｜>");
 
   // A tool call and its output; no generation prompt after a tool turn's end.
-  inputs.messages = Json(R"([
+  inputs.messages = ParseJson(R"([
       {"role": "user", "content": "Weather?"},
       {"role": "assistant", "content": null, "tool_calls": [{"type": "function",
         "function": {"name": "get_weather", "arguments": "{\"city\": \"Paris\"}"}}]},
@@ -62,13 +62,13 @@ TEST(ChatTemplateTest, R1DistillOpensThinkAndDropsReasoningFromHistory) {
   const StatusOr<ChatTemplateSource> source = LoadChatTemplateSource(
       std::string(kDataDir) + "/chat_templates/deepseek_r1_distill_qwen.jinja");
   ASSERT_TRUE(source.ok()) << source.status().ToString();
-  const StatusOr<std::string> text =
-      RenderChatTemplate(source->source, {.messages = Json(R"([{"role": "user", "content": "Q1"},
+  const StatusOr<std::string> text = RenderChatTemplate(
+      source->source, {.messages = ParseJson(R"([{"role": "user", "content": "Q1"},
           {"role": "assistant", "content": "<think>\nhmm\n</think>\n\nA1"},
           {"role": "user", "content": "Q2"}])"),
-                                          .add_generation_prompt = true,
-                                          .bos_token = kBos,
-                                          .eos_token = kEos});
+                       .add_generation_prompt = true,
+                       .bos_token = kBos,
+                       .eos_token = kEos});
   ASSERT_TRUE(text.ok()) << text.status().ToString();
   EXPECT_EQ(*text, std::string(kBos) + "<｜User｜>Q1<｜Assistant｜>\n\nA1" + kEos +
                        "<｜User｜>Q2<｜Assistant｜><think>\n");
@@ -79,16 +79,16 @@ TEST(ChatTemplateTest, ToolsReachTheTemplateAndRaiseExceptionIsAnError) {
       LoadChatTemplateSource(std::string(kDataDir) + "/chat_templates/llama3_1_instruct.jinja");
   ASSERT_TRUE(source.ok()) << source.status().ToString();
   ChatTemplateInputs inputs{
-      .messages = Json(R"([{"role": "user", "content": "Weather in Paris?"}])"),
+      .messages = ParseJson(R"([{"role": "user", "content": "Weather in Paris?"}])"),
       .add_generation_prompt = true,
       .bos_token = "<|begin_of_text|>",
-      .tools = Json(R"([{"type": "function", "function": {"name": "get_weather"}}])")};
+      .tools = ParseJson(R"([{"type": "function", "function": {"name": "get_weather"}}])")};
   StatusOr<std::string> text = RenderChatTemplate(source->source, inputs);
   ASSERT_TRUE(text.ok()) << text.status().ToString();
   EXPECT_NE(text->find("Environment: ipython"), std::string::npos);
   EXPECT_NE(text->find("\"name\": \"get_weather\""), std::string::npos);  // tojson(indent=4)
 
-  inputs.messages = Json(R"([{"role": "user", "content": "x"}, {"role": "assistant",
+  inputs.messages = ParseJson(R"([{"role": "user", "content": "x"}, {"role": "assistant",
       "tool_calls": [{"function": {"name": "a", "arguments": {}}},
                      {"function": {"name": "b", "arguments": {}}}]}])");
   text = RenderChatTemplate(source->source, inputs);
@@ -123,7 +123,7 @@ TEST(ChatTemplateTest, VariablesAsTransformersPassesThem) {
   const StatusOr<std::string> text = RenderChatTemplate(
       "{{ tools is none }} {{ documents is none }} {{ bos_token is defined }} {{ custom }}"
       "{{ add_generation_prompt }}",
-      {.messages = Json("[]"), .extra = Json(R"({"custom": "C"})")});
+      {.messages = ParseJson("[]"), .extra = ParseJson(R"({"custom": "C"})")});
   ASSERT_TRUE(text.ok()) << text.status().ToString();
   EXPECT_EQ(*text, "True True False CFalse");
 }
