@@ -62,10 +62,11 @@ bench: build
 
 # clang-format on every C++ file; clang-tidy on files changed recently (see scripts/lint.sh).
 # clang-tidy needs only the compile database, so lint configures its own folder, builds nothing
-# (and no precompiled header: clang-tidy cannot read GCC's, and parses each file whole).
+# (and no precompiled header: clang-tidy cannot read GCC's, and parses each file whole), and
+# lists every file on its own rather than in unity batches.
 lint: deps
 	cmake -S . -B build-lint -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_EXPORT_COMPILE_COMMANDS=ON \
-	  -DCMAKE_DISABLE_PRECOMPILE_HEADERS=ON \
+	  -DCMAKE_DISABLE_PRECOMPILE_HEADERS=ON -DDSINFER_UNITY_BUILD=OFF \
 	  $(CMAKE_FLAGS) > /dev/null
 	bash scripts/lint.sh build-lint
 

@@ -31,7 +31,7 @@ struct QuantizeArgs {
   int threads = 0;  // 0: every core
 };
 
-std::string Shape(std::span<const int64_t> ne) {
+std::string ShapeText(std::span<const int64_t> ne) {
   std::string s = "[";
   for (size_t i = 0; i < ne.size(); ++i) s += fmt::format("{}{}", i == 0 ? "" : ", ", ne[i]);
   return s + "]";
@@ -47,7 +47,7 @@ void PrintTensor(const QuantizedTensor& t) {
       t.converted ? fmt::format("{} -> {}", HumanBytes(t.bytes_in), HumanBytes(t.bytes_out))
                   : HumanBytes(t.bytes_out);
   std::printf("[%*zu/%zu] %-36s %-18s %-20s %s%s\n", width, t.index + 1, t.count,
-              std::string(t.name).c_str(), Shape(t.ne).c_str(), types.c_str(), sizes.c_str(),
+              std::string(t.name).c_str(), ShapeText(t.ne).c_str(), types.c_str(), sizes.c_str(),
               note.c_str());
   std::fflush(stdout);
 }

@@ -38,7 +38,7 @@
 namespace dsinfer {
 namespace {
 
-constexpr const char* kCommand = "dsinfer serve";
+constexpr const char* kServeCommand = "dsinfer serve";
 
 struct ServeArgs {
   std::string config_file;
@@ -127,7 +127,7 @@ StatusOr<LoadedModel> Load(const server::ServeConfig& config) {
   StatusOr<tokenizer::ChatTemplateSource> source = tokenizer::LoadChatTemplateSource(template_path);
   if (!source.ok() && !config.chat_template.empty()) return source.status();
   if (!source.ok()) {
-    LogWarn("{}: no chat template ({}); /v1/chat/completions will answer 400", kCommand,
+    LogWarn("{}: no chat template ({}); /v1/chat/completions will answer 400", kServeCommand,
             source.status().message());
     return loaded;
   }
@@ -158,19 +158,19 @@ server::ServedModel ServedModelFor(const server::ServeConfig& config, const Load
 int Serve(const ServeArgs& args) {
   const sigset_t stop_signals = BlockStopSignals();
   StatusOr<server::ServeConfig> config = ResolveConfig(args);
-  if (!config.ok()) return ReportError(kCommand, config.status().message());
+  if (!config.ok()) return ReportError(kServeCommand, config.status().message());
   StatusOr<std::unique_ptr<telemetry::AccessLog>> access_log =
       telemetry::AccessLog::Open(config->access_log);
-  if (!access_log.ok()) return ReportError(kCommand, access_log.status().message());
+  if (!access_log.ok()) return ReportError(kServeCommand, access_log.status().message());
 
   StatusOr<std::unique_ptr<server::Server>> server =
       server::Server::Start(server::HttpOptionsFor(*config), access_log->get());
-  if (!server.ok()) return ReportError(kCommand, server.status().message());
-  LogInfo("{}: listening on http://{}:{} (loading {})", kCommand, config->host, (*server)->port(),
-          config->model);
+  if (!server.ok()) return ReportError(kServeCommand, server.status().message());
+  LogInfo("{}: listening on http://{}:{} (loading {})", kServeCommand, config->host,
+          (*server)->port(), config->model);
 
   StatusOr<LoadedModel> loaded = Load(*config);
-  if (!loaded.ok()) return ReportError(kCommand, loaded.status().message());
+  if (!loaded.ok()) return ReportError(kServeCommand, loaded.status().message());
   engine::EngineOptions engine_options = server::EngineOptionsFor(*config);
   telemetry::ServerMetrics* metrics = &(*server)->metrics();
   engine_options.on_step = [metrics](int64_t sequences, int64_t) {
@@ -178,16 +178,16 @@ int Serve(const ServeArgs& args) {
   };
   StatusOr<std::unique_ptr<engine::Engine>> engine =
       engine::Engine::Start(loaded->model.get(), loaded->tokenizer.get(), engine_options);
-  if (!engine.ok()) return ReportError(kCommand, engine.status().message());
+  if (!engine.ok()) return ReportError(kServeCommand, engine.status().message());
   server::ServedModel served = ServedModelFor(*config, *loaded, **engine);
   const std::string model_id = served.id;
   (*server)->SetBackend(std::move(served), engine->get());
-  LogInfo("{}: ready: model '{}', context {} tokens{}", kCommand, model_id,
+  LogInfo("{}: ready: model '{}', context {} tokens{}", kServeCommand, model_id,
           (*engine)->max_model_len(), loaded->chat_template != nullptr ? "" : ", no chat template");
 
   int signal = 0;
   while (signal == 0) signal = WaitForSignal(stop_signals, std::chrono::milliseconds(1000));
-  LogInfo("{}: {}: draining (up to {} s)", kCommand, strsignal(signal), config->drain_timeout);
+  LogInfo("{}: {}: draining (up to {} s)", kServeCommand, strsignal(signal), config->drain_timeout);
   (*server)->Drain();
   const auto deadline =
       std::chrono::steady_clock::now() +
@@ -197,12 +197,12 @@ int Serve(const ServeArgs& args) {
     idle = (*server)->WaitUntilIdle(std::chrono::milliseconds(100));
     if (!idle && WaitForSignal(stop_signals, std::chrono::milliseconds(0)) != 0) break;
   }
-  if (!idle) LogWarn("{}: stopping with requests in flight (cancelled)", kCommand);
+  if (!idle) LogWarn("{}: stopping with requests in flight (cancelled)", kServeCommand);
   // HTTP first: closing connections cancels what is left; then the engine finishes and lets
   // go of the last exchanges.
   (*server)->Stop();
   (*engine)->Shutdown();
-  LogInfo("{}: stopped", kCommand);
+  LogInfo("{}: stopped", kServeCommand);
   return 0;
 }
 
