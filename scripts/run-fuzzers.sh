@@ -36,7 +36,8 @@ run_one() {
     "$(tail -n 12 "$work.log")"
   if [ "$status" -ne 0 ]; then
     mkdir -p "$build/fuzz-artifacts"
-    cp "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-* "$build/fuzz-artifacts/" 2>/dev/null || true
+    cp "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-* "$build/fuzz-artifacts/" \
+      2>/dev/null || true
     echo "run-fuzzers: $name FAILED (status $status); inputs kept in $build/fuzz-artifacts" >&2
     return 1
   fi
@@ -45,17 +46,15 @@ run_one() {
 
 failed=0
 running=0
+wait_for_one() {
+  wait -n || failed=1
+  running=$((running - 1))
+}
 for fuzzer in "${fuzzers[@]}"; do
-  if [ "$running" -ge "$jobs" ]; then
-    wait -n || failed=1
-    running=$((running - 1))
-  fi
+  [ "$running" -lt "$jobs" ] || wait_for_one
   run_one "$fuzzer" &
   running=$((running + 1))
 done
-while [ "$running" -gt 0 ]; do
-  wait -n || failed=1
-  running=$((running - 1))
-done
+while [ "$running" -gt 0 ]; do wait_for_one; done
 [ "$failed" -eq 0 ] || { echo "run-fuzzers: a fuzzer failed (see above)" >&2; exit 1; }
 echo "run-fuzzers: all ${#fuzzers[@]} fuzzers ran ${seconds}s clean"
