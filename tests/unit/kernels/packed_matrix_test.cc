@@ -86,6 +86,8 @@ TEST_P(PackedMatMulTest, MatchesTheReferenceMatMul) {
     const QuantOps* ops = FindQuantOps(dtype);
     const int64_t bs = GetDTypeInfo(dtype).block_size;
     for (const int64_t n_out : {8, 13, 67}) {
+      // 4096 + bs: rows long enough for the 32-element types' matvec to run the wide tiles
+      // at avx512 (kWideMatvecMinRow), 8 groups of them with 67 rows.
       for (const int64_t n_in : {bs, 3 * bs, 4096 + bs}) {
         const std::vector<std::byte> w = Quantize(dtype, RandomFloats(n_out * n_in, ++seed), n_in);
         const std::vector<float> w_deq = Dequantize(dtype, w, n_out * n_in);
@@ -133,8 +135,9 @@ TEST_P(PackedMatMulTest, EveryTokenEqualsItsCallAlone) {
     // 10 groups and 3 tail rows: wide tiles of 4 groups, single groups after them (also per
     // thread: 5 groups each on 2), and the unpacked tail.
     const int64_t n_out = 83;
-    // 3 blocks: one token chunk; 32768: activation rows of 32-35 KiB, so 67 tokens take
-    // three of the gemm's 1 MiB chunks.
+    // 3 blocks: one token chunk, and the group tile as the matvec; 32768: activation rows of
+    // 32-35 KiB, so 67 tokens take three of the gemm's 1 MiB chunks, and the 32-element types'
+    // matvec runs the wide tiles too.
     for (const int64_t n_in : {3 * bs, int64_t{32768}}) {
       const std::vector<std::byte> w = Quantize(dtype, RandomFloats(n_out * n_in, ++seed), n_in);
       const TensorView weight{.dtype = dtype, .shape = Shape{n_out, n_in}, .bytes = w};

@@ -1,11 +1,12 @@
 // AVX-512 (VNNI) bodies over the x8 layouts: the shared loops of x86/packed_x8_body.inc with
 // vpdpbusd on 256-bit vectors (one row group per register), plus Q8_0, which needs VNNI's
 // 32-bit accumulation of unsigned x signed bytes, and the gemm's wide tiles of four groups in
-// 512-bit vectors. Measured on the project's AMD EPYC (12 independent chains, ~3.6 GHz): a
-// 512-bit vpdpbusd issues once a cycle and a 256-bit one twice (3.5 and 7.0 G/s), 64 int8
-// MACs a cycle either way, while a 4-byte broadcast from memory feeding each issues about once
-// a cycle, so the wide tiles, whose broadcasts each feed two 512-bit dots (32 rows), do four
-// times the work per broadcast of the 256-bit ones and are bound by the dots instead.
+// 512-bit vectors (also the matvec of the 32-element types on long rows: kWideMatvecMinRow).
+// Measured on the project's AMD EPYC (12 independent chains, ~3.6 GHz): a 512-bit vpdpbusd issues
+// once a cycle and a 256-bit one twice (3.5 and 7.0 G/s), 64 int8 MACs a cycle either way, while a
+// 4-byte broadcast from memory feeding each issues about once a cycle, so the wide tiles, whose
+// broadcasts each feed two 512-bit dots (32 rows), do four times the work per broadcast of the
+// 256-bit ones and are bound by the dots instead.
 #include "kernels/x86/avx512/packed_x8.h"
 
 #include <immintrin.h>
