@@ -7,6 +7,8 @@
 // 4-byte broadcast from memory feeding each issues about once a cycle, so the wide tiles, whose
 // broadcasts each feed two 512-bit dots (32 rows), do four times the work per broadcast of the
 // 256-bit ones and are bound by the dots instead.
+// The Q4_0 matvec on short rows (MatvecQ4_0) drops the broadcasts for 512-bit dots over
+// activations laid out once per call.
 #include "kernels/x86/avx512/packed_x8.h"
 
 #include <immintrin.h>
@@ -16,6 +18,7 @@
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
+#include <vector>
 
 #include "base/check.h"
 #include "kernels/packed_layout.h"
@@ -461,11 +464,90 @@ constexpr auto kWideQ6_K = [](int64_t nb, const BlockQ6_Kx8* w, const auto& tile
   WideQ6_K(nb, w, tile);
 };
 
+// The Q4_0 matvec on rows shorter than kWideMatvecMinRow, a group's two halves of a block in
+// one 512-bit vector: qs[0..1] and qs[2..3] are 64 bytes each, whose lanes 0-7 take one
+// k-group's activation word and lanes 8-15 the next's. Those pairs of words are laid out once
+// per call (SpreadQ4_0Activations: 256 bytes a block, 12 KiB for a 1536-long row, which stays
+// in L1 while the weights stream past), so each of the block's four dots reads its operand
+// from memory with no broadcast: half the 256-bit group tile's instructions a block. On this
+// project's Xeon (AMX host, 2 vCPUs) the 256-bit tile is bound by the core even when reading
+// from L3 (~11-12 GB/s a core for 1536-long rows, the same as from memory); this one reads
+// 17 % more from L3 and 8-11 % more from memory (bench/README.md, "A 512-bit Q4_0 matvec"). The
+// block's exact integer sums and its float tail (AccumulateBlock) are the group tile's, so every
+// result is bit-identical to it and to the gemm's tiles. Longer rows keep the wide tile: their
+// spread activations would not fit L1.
+struct alignas(64) SpreadWords {
+  int32_t lanes[16];
+};
+
+void SpreadQ4_0Activations(const BlockQ8_0* a, int64_t nb, SpreadWords* spread) {
+  for (int64_t b = 0; b < nb; ++b) {
+    int32_t words[8];
+    std::memcpy(words, a[b].qs, sizeof(words));
+    for (int64_t k = 0; k < 4; ++k) {
+      const __m512i pair =
+          _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi32(words[2 * k])),
+                             _mm256_set1_epi32(words[2 * k + 1]), 1);
+      _mm512_store_si512(spread[4 * b + k].lanes, pair);
+    }
+  }
+}
+
+void GroupsQ4_0Spread(int64_t nb, const BlockQ4_0x8* w, int64_t n_groups, const SpreadWords* spread,
+                      const Q8_0BlockTerms* terms, float* y) {
+  const __m512i low_nibble = _mm512_set1_epi8(0x0F);
+  const __m512i high_nibble = _mm512_set1_epi8(static_cast<char>(0xF0));
+  for (int64_t g = 0; g < n_groups; ++g) {
+    const BlockQ4_0x8* group = w + g * nb;
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; ++b) {
+      PrefetchAhead(group + b);
+      const __m512i v01 = _mm512_loadu_si512(group[b].qs[0]);
+      const __m512i v23 = _mm512_loadu_si512(group[b].qs[2]);
+      const SpreadWords* a = spread + 4 * b;
+      __m512i lo = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(v01, low_nibble),
+                                       _mm512_load_si512(a[0].lanes));
+      lo =
+          _mm512_dpbusd_epi32(lo, _mm512_and_si512(v23, low_nibble), _mm512_load_si512(a[1].lanes));
+      // The high nibbles in place, as 16 q (HighNibbles): the sums are exact multiples of 16.
+      __m512i hi = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(v01, high_nibble),
+                                       _mm512_load_si512(a[2].lanes));
+      hi = _mm512_dpbusd_epi32(hi, _mm512_and_si512(v23, high_nibble),
+                               _mm512_load_si512(a[3].lanes));
+      const __m512i both = _mm512_add_epi32(lo, _mm512_srai_epi32(hi, 4));
+      const __m256i sum =
+          _mm256_add_epi32(_mm512_castsi512_si256(both), _mm512_extracti64x4_epi64(both, 1));
+      acc = AccumulateBlock(acc, Halves8(group[b].d), terms[b], /*offset=*/8, sum);
+    }
+    _mm256_storeu_ps(y + kPackRows * g, acc);
+  }
+}
+
+void MatvecQ4_0(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
+                const Q8_0BlockTerms* terms, float* y) {
+  if (n_in >= kWideMatvecMinRow) {
+    PackedGemmOf<BlockQ4_0x8, kQK, kWideGroups>(n_in, groups, n_groups, act, /*act_row_bytes=*/0,
+                                                terms, /*n_tokens=*/1, y, /*ldy=*/0,
+                                                /*offset=*/8, kGroupQ4_0, kWideQ4_0);
+    return;
+  }
+  const int64_t nb = n_in / kQK;
+  thread_local std::vector<SpreadWords> spread;
+  if (spread.size() < static_cast<size_t>(4 * nb)) spread.resize(static_cast<size_t>(4 * nb));
+  SpreadQ4_0Activations(reinterpret_cast<const BlockQ8_0*>(act), nb, spread.data());
+  GroupsQ4_0Spread(nb, reinterpret_cast<const BlockQ4_0x8*>(groups), n_groups, spread.data(), terms,
+                   y);
+}
+
 }  // namespace
 
 PackedBodies PackedBodiesFor(DType dtype) {
   switch (dtype) {
-    case DType::kQ4_0: return BodiesOf<BlockQ4_0x8, kQK, 8, kWideGroups>(kGroupQ4_0, kWideQ4_0);
+    case DType::kQ4_0: {
+      PackedBodies bodies = BodiesOf<BlockQ4_0x8, kQK, 8, kWideGroups>(kGroupQ4_0, kWideQ4_0);
+      bodies.matvec = MatvecQ4_0;
+      return bodies;
+    }
     case DType::kQ5_0: return BodiesOf<BlockQ5_0x8, kQK, 16, kWideGroups>(kGroupQ5_0, kWideQ5_0);
     case DType::kQ4_1: return BodiesOf<BlockQ4_1x8, kQK, 0, kWideGroups>(kGroupQ4_1, kWideQ4_1);
     case DType::kQ5_1: return BodiesOf<BlockQ5_1x8, kQK, 0, kWideGroups>(kGroupQ5_1, kWideQ5_1);
