@@ -31,7 +31,7 @@ constexpr int64_t kReadAheadWords = kReadAheadBytes / sizeof(uint64_t);
 #if defined(__SSE2__)
   __m128i a = _mm_setzero_si128(), b = a, c = a, d = a;
   for (; i + kLineWords <= n; i += kLineWords) {
-    __builtin_prefetch(p + std::min(i + kReadAheadWords, n - 1));
+    __builtin_prefetch(p + std::min(i + kReadAheadWords, n - 1), /*rw=*/0, /*locality=*/2);
     const auto* line = reinterpret_cast<const __m128i*>(p + i);
     a = _mm_add_epi64(a, _mm_loadu_si128(line));
     b = _mm_add_epi64(b, _mm_loadu_si128(line + 1));
@@ -44,7 +44,7 @@ constexpr int64_t kReadAheadWords = kReadAheadBytes / sizeof(uint64_t);
 #else
   uint64_t a = 0, b = 0, c = 0, d = 0;
   for (; i + kLineWords <= n; i += kLineWords) {
-    __builtin_prefetch(p + std::min(i + kReadAheadWords, n - 1));
+    __builtin_prefetch(p + std::min(i + kReadAheadWords, n - 1), /*rw=*/0, /*locality=*/2);
     a += p[i] + p[i + 4];
     b += p[i + 1] + p[i + 5];
     c += p[i + 2] + p[i + 6];
