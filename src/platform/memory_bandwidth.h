@@ -42,7 +42,14 @@ inline constexpr int64_t kReadAheadBytes = 8192;
 
 // One pass over `buffer` (its whole 8-byte words) split over `pool` (null: this thread).
 // Returns the words' sum so that the loads cannot be elided.
-uint64_t ReadEveryWord(std::span<const std::byte> buffer, ThreadPool* pool);
+//
+// The loads: 256-bit where the CPU has AVX2 (kWidest), else SSE2's 128-bit, which every x86-64
+// has. On the Intel host with AMX the 128-bit loop read 8-9 % less than a 256-bit or 512-bit one
+// on two threads (24.1 against 26.3-26.5 GB/s, alternating passes), so it set the roof below what
+// the machine reads. k128Bit is for tests, which check both loops on an AVX2 machine.
+enum class ProbeLoads { kWidest, k128Bit };
+uint64_t ReadEveryWord(std::span<const std::byte> buffer, ThreadPool* pool,
+                       ProbeLoads loads = ProbeLoads::kWidest);
 
 // Bytes per second of one ReadEveryWord pass over `buffer`.
 double TimedReadPass(std::span<const std::byte> buffer, ThreadPool* pool);

@@ -1,5 +1,6 @@
 // The bandwidth probe: ReadEveryWord reads every whole word exactly once (the sum proves it,
-// on and off the pool, for lengths around its 8-word lines and past its prefetch distance);
+// on and off the pool, with the widest loads and with 128-bit ones, for lengths around its
+// 8-word lines and past its prefetch distance);
 // MeasureReadBandwidth refuses buffers and pass counts it cannot measure with a message; a
 // ProbeBuffer holds its size of non-zero bytes, moves, is timed one pass at a time, and says
 // what it was for when the memory cannot be had.
@@ -37,8 +38,13 @@ TEST(MemoryBandwidth, ReadEveryWordSumsEachWholeWordOnce) {
       const std::span<const std::byte> bytes(reinterpret_cast<const std::byte*>(words.data()),
                                              n * sizeof(uint64_t) + tail_bytes);
       const uint64_t expected = uint64_t{n} * (n + 1) / 2;
-      EXPECT_EQ(ReadEveryWord(bytes, nullptr), expected) << n << " words, inline";
-      EXPECT_EQ(ReadEveryWord(bytes, &pool), expected) << n << " words, pool";
+      for (const ProbeLoads loads : {ProbeLoads::kWidest, ProbeLoads::k128Bit}) {
+        const char* what = loads == ProbeLoads::k128Bit ? "128-bit" : "widest";
+        EXPECT_EQ(ReadEveryWord(bytes, nullptr, loads), expected)
+            << n << " words, inline, " << what << " loads";
+        EXPECT_EQ(ReadEveryWord(bytes, &pool, loads), expected)
+            << n << " words, pool, " << what << " loads";
+      }
     }
   }
 }
