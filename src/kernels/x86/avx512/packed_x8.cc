@@ -469,13 +469,13 @@ constexpr auto kWideQ6_K = [](int64_t nb, const BlockQ6_Kx8* w, const auto& tile
 // k-group's activation word and lanes 8-15 the next's. Those pairs of words are laid out once
 // per call (SpreadQ4_0Activations: 256 bytes a block, 12 KiB for a 1536-long row, which stays
 // in L1 while the weights stream past), so each of the block's four dots reads its operand
-// from memory with no broadcast: half the 256-bit group tile's instructions a block. On this
-// project's Xeon (AMX host, 2 vCPUs) the 256-bit tile is bound by the core even when reading
-// from L3 (~11-12 GB/s a core for 1536-long rows, the same as from memory); this one reads
-// 17 % more from L3 and 8-11 % more from memory (bench/README.md, "A 512-bit Q4_0 matvec"). The
-// block's exact integer sums and its float tail (AccumulateBlock) are the group tile's, so every
-// result is bit-identical to it and to the gemm's tiles. Longer rows keep the wide tile: their
-// spread activations would not fit L1.
+// from memory with no broadcast: half the 256-bit group tile's instructions a block. On the
+// Intel host with AMX (2 vCPUs) it read 4-13 % more from memory than the group tile, in every
+// alternating pair (bench/README.md, "The Intel host with AMX"): a core keeps more lines in
+// flight when it spends fewer instructions on each. The block's exact integer sums and its
+// float tail (AccumulateBlock) are the group tile's, so every result is bit-identical to it and
+// to the gemm's tiles. Longer rows keep the wide tile: their spread activations would not stay
+// in L1 (1536 x 8960 read the same with either).
 struct alignas(64) SpreadWords {
   int32_t lanes[16];
 };
