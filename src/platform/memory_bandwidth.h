@@ -36,8 +36,9 @@ namespace dsinfer {
 // core's bandwidth (~150 ns x 40 GB/s), rounded up: 4 KiB was too short, 16 KiB no better. The
 // probe asks the same way so that the roof is not set below what the kernels can read.
 // Both ask for L2 (prefetcht1), not L1: on the Intel host with AMX, two threads, a bare read
-// took 6-8 % more (xmm 22.7 -> 24.1 GB/s, ymm 23.3 -> 26.3, alternating passes) and the Q4_0
-// matvec 4-6 % more of its probe; the line reaches L1 on its load, a few KiB later.
+// took 6-13 % more (128-bit loads 22.7 -> 24.1 GB/s, 256-bit 23.3 -> 26.3, alternating passes)
+// and the Q4_0, Q4_K and Q8_0 matvecs 2-12 % more of a read beside them (bench/README.md); the
+// line reaches L1 on its load, a few KiB later.
 inline constexpr int64_t kReadAheadBytes = 8192;
 
 // One pass over `buffer` (its whole 8-byte words) split over `pool` (null: this thread).
