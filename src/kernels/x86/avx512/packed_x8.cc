@@ -464,23 +464,28 @@ constexpr auto kWideQ6_K = [](int64_t nb, const BlockQ6_Kx8* w, const auto& tile
   WideQ6_K(nb, w, tile);
 };
 
-// The Q4_0 matvec on rows shorter than kWideMatvecMinRow, a group's two halves of a block in
-// one 512-bit vector: qs[0..1] and qs[2..3] are 64 bytes each, whose lanes 0-7 take one
-// k-group's activation word and lanes 8-15 the next's. Those pairs of words are laid out once
-// per call (SpreadQ4_0Activations: 256 bytes a block, 12 KiB for a 1536-long row, which stays
-// in L1 while the weights stream past), so each of the block's four dots reads its operand
-// from memory with no broadcast: half the 256-bit group tile's instructions a block. On the
-// Intel host with AMX (2 vCPUs) it read 4-13 % more from memory than the group tile, in every
-// alternating pair (bench/README.md, "The Intel host with AMX"): a core keeps more lines in
-// flight when it spends fewer instructions on each. The block's exact integer sums and its
-// float tail (AccumulateBlock) are the group tile's, so every result is bit-identical to it and
-// to the gemm's tiles. Longer rows keep the wide tile: their spread activations would not stay
-// in L1 (1536 x 8960 read the same with either).
+// The Q4_0 and Q8_0 matvecs on rows shorter than kWideMatvecMinRow read 64 bytes of a group's
+// block at a time, two k-groups of its 8 rows (Q4_0's qs[0..1] and qs[2..3], Q8_0's qs[j..j+1]),
+// whose lanes 0-7 take one k-group's activation word and lanes 8-15 the next's. Those pairs of
+// words are laid out once per call (SpreadActivationPairs: 256 bytes a block, 12 KiB for a
+// 1536-long row, which stays in L1 while the weights stream past), so each dot reads its
+// operand from memory with no broadcast: about half the 256-bit group tiles' instructions a
+// block. On the Intel host with AMX (2 vCPUs) Q4_0's read 4-13 % more from memory than the
+// group tile, in every alternating pair (bench/README.md, "The Intel host with AMX"): a core
+// keeps more lines in flight when it spends fewer instructions on each. The blocks' exact
+// integer sums and their float tail (AccumulateBlock) are the group tiles', so every result is
+// bit-identical to them and to the gemm's tiles. Longer rows keep the wide tiles: their spread
+// activations would not stay in L1 (1536 x 8960 Q4_0 read the same with either).
 struct alignas(64) SpreadWords {
   int32_t lanes[16];
 };
 
-void SpreadQ4_0Activations(const BlockQ8_0* a, int64_t nb, SpreadWords* spread) {
+// Each Q8_0 activation block's 8 words as 4 pairs, the first word of a pair in lanes 0-7 and
+// the second in lanes 8-15; in a buffer of this thread's that lives until its next call.
+const SpreadWords* SpreadActivationPairs(const std::byte* act, int64_t nb) {
+  thread_local std::vector<SpreadWords> spread;
+  if (spread.size() < static_cast<size_t>(4 * nb)) spread.resize(static_cast<size_t>(4 * nb));
+  const auto* a = reinterpret_cast<const BlockQ8_0*>(act);
   for (int64_t b = 0; b < nb; ++b) {
     int32_t words[8];
     std::memcpy(words, a[b].qs, sizeof(words));
@@ -488,9 +493,17 @@ void SpreadQ4_0Activations(const BlockQ8_0* a, int64_t nb, SpreadWords* spread) 
       const __m512i pair =
           _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi32(words[2 * k])),
                              _mm256_set1_epi32(words[2 * k + 1]), 1);
-      _mm512_store_si512(spread[4 * b + k].lanes, pair);
+      _mm512_store_si512(spread[static_cast<size_t>(4 * b + k)].lanes, pair);
     }
   }
+  return spread.data();
+}
+
+inline __m512i LoadSpread(const SpreadWords& words) { return _mm512_load_si512(words.lanes); }
+
+// The 8 rows' sums of a vector whose halves hold two k-groups of the same 8 rows.
+inline __m256i SumHalves(__m512i v) {
+  return _mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1));
 }
 
 void GroupsQ4_0Spread(int64_t nb, const BlockQ4_0x8* w, int64_t n_groups, const SpreadWords* spread,
@@ -506,18 +519,39 @@ void GroupsQ4_0Spread(int64_t nb, const BlockQ4_0x8* w, int64_t n_groups, const 
       const __m512i v23 = _mm512_loadu_si512(group[b].qs[2]);
       const SpreadWords* a = spread + 4 * b;
       __m512i lo = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(v01, low_nibble),
-                                       _mm512_load_si512(a[0].lanes));
-      lo =
-          _mm512_dpbusd_epi32(lo, _mm512_and_si512(v23, low_nibble), _mm512_load_si512(a[1].lanes));
+                                       LoadSpread(a[0]));
+      lo = _mm512_dpbusd_epi32(lo, _mm512_and_si512(v23, low_nibble), LoadSpread(a[1]));
       // The high nibbles in place, as 16 q (HighNibbles): the sums are exact multiples of 16.
       __m512i hi = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(v01, high_nibble),
-                                       _mm512_load_si512(a[2].lanes));
-      hi = _mm512_dpbusd_epi32(hi, _mm512_and_si512(v23, high_nibble),
-                               _mm512_load_si512(a[3].lanes));
-      const __m512i both = _mm512_add_epi32(lo, _mm512_srai_epi32(hi, 4));
-      const __m256i sum =
-          _mm256_add_epi32(_mm512_castsi512_si256(both), _mm512_extracti64x4_epi64(both, 1));
+                                       LoadSpread(a[2]));
+      hi = _mm512_dpbusd_epi32(hi, _mm512_and_si512(v23, high_nibble), LoadSpread(a[3]));
+      const __m256i sum = SumHalves(_mm512_add_epi32(lo, _mm512_srai_epi32(hi, 4)));
       acc = AccumulateBlock(acc, Halves8(group[b].d), terms[b], /*offset=*/8, sum);
+    }
+    _mm256_storeu_ps(y + kPackRows * g, acc);
+  }
+}
+
+// GroupQ8_0's levels biased to unsigned bytes (offset 128), two k-groups a load.
+void GroupsQ8_0Spread(int64_t nb, const BlockQ8_0x8* w, int64_t n_groups, const SpreadWords* spread,
+                      const Q8_0BlockTerms* terms, float* y) {
+  const __m512i bias = _mm512_set1_epi8(static_cast<char>(0x80));
+  for (int64_t g = 0; g < n_groups; ++g) {
+    const BlockQ8_0x8* group = w + g * nb;
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; ++b) {
+      PrefetchAhead(group + b);
+      const SpreadWords* a = spread + 4 * b;
+      __m512i s0 = _mm512_setzero_si512();
+      __m512i s1 = _mm512_setzero_si512();
+      for (int64_t k = 0; k < 4; k += 2) {
+        const __m512i v0 = _mm512_xor_si512(_mm512_loadu_si512(group[b].qs[2 * k]), bias);
+        const __m512i v1 = _mm512_xor_si512(_mm512_loadu_si512(group[b].qs[2 * k + 2]), bias);
+        s0 = _mm512_dpbusd_epi32(s0, v0, LoadSpread(a[k]));
+        s1 = _mm512_dpbusd_epi32(s1, v1, LoadSpread(a[k + 1]));
+      }
+      const __m256i sum = SumHalves(_mm512_add_epi32(s0, s1));
+      acc = AccumulateBlock(acc, Halves8(group[b].d), terms[b], /*offset=*/128, sum);
     }
     _mm256_storeu_ps(y + kPackRows * g, acc);
   }
@@ -532,11 +566,21 @@ void MatvecQ4_0(int64_t n_in, const std::byte* groups, int64_t n_groups, const s
     return;
   }
   const int64_t nb = n_in / kQK;
-  thread_local std::vector<SpreadWords> spread;
-  if (spread.size() < static_cast<size_t>(4 * nb)) spread.resize(static_cast<size_t>(4 * nb));
-  SpreadQ4_0Activations(reinterpret_cast<const BlockQ8_0*>(act), nb, spread.data());
-  GroupsQ4_0Spread(nb, reinterpret_cast<const BlockQ4_0x8*>(groups), n_groups, spread.data(), terms,
-                   y);
+  GroupsQ4_0Spread(nb, reinterpret_cast<const BlockQ4_0x8*>(groups), n_groups,
+                   SpreadActivationPairs(act, nb), terms, y);
+}
+
+void MatvecQ8_0(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
+                const Q8_0BlockTerms* terms, float* y) {
+  if (n_in >= kWideMatvecMinRow) {
+    PackedGemmOf<BlockQ8_0x8, kQK, kWideGroups>(n_in, groups, n_groups, act, /*act_row_bytes=*/0,
+                                                terms, /*n_tokens=*/1, y, /*ldy=*/0,
+                                                /*offset=*/128, kGroupQ8_0, kWideQ8_0);
+    return;
+  }
+  const int64_t nb = n_in / kQK;
+  GroupsQ8_0Spread(nb, reinterpret_cast<const BlockQ8_0x8*>(groups), n_groups,
+                   SpreadActivationPairs(act, nb), terms, y);
 }
 
 }  // namespace
@@ -553,7 +597,11 @@ PackedBodies PackedBodiesFor(DType dtype) {
     case DType::kQ5_1: return BodiesOf<BlockQ5_1x8, kQK, 0, kWideGroups>(kGroupQ5_1, kWideQ5_1);
     case DType::kIQ4_NL:  // code-book levels biased by 128, as Q8_0's
       return BodiesOf<BlockIQ4_NLx8, kQK, 128, kWideGroups>(kGroupIQ4_NL, kWideIQ4_NL);
-    case DType::kQ8_0: return BodiesOf<BlockQ8_0x8, kQK, 128, kWideGroups>(kGroupQ8_0, kWideQ8_0);
+    case DType::kQ8_0: {
+      PackedBodies bodies = BodiesOf<BlockQ8_0x8, kQK, 128, kWideGroups>(kGroupQ8_0, kWideQ8_0);
+      bodies.matvec = MatvecQ8_0;
+      return bodies;
+    }
     case DType::kIQ4_XS: return BodiesOf<BlockIQ4_XSx8, kQK_K, 0, 1>(kGroupIQ4_XS, kNoWide);
     case DType::kQ2_K: return BodiesOf<BlockQ2_Kx8, kQK_K, 0, 1>(kGroupQ2_K, kNoWide);
     case DType::kQ3_K: return BodiesOf<BlockQ3_Kx8, kQK_K, 0, 1>(kGroupQ3_K, kNoWide);
