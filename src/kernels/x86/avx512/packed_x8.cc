@@ -464,18 +464,21 @@ constexpr auto kWideQ6_K = [](int64_t nb, const BlockQ6_Kx8* w, const auto& tile
   WideQ6_K(nb, w, tile);
 };
 
-// The Q4_0 and Q8_0 matvecs on rows shorter than kWideMatvecMinRow read 64 bytes of a group's
-// block at a time, two k-groups of its 8 rows (Q4_0's qs[0..1] and qs[2..3], Q8_0's qs[j..j+1]),
-// whose lanes 0-7 take one k-group's activation word and lanes 8-15 the next's. Those pairs of
-// words are laid out once per call (SpreadActivationPairs: 256 bytes a block, 12 KiB for a
-// 1536-long row, which stays in L1 while the weights stream past), so each dot reads its
-// operand from memory with no broadcast: about half the 256-bit group tiles' instructions a
-// block. On the Intel host with AMX (2 vCPUs) Q4_0's read 4-13 % more from memory than the
-// group tile, in every alternating pair (bench/README.md, "The Intel host with AMX"): a core
-// keeps more lines in flight when it spends fewer instructions on each. The blocks' exact
-// integer sums and their float tail (AccumulateBlock) are the group tiles', so every result is
-// bit-identical to them and to the gemm's tiles. Longer rows keep the wide tiles: their spread
-// activations would not stay in L1 (1536 x 8960 Q4_0 read the same with either).
+// The Q4_0, Q5_0 and Q8_0 matvecs on rows shorter than kWideMatvecMinRow read 64 bytes of a
+// group's block at a time: two k-groups of its 8 rows (Q4_0's and Q5_0's qs[0..1] and
+// qs[2..3], Q8_0's qs[j..j+1]), whose lanes 0-7 take one k-group's activation word and lanes
+// 8-15 the next's. Those pairs of words are laid out once per call (SpreadActivationPairs: 256
+// bytes a block, 12 KiB for a 1536-long row, which stays in L1 while the weights stream past),
+// so each dot reads its operand from memory with no broadcast: about half the 256-bit group
+// tiles' instructions a block. On the Intel host with AMX (2 vCPUs), alternating with the group
+// tiles from memory, Q4_0's read 4-13 % more in every pair, Q8_0's up to 6 % (5 pairs of 6)
+// and Q5_0's 4-9 % against a plain read beside them (bench/README.md, "The Intel host with
+// AMX"): a core keeps more lines in flight when it spends fewer instructions on each. The
+// blocks' exact integer sums and their float tail (AccumulateBlock) are the group tiles', so
+// every result is bit-identical to them and to the gemm's tiles. Longer rows keep the wide
+// tiles: their spread activations would not stay in L1 (1536 x 8960 Q4_0 read the same with
+// either). They live in this file, past 600 lines, because the helpers of packed_x8_body.inc
+// are local to it.
 struct alignas(64) SpreadWords {
   int32_t lanes[16];
 };
@@ -557,6 +560,55 @@ void GroupsQ8_0Spread(int64_t nb, const BlockQ8_0x8* w, int64_t n_groups, const 
   }
 }
 
+// GroupNibbleLevels' Q5_0: each level's fifth bit at bit 4 of its byte from the reordered qh,
+// whose bits for k-group j sit at bit j of each byte (the low half's after a shift by 4), so the
+// upper half of the vector takes qh one bit further on and each pair of k-groups shifts by 2.
+void GroupsQ5_0Spread(int64_t nb, const BlockQ5_0x8* w, int64_t n_groups, const SpreadWords* spread,
+                      const Q8_0BlockTerms* terms, float* y) {
+  const __m512i low_nibble = _mm512_set1_epi8(0x0F);
+  const __m512i bit4 = _mm512_set1_epi8(0x10);
+  for (int64_t g = 0; g < n_groups; ++g) {
+    const BlockQ5_0x8* group = w + g * nb;
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; ++b) {
+      PrefetchAhead(group + b);
+      const __m256i qh = Load32(group[b].qh);
+      __m512i h_hi = _mm512_inserti64x4(_mm512_castsi256_si512(qh), _mm256_srli_epi32(qh, 1), 1);
+      __m512i h_lo = _mm512_slli_epi32(h_hi, 4);
+      const SpreadWords* a = spread + 4 * b;
+      __m512i lo = _mm512_setzero_si512();
+      __m512i hi = _mm512_setzero_si512();
+      for (int64_t p = 0; p < 2; ++p) {
+        const __m512i v = _mm512_loadu_si512(group[b].qs[2 * p]);
+        const __m512i v_lo =
+            _mm512_or_si512(_mm512_and_si512(v, low_nibble), _mm512_and_si512(h_lo, bit4));
+        const __m512i v_hi = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(v, 4), low_nibble),
+                                             _mm512_and_si512(h_hi, bit4));
+        h_lo = _mm512_srli_epi32(h_lo, 2);
+        h_hi = _mm512_srli_epi32(h_hi, 2);
+        lo = _mm512_dpbusd_epi32(lo, v_lo, LoadSpread(a[p]));
+        hi = _mm512_dpbusd_epi32(hi, v_hi, LoadSpread(a[2 + p]));
+      }
+      const __m256i sum = SumHalves(_mm512_add_epi32(lo, hi));
+      acc = AccumulateBlock(acc, Halves8(group[b].d), terms[b], /*offset=*/16, sum);
+    }
+    _mm256_storeu_ps(y + kPackRows * g, acc);
+  }
+}
+
+void MatvecQ5_0(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
+                const Q8_0BlockTerms* terms, float* y) {
+  if (n_in >= kWideMatvecMinRow) {
+    PackedGemmOf<BlockQ5_0x8, kQK, kWideGroups>(n_in, groups, n_groups, act, /*act_row_bytes=*/0,
+                                                terms, /*n_tokens=*/1, y, /*ldy=*/0,
+                                                /*offset=*/16, kGroupQ5_0, kWideQ5_0);
+    return;
+  }
+  const int64_t nb = n_in / kQK;
+  GroupsQ5_0Spread(nb, reinterpret_cast<const BlockQ5_0x8*>(groups), n_groups,
+                   SpreadActivationPairs(act, nb), terms, y);
+}
+
 void MatvecQ4_0(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
                 const Q8_0BlockTerms* terms, float* y) {
   if (n_in >= kWideMatvecMinRow) {
@@ -592,7 +644,11 @@ PackedBodies PackedBodiesFor(DType dtype) {
       bodies.matvec = MatvecQ4_0;
       return bodies;
     }
-    case DType::kQ5_0: return BodiesOf<BlockQ5_0x8, kQK, 16, kWideGroups>(kGroupQ5_0, kWideQ5_0);
+    case DType::kQ5_0: {
+      PackedBodies bodies = BodiesOf<BlockQ5_0x8, kQK, 16, kWideGroups>(kGroupQ5_0, kWideQ5_0);
+      bodies.matvec = MatvecQ5_0;
+      return bodies;
+    }
     case DType::kQ4_1: return BodiesOf<BlockQ4_1x8, kQK, 0, kWideGroups>(kGroupQ4_1, kWideQ4_1);
     case DType::kQ5_1: return BodiesOf<BlockQ5_1x8, kQK, 0, kWideGroups>(kGroupQ5_1, kWideQ5_1);
     case DType::kIQ4_NL:  // code-book levels biased by 128, as Q8_0's
