@@ -7,8 +7,8 @@
 // 4-byte broadcast from memory feeding each issues about once a cycle, so the wide tiles, whose
 // broadcasts each feed two 512-bit dots (32 rows), do four times the work per broadcast of the
 // 256-bit ones and are bound by the dots instead.
-// The Q4_0 matvec on short rows (MatvecQ4_0) drops the broadcasts for 512-bit dots over
-// activations laid out once per call.
+// The Q4_0, Q5_0 and Q8_0 matvecs on short rows (MatvecOfSpreadPairs) drop the broadcasts for
+// 512-bit dots over activations laid out once per call.
 #include "kernels/x86/avx512/packed_x8.h"
 
 #include <immintrin.h>
@@ -596,43 +596,18 @@ void GroupsQ5_0Spread(int64_t nb, const BlockQ5_0x8* w, int64_t n_groups, const 
   }
 }
 
-void MatvecQ5_0(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
-                const Q8_0BlockTerms* terms, float* y) {
+// The matvec of Q4_0, Q5_0 or Q8_0: the wide tiles on long rows, kSpreadGroups on short ones.
+template <typename Block, int32_t kOffset, auto kGroup, auto kWide, auto kSpreadGroups>
+void MatvecOfSpreadPairs(int64_t n_in, const std::byte* groups, int64_t n_groups,
+                         const std::byte* act, const Q8_0BlockTerms* terms, float* y) {
   if (n_in >= kWideMatvecMinRow) {
-    PackedGemmOf<BlockQ5_0x8, kQK, kWideGroups>(n_in, groups, n_groups, act, /*act_row_bytes=*/0,
-                                                terms, /*n_tokens=*/1, y, /*ldy=*/0,
-                                                /*offset=*/16, kGroupQ5_0, kWideQ5_0);
+    PackedGemmOf<Block, kQK, kWideGroups>(n_in, groups, n_groups, act, /*act_row_bytes=*/0, terms,
+                                          /*n_tokens=*/1, y, /*ldy=*/0, kOffset, kGroup, kWide);
     return;
   }
   const int64_t nb = n_in / kQK;
-  GroupsQ5_0Spread(nb, reinterpret_cast<const BlockQ5_0x8*>(groups), n_groups,
-                   SpreadActivationPairs(act, nb), terms, y);
-}
-
-void MatvecQ4_0(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
-                const Q8_0BlockTerms* terms, float* y) {
-  if (n_in >= kWideMatvecMinRow) {
-    PackedGemmOf<BlockQ4_0x8, kQK, kWideGroups>(n_in, groups, n_groups, act, /*act_row_bytes=*/0,
-                                                terms, /*n_tokens=*/1, y, /*ldy=*/0,
-                                                /*offset=*/8, kGroupQ4_0, kWideQ4_0);
-    return;
-  }
-  const int64_t nb = n_in / kQK;
-  GroupsQ4_0Spread(nb, reinterpret_cast<const BlockQ4_0x8*>(groups), n_groups,
-                   SpreadActivationPairs(act, nb), terms, y);
-}
-
-void MatvecQ8_0(int64_t n_in, const std::byte* groups, int64_t n_groups, const std::byte* act,
-                const Q8_0BlockTerms* terms, float* y) {
-  if (n_in >= kWideMatvecMinRow) {
-    PackedGemmOf<BlockQ8_0x8, kQK, kWideGroups>(n_in, groups, n_groups, act, /*act_row_bytes=*/0,
-                                                terms, /*n_tokens=*/1, y, /*ldy=*/0,
-                                                /*offset=*/128, kGroupQ8_0, kWideQ8_0);
-    return;
-  }
-  const int64_t nb = n_in / kQK;
-  GroupsQ8_0Spread(nb, reinterpret_cast<const BlockQ8_0x8*>(groups), n_groups,
-                   SpreadActivationPairs(act, nb), terms, y);
+  kSpreadGroups(nb, reinterpret_cast<const Block*>(groups), n_groups,
+                SpreadActivationPairs(act, nb), terms, y);
 }
 
 }  // namespace
@@ -641,12 +616,12 @@ PackedBodies PackedBodiesFor(DType dtype) {
   switch (dtype) {
     case DType::kQ4_0: {
       PackedBodies bodies = BodiesOf<BlockQ4_0x8, kQK, 8, kWideGroups>(kGroupQ4_0, kWideQ4_0);
-      bodies.matvec = MatvecQ4_0;
+      bodies.matvec = MatvecOfSpreadPairs<BlockQ4_0x8, 8, kGroupQ4_0, kWideQ4_0, GroupsQ4_0Spread>;
       return bodies;
     }
     case DType::kQ5_0: {
       PackedBodies bodies = BodiesOf<BlockQ5_0x8, kQK, 16, kWideGroups>(kGroupQ5_0, kWideQ5_0);
-      bodies.matvec = MatvecQ5_0;
+      bodies.matvec = MatvecOfSpreadPairs<BlockQ5_0x8, 16, kGroupQ5_0, kWideQ5_0, GroupsQ5_0Spread>;
       return bodies;
     }
     case DType::kQ4_1: return BodiesOf<BlockQ4_1x8, kQK, 0, kWideGroups>(kGroupQ4_1, kWideQ4_1);
@@ -655,7 +630,8 @@ PackedBodies PackedBodiesFor(DType dtype) {
       return BodiesOf<BlockIQ4_NLx8, kQK, 128, kWideGroups>(kGroupIQ4_NL, kWideIQ4_NL);
     case DType::kQ8_0: {
       PackedBodies bodies = BodiesOf<BlockQ8_0x8, kQK, 128, kWideGroups>(kGroupQ8_0, kWideQ8_0);
-      bodies.matvec = MatvecQ8_0;
+      bodies.matvec =
+          MatvecOfSpreadPairs<BlockQ8_0x8, 128, kGroupQ8_0, kWideQ8_0, GroupsQ8_0Spread>;
       return bodies;
     }
     case DType::kIQ4_XS: return BodiesOf<BlockIQ4_XSx8, kQK_K, 0, 1>(kGroupIQ4_XS, kNoWide);
