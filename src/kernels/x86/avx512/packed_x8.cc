@@ -509,55 +509,58 @@ inline __m256i SumHalves(__m512i v) {
   return _mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1));
 }
 
+// Each group's 8 outputs over its blocks: block_sum(block, its activation pairs) gives the
+// block's exact integer sums, which take the group tiles' float tail (AccumulateBlock).
+template <int32_t kOffset, typename Block, typename BlockSum>
+void GroupsOfSpreadPairs(int64_t nb, const Block* w, int64_t n_groups, const SpreadWords* spread,
+                         const Q8_0BlockTerms* terms, float* y, BlockSum&& block_sum) {
+  for (int64_t g = 0; g < n_groups; ++g) {
+    const Block* group = w + g * nb;
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; ++b) {
+      PrefetchAhead(group + b);
+      const __m256i sum = block_sum(group[b], spread + 4 * b);
+      acc = AccumulateBlock(acc, Halves8(group[b].d), terms[b], kOffset, sum);
+    }
+    _mm256_storeu_ps(y + kPackRows * g, acc);
+  }
+}
+
 void GroupsQ4_0Spread(int64_t nb, const BlockQ4_0x8* w, int64_t n_groups, const SpreadWords* spread,
                       const Q8_0BlockTerms* terms, float* y) {
   const __m512i low_nibble = _mm512_set1_epi8(0x0F);
   const __m512i high_nibble = _mm512_set1_epi8(static_cast<char>(0xF0));
-  for (int64_t g = 0; g < n_groups; ++g) {
-    const BlockQ4_0x8* group = w + g * nb;
-    __m256 acc = _mm256_setzero_ps();
-    for (int64_t b = 0; b < nb; ++b) {
-      PrefetchAhead(group + b);
-      const __m512i v01 = _mm512_loadu_si512(group[b].qs[0]);
-      const __m512i v23 = _mm512_loadu_si512(group[b].qs[2]);
-      const SpreadWords* a = spread + 4 * b;
-      __m512i lo = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(v01, low_nibble),
-                                       LoadSpread(a[0]));
-      lo = _mm512_dpbusd_epi32(lo, _mm512_and_si512(v23, low_nibble), LoadSpread(a[1]));
-      // The high nibbles in place, as 16 q (HighNibbles): the sums are exact multiples of 16.
-      __m512i hi = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(v01, high_nibble),
-                                       LoadSpread(a[2]));
-      hi = _mm512_dpbusd_epi32(hi, _mm512_and_si512(v23, high_nibble), LoadSpread(a[3]));
-      const __m256i sum = SumHalves(_mm512_add_epi32(lo, _mm512_srai_epi32(hi, 4)));
-      acc = AccumulateBlock(acc, Halves8(group[b].d), terms[b], /*offset=*/8, sum);
-    }
-    _mm256_storeu_ps(y + kPackRows * g, acc);
-  }
+  GroupsOfSpreadPairs<8>(
+      nb, w, n_groups, spread, terms, y, [&](const BlockQ4_0x8& block, const SpreadWords* a) {
+        const __m512i v01 = _mm512_loadu_si512(block.qs[0]);
+        const __m512i v23 = _mm512_loadu_si512(block.qs[2]);
+        __m512i lo = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(v01, low_nibble),
+                                         LoadSpread(a[0]));
+        lo = _mm512_dpbusd_epi32(lo, _mm512_and_si512(v23, low_nibble), LoadSpread(a[1]));
+        // The high nibbles in place, as 16 q (HighNibbles): the sums are exact multiples of 16.
+        __m512i hi = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(v01, high_nibble),
+                                         LoadSpread(a[2]));
+        hi = _mm512_dpbusd_epi32(hi, _mm512_and_si512(v23, high_nibble), LoadSpread(a[3]));
+        return SumHalves(_mm512_add_epi32(lo, _mm512_srai_epi32(hi, 4)));
+      });
 }
 
 // GroupQ8_0's levels biased to unsigned bytes (offset 128), two k-groups a load.
 void GroupsQ8_0Spread(int64_t nb, const BlockQ8_0x8* w, int64_t n_groups, const SpreadWords* spread,
                       const Q8_0BlockTerms* terms, float* y) {
   const __m512i bias = _mm512_set1_epi8(static_cast<char>(0x80));
-  for (int64_t g = 0; g < n_groups; ++g) {
-    const BlockQ8_0x8* group = w + g * nb;
-    __m256 acc = _mm256_setzero_ps();
-    for (int64_t b = 0; b < nb; ++b) {
-      PrefetchAhead(group + b);
-      const SpreadWords* a = spread + 4 * b;
-      __m512i s0 = _mm512_setzero_si512();
-      __m512i s1 = _mm512_setzero_si512();
-      for (int64_t k = 0; k < 4; k += 2) {
-        const __m512i v0 = _mm512_xor_si512(_mm512_loadu_si512(group[b].qs[2 * k]), bias);
-        const __m512i v1 = _mm512_xor_si512(_mm512_loadu_si512(group[b].qs[2 * k + 2]), bias);
-        s0 = _mm512_dpbusd_epi32(s0, v0, LoadSpread(a[k]));
-        s1 = _mm512_dpbusd_epi32(s1, v1, LoadSpread(a[k + 1]));
-      }
-      const __m256i sum = SumHalves(_mm512_add_epi32(s0, s1));
-      acc = AccumulateBlock(acc, Halves8(group[b].d), terms[b], /*offset=*/128, sum);
-    }
-    _mm256_storeu_ps(y + kPackRows * g, acc);
-  }
+  GroupsOfSpreadPairs<128>(
+      nb, w, n_groups, spread, terms, y, [&](const BlockQ8_0x8& block, const SpreadWords* a) {
+        __m512i s0 = _mm512_setzero_si512();
+        __m512i s1 = _mm512_setzero_si512();
+        for (int64_t k = 0; k < 4; k += 2) {
+          const __m512i v0 = _mm512_xor_si512(_mm512_loadu_si512(block.qs[2 * k]), bias);
+          const __m512i v1 = _mm512_xor_si512(_mm512_loadu_si512(block.qs[2 * k + 2]), bias);
+          s0 = _mm512_dpbusd_epi32(s0, v0, LoadSpread(a[k]));
+          s1 = _mm512_dpbusd_epi32(s1, v1, LoadSpread(a[k + 1]));
+        }
+        return SumHalves(_mm512_add_epi32(s0, s1));
+      });
 }
 
 // GroupNibbleLevels' Q5_0: each level's fifth bit at bit 4 of its byte from the reordered qh,
@@ -567,33 +570,26 @@ void GroupsQ5_0Spread(int64_t nb, const BlockQ5_0x8* w, int64_t n_groups, const 
                       const Q8_0BlockTerms* terms, float* y) {
   const __m512i low_nibble = _mm512_set1_epi8(0x0F);
   const __m512i bit4 = _mm512_set1_epi8(0x10);
-  for (int64_t g = 0; g < n_groups; ++g) {
-    const BlockQ5_0x8* group = w + g * nb;
-    __m256 acc = _mm256_setzero_ps();
-    for (int64_t b = 0; b < nb; ++b) {
-      PrefetchAhead(group + b);
-      const __m256i qh = Load32(group[b].qh);
-      __m512i h_hi = _mm512_inserti64x4(_mm512_castsi256_si512(qh), _mm256_srli_epi32(qh, 1), 1);
-      __m512i h_lo = _mm512_slli_epi32(h_hi, 4);
-      const SpreadWords* a = spread + 4 * b;
-      __m512i lo = _mm512_setzero_si512();
-      __m512i hi = _mm512_setzero_si512();
-      for (int64_t p = 0; p < 2; ++p) {
-        const __m512i v = _mm512_loadu_si512(group[b].qs[2 * p]);
-        const __m512i v_lo =
-            _mm512_or_si512(_mm512_and_si512(v, low_nibble), _mm512_and_si512(h_lo, bit4));
-        const __m512i v_hi = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(v, 4), low_nibble),
-                                             _mm512_and_si512(h_hi, bit4));
-        h_lo = _mm512_srli_epi32(h_lo, 2);
-        h_hi = _mm512_srli_epi32(h_hi, 2);
-        lo = _mm512_dpbusd_epi32(lo, v_lo, LoadSpread(a[p]));
-        hi = _mm512_dpbusd_epi32(hi, v_hi, LoadSpread(a[2 + p]));
-      }
-      const __m256i sum = SumHalves(_mm512_add_epi32(lo, hi));
-      acc = AccumulateBlock(acc, Halves8(group[b].d), terms[b], /*offset=*/16, sum);
-    }
-    _mm256_storeu_ps(y + kPackRows * g, acc);
-  }
+  GroupsOfSpreadPairs<16>(
+      nb, w, n_groups, spread, terms, y, [&](const BlockQ5_0x8& block, const SpreadWords* a) {
+        const __m256i qh = Load32(block.qh);
+        __m512i h_hi = _mm512_inserti64x4(_mm512_castsi256_si512(qh), _mm256_srli_epi32(qh, 1), 1);
+        __m512i h_lo = _mm512_slli_epi32(h_hi, 4);
+        __m512i lo = _mm512_setzero_si512();
+        __m512i hi = _mm512_setzero_si512();
+        for (int64_t p = 0; p < 2; ++p) {
+          const __m512i v = _mm512_loadu_si512(block.qs[2 * p]);
+          const __m512i v_lo =
+              _mm512_or_si512(_mm512_and_si512(v, low_nibble), _mm512_and_si512(h_lo, bit4));
+          const __m512i v_hi = _mm512_or_si512(
+              _mm512_and_si512(_mm512_srli_epi16(v, 4), low_nibble), _mm512_and_si512(h_hi, bit4));
+          h_lo = _mm512_srli_epi32(h_lo, 2);
+          h_hi = _mm512_srli_epi32(h_hi, 2);
+          lo = _mm512_dpbusd_epi32(lo, v_lo, LoadSpread(a[p]));
+          hi = _mm512_dpbusd_epi32(hi, v_hi, LoadSpread(a[2 + p]));
+        }
+        return SumHalves(_mm512_add_epi32(lo, hi));
+      });
 }
 
 // The matvec of Q4_0, Q5_0 or Q8_0: the wide tiles on long rows, kSpreadGroups on short ones.
