@@ -7,8 +7,8 @@
 // 4-byte broadcast from memory feeding each issues about once a cycle, so the wide tiles, whose
 // broadcasts each feed two 512-bit dots (32 rows), do four times the work per broadcast of the
 // 256-bit ones and are bound by the dots instead.
-// The Q4_0, Q5_0 and Q8_0 matvecs on short rows (MatvecOfSpreadPairs) drop the broadcasts for
-// 512-bit dots over activations laid out once per call.
+// The Q4_0, Q5_0 and Q8_0 matvecs on short rows (packed_x8_short_rows.inc) drop the broadcasts
+// for 512-bit dots over activations laid out once per call.
 #include "kernels/x86/avx512/packed_x8.h"
 
 #include <immintrin.h>
@@ -464,147 +464,7 @@ constexpr auto kWideQ6_K = [](int64_t nb, const BlockQ6_Kx8* w, const auto& tile
   WideQ6_K(nb, w, tile);
 };
 
-// The Q4_0, Q5_0 and Q8_0 matvecs on rows shorter than kWideMatvecMinRow read 64 bytes of a
-// group's block at a time: two k-groups of its 8 rows (Q4_0's and Q5_0's qs[0..1] and
-// qs[2..3], Q8_0's qs[j..j+1]), whose lanes 0-7 take one k-group's activation word and lanes
-// 8-15 the next's. Those pairs of words are laid out once per call (SpreadActivationPairs: 256
-// bytes a block, 12 KiB for a 1536-long row, which stays in L1 while the weights stream past),
-// so each dot reads its operand from memory with no broadcast: about half the 256-bit group
-// tiles' instructions a block. On the Intel host with AMX (2 vCPUs), alternating with the group
-// tiles from memory, Q4_0's read 4-13 % more in every pair, Q8_0's up to 6 % (5 pairs of 6)
-// and Q5_0's 4-9 % against a plain read beside them (bench/README.md, "The Intel host with
-// AMX"): a core keeps more lines in flight when it spends fewer instructions on each. The
-// blocks' exact integer sums and their float tail (AccumulateBlock) are the group tiles', so
-// every result is bit-identical to them and to the gemm's tiles. Longer rows keep the wide
-// tiles: their spread activations would not stay in L1 (1536 x 8960 Q4_0 read the same with
-// either). They live in this file, past 600 lines, because the helpers of packed_x8_body.inc
-// are local to it.
-struct alignas(64) SpreadWords {
-  int32_t lanes[16];
-};
-
-// Each Q8_0 activation block's 8 words as 4 pairs, the first word of a pair in lanes 0-7 and
-// the second in lanes 8-15; in a buffer of this thread's that lives until its next call.
-const SpreadWords* SpreadActivationPairs(const std::byte* act, int64_t nb) {
-  thread_local std::vector<SpreadWords> spread;
-  if (spread.size() < static_cast<size_t>(4 * nb)) spread.resize(static_cast<size_t>(4 * nb));
-  const auto* a = reinterpret_cast<const BlockQ8_0*>(act);
-  for (int64_t b = 0; b < nb; ++b) {
-    int32_t words[8];
-    std::memcpy(words, a[b].qs, sizeof(words));
-    for (int64_t k = 0; k < 4; ++k) {
-      const __m512i pair =
-          _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi32(words[2 * k])),
-                             _mm256_set1_epi32(words[2 * k + 1]), 1);
-      _mm512_store_si512(spread[static_cast<size_t>(4 * b + k)].lanes, pair);
-    }
-  }
-  return spread.data();
-}
-
-inline __m512i LoadSpread(const SpreadWords& words) { return _mm512_load_si512(words.lanes); }
-
-// The 8 rows' sums of a vector whose halves hold two k-groups of the same 8 rows.
-inline __m256i SumHalves(__m512i v) {
-  return _mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1));
-}
-
-// Each group's 8 outputs over its blocks: block_sum(block, its activation pairs) gives the
-// block's exact integer sums, which take the group tiles' float tail (AccumulateBlock).
-template <int32_t kOffset, typename Block, typename BlockSum>
-void GroupsOfSpreadPairs(int64_t nb, const Block* w, int64_t n_groups, const SpreadWords* spread,
-                         const Q8_0BlockTerms* terms, float* y, BlockSum&& block_sum) {
-  for (int64_t g = 0; g < n_groups; ++g) {
-    const Block* group = w + g * nb;
-    __m256 acc = _mm256_setzero_ps();
-    for (int64_t b = 0; b < nb; ++b) {
-      PrefetchAhead(group + b);
-      const __m256i sum = block_sum(group[b], spread + 4 * b);
-      acc = AccumulateBlock(acc, Halves8(group[b].d), terms[b], kOffset, sum);
-    }
-    _mm256_storeu_ps(y + kPackRows * g, acc);
-  }
-}
-
-void GroupsQ4_0Spread(int64_t nb, const BlockQ4_0x8* w, int64_t n_groups, const SpreadWords* spread,
-                      const Q8_0BlockTerms* terms, float* y) {
-  const __m512i low_nibble = _mm512_set1_epi8(0x0F);
-  const __m512i high_nibble = _mm512_set1_epi8(static_cast<char>(0xF0));
-  GroupsOfSpreadPairs<8>(
-      nb, w, n_groups, spread, terms, y, [&](const BlockQ4_0x8& block, const SpreadWords* a) {
-        const __m512i v01 = _mm512_loadu_si512(block.qs[0]);
-        const __m512i v23 = _mm512_loadu_si512(block.qs[2]);
-        __m512i lo = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(v01, low_nibble),
-                                         LoadSpread(a[0]));
-        lo = _mm512_dpbusd_epi32(lo, _mm512_and_si512(v23, low_nibble), LoadSpread(a[1]));
-        // The high nibbles in place, as 16 q (HighNibbles): the sums are exact multiples of 16.
-        __m512i hi = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(v01, high_nibble),
-                                         LoadSpread(a[2]));
-        hi = _mm512_dpbusd_epi32(hi, _mm512_and_si512(v23, high_nibble), LoadSpread(a[3]));
-        return SumHalves(_mm512_add_epi32(lo, _mm512_srai_epi32(hi, 4)));
-      });
-}
-
-// GroupQ8_0's levels biased to unsigned bytes (offset 128), two k-groups a load.
-void GroupsQ8_0Spread(int64_t nb, const BlockQ8_0x8* w, int64_t n_groups, const SpreadWords* spread,
-                      const Q8_0BlockTerms* terms, float* y) {
-  const __m512i bias = _mm512_set1_epi8(static_cast<char>(0x80));
-  GroupsOfSpreadPairs<128>(
-      nb, w, n_groups, spread, terms, y, [&](const BlockQ8_0x8& block, const SpreadWords* a) {
-        __m512i s0 = _mm512_setzero_si512();
-        __m512i s1 = _mm512_setzero_si512();
-        for (int64_t k = 0; k < 4; k += 2) {
-          const __m512i v0 = _mm512_xor_si512(_mm512_loadu_si512(block.qs[2 * k]), bias);
-          const __m512i v1 = _mm512_xor_si512(_mm512_loadu_si512(block.qs[2 * k + 2]), bias);
-          s0 = _mm512_dpbusd_epi32(s0, v0, LoadSpread(a[k]));
-          s1 = _mm512_dpbusd_epi32(s1, v1, LoadSpread(a[k + 1]));
-        }
-        return SumHalves(_mm512_add_epi32(s0, s1));
-      });
-}
-
-// GroupNibbleLevels' Q5_0: each level's fifth bit at bit 4 of its byte from the reordered qh,
-// whose bits for k-group j sit at bit j of each byte (the low half's after a shift by 4), so the
-// upper half of the vector takes qh one bit further on and each pair of k-groups shifts by 2.
-void GroupsQ5_0Spread(int64_t nb, const BlockQ5_0x8* w, int64_t n_groups, const SpreadWords* spread,
-                      const Q8_0BlockTerms* terms, float* y) {
-  const __m512i low_nibble = _mm512_set1_epi8(0x0F);
-  const __m512i bit4 = _mm512_set1_epi8(0x10);
-  GroupsOfSpreadPairs<16>(
-      nb, w, n_groups, spread, terms, y, [&](const BlockQ5_0x8& block, const SpreadWords* a) {
-        const __m256i qh = Load32(block.qh);
-        __m512i h_hi = _mm512_inserti64x4(_mm512_castsi256_si512(qh), _mm256_srli_epi32(qh, 1), 1);
-        __m512i h_lo = _mm512_slli_epi32(h_hi, 4);
-        __m512i lo = _mm512_setzero_si512();
-        __m512i hi = _mm512_setzero_si512();
-        for (int64_t p = 0; p < 2; ++p) {
-          const __m512i v = _mm512_loadu_si512(block.qs[2 * p]);
-          const __m512i v_lo =
-              _mm512_or_si512(_mm512_and_si512(v, low_nibble), _mm512_and_si512(h_lo, bit4));
-          const __m512i v_hi = _mm512_or_si512(
-              _mm512_and_si512(_mm512_srli_epi16(v, 4), low_nibble), _mm512_and_si512(h_hi, bit4));
-          h_lo = _mm512_srli_epi32(h_lo, 2);
-          h_hi = _mm512_srli_epi32(h_hi, 2);
-          lo = _mm512_dpbusd_epi32(lo, v_lo, LoadSpread(a[p]));
-          hi = _mm512_dpbusd_epi32(hi, v_hi, LoadSpread(a[2 + p]));
-        }
-        return SumHalves(_mm512_add_epi32(lo, hi));
-      });
-}
-
-// The matvec of Q4_0, Q5_0 or Q8_0: the wide tiles on long rows, kSpreadGroups on short ones.
-template <typename Block, int32_t kOffset, auto kGroup, auto kWide, auto kSpreadGroups>
-void MatvecOfSpreadPairs(int64_t n_in, const std::byte* groups, int64_t n_groups,
-                         const std::byte* act, const Q8_0BlockTerms* terms, float* y) {
-  if (n_in >= kWideMatvecMinRow) {
-    PackedGemmOf<Block, kQK, kWideGroups>(n_in, groups, n_groups, act, /*act_row_bytes=*/0, terms,
-                                          /*n_tokens=*/1, y, /*ldy=*/0, kOffset, kGroup, kWide);
-    return;
-  }
-  const int64_t nb = n_in / kQK;
-  kSpreadGroups(nb, reinterpret_cast<const Block*>(groups), n_groups,
-                SpreadActivationPairs(act, nb), terms, y);
-}
+#include "kernels/x86/avx512/packed_x8_short_rows.inc"
 
 }  // namespace
 
