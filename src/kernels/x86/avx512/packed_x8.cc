@@ -470,26 +470,16 @@ constexpr auto kWideQ6_K = [](int64_t nb, const BlockQ6_Kx8* w, const auto& tile
 
 PackedBodies PackedBodiesFor(DType dtype) {
   switch (dtype) {
-    case DType::kQ4_0: {
-      PackedBodies bodies = BodiesOf<BlockQ4_0x8, kQK, 8, kWideGroups>(kGroupQ4_0, kWideQ4_0);
-      bodies.matvec = MatvecOfSpreadPairs<BlockQ4_0x8, 8, kGroupQ4_0, kWideQ4_0, GroupsQ4_0Spread>;
-      return bodies;
-    }
-    case DType::kQ5_0: {
-      PackedBodies bodies = BodiesOf<BlockQ5_0x8, kQK, 16, kWideGroups>(kGroupQ5_0, kWideQ5_0);
-      bodies.matvec = MatvecOfSpreadPairs<BlockQ5_0x8, 16, kGroupQ5_0, kWideQ5_0, GroupsQ5_0Spread>;
-      return bodies;
-    }
+    case DType::kQ4_0:
+      return BodiesOf<BlockQ4_0x8, kQK, 8, kWideGroups>(kGroupQ4_0, kWideQ4_0, kShortRowsQ4_0);
+    case DType::kQ5_0:
+      return BodiesOf<BlockQ5_0x8, kQK, 16, kWideGroups>(kGroupQ5_0, kWideQ5_0, kShortRowsQ5_0);
     case DType::kQ4_1: return BodiesOf<BlockQ4_1x8, kQK, 0, kWideGroups>(kGroupQ4_1, kWideQ4_1);
     case DType::kQ5_1: return BodiesOf<BlockQ5_1x8, kQK, 0, kWideGroups>(kGroupQ5_1, kWideQ5_1);
     case DType::kIQ4_NL:  // code-book levels biased by 128, as Q8_0's
       return BodiesOf<BlockIQ4_NLx8, kQK, 128, kWideGroups>(kGroupIQ4_NL, kWideIQ4_NL);
-    case DType::kQ8_0: {
-      PackedBodies bodies = BodiesOf<BlockQ8_0x8, kQK, 128, kWideGroups>(kGroupQ8_0, kWideQ8_0);
-      bodies.matvec =
-          MatvecOfSpreadPairs<BlockQ8_0x8, 128, kGroupQ8_0, kWideQ8_0, GroupsQ8_0Spread>;
-      return bodies;
-    }
+    case DType::kQ8_0:
+      return BodiesOf<BlockQ8_0x8, kQK, 128, kWideGroups>(kGroupQ8_0, kWideQ8_0, kShortRowsQ8_0);
     case DType::kIQ4_XS: return BodiesOf<BlockIQ4_XSx8, kQK_K, 0, 1>(kGroupIQ4_XS, kNoWide);
     case DType::kQ2_K: return BodiesOf<BlockQ2_Kx8, kQK_K, 0, 1>(kGroupQ2_K, kNoWide);
     case DType::kQ3_K: return BodiesOf<BlockQ3_Kx8, kQK_K, 0, 1>(kGroupQ3_K, kNoWide);
