@@ -158,9 +158,9 @@ KernelTable Avx512Table(const KernelTable& below) {
   SetVecDot(t, DType::kF32, avx512::DotF32);
   SetVecDot(t, DType::kF16, avx512::DotF16);
   SetVecDot(t, DType::kBF16, avx512::DotBF16);
-  const avx512::ShortRowMatvecs short_rows = avx512::ShortRowMatvecsFor(GetCpuFeatures());
+  const avx512::MatvecTiles tiles = avx512::MatvecTilesFor(GetCpuFeatures());
   for (const DTypeInfo& info : AllDTypes()) {
-    const PackedBodies bodies = avx512::PackedBodiesFor(info.dtype, short_rows);
+    const PackedBodies bodies = avx512::PackedBodiesFor(info.dtype, tiles);
     if (bodies.matvec != nullptr) SetPacked(t, info.dtype, bodies.matvec, bodies.gemm);
   }
   // Per entry rather than a level of its own: the avx512 level does not require VBMI and

@@ -8,7 +8,7 @@
 // broadcasts each feed two 512-bit dots (32 rows), do four times the work per broadcast of the
 // 256-bit ones and are bound by the dots instead.
 // The Q4_0, Q5_0 and Q8_0 matvecs on short rows (packed_x8_short_rows.inc) can drop the
-// broadcasts for 512-bit dots over activations laid out once per call (ShortRowMatvecs).
+// broadcasts for 512-bit dots over activations laid out once per call (MatvecTiles).
 #include "kernels/x86/avx512/packed_x8.h"
 
 #include <immintrin.h>
@@ -436,6 +436,7 @@ void WideKNibbleLevels(int64_t nb, const Block* w, const TokenTile<T>& tile) {
 constexpr auto kGroupQ8_0 = [](int64_t nb, const BlockQ8_0x8* w, const auto& tile) {
   GroupQ8_0(nb, w, tile);
 };
+
 constexpr auto kWideQ8_0 = [](int64_t nb, const BlockQ8_0x8* w, const auto& tile) {
   WideQ8_0(nb, w, tile);
 };
@@ -466,37 +467,43 @@ constexpr auto kWideQ6_K = [](int64_t nb, const BlockQ6_Kx8* w, const auto& tile
 
 #include "kernels/x86/avx512/packed_x8_short_rows.inc"
 
-// BodiesOf a 32-element type with a short-row matvec, which runs where `short_rows` asks for it.
-template <typename Block, int32_t kOffset, typename Group, typename Wide, typename ShortRows>
-PackedBodies BodiesWithShortRows(Group group, Wide wide, ShortRows spread_pairs,
-                                 ShortRowMatvecs short_rows) {
-  if (short_rows == ShortRowMatvecs::kSpreadPairs512) {
+// BodiesOf a 32-element type whose matvec runs `tiles`: k512Bit the spread pairs on short rows
+// (NoShortRows where a type has none) and the 512-bit wide tiles on long rows, k256Bit the
+// group tiles on short rows and `long_rows` (kWideGroups groups) on long ones.
+template <typename Block, int32_t kOffset, typename Group, typename Wide, typename LongRows,
+          typename ShortRows = NoShortRows>
+PackedBodies BodiesWithMatvecTiles(Group group, Wide wide, LongRows long_rows, MatvecTiles tiles,
+                                   ShortRows spread_pairs = {}) {
+  if (tiles == MatvecTiles::k512Bit) {
     return BodiesOf<Block, kQK, kOffset, kWideGroups>(group, wide, spread_pairs);
   }
-  return BodiesOf<Block, kQK, kOffset, kWideGroups>(group, wide);
+  return BodiesOf<Block, kQK, kOffset, kWideGroups>(group, wide, NoShortRows{}, long_rows);
 }
 
 }  // namespace
 
-ShortRowMatvecs ShortRowMatvecsFor(const CpuFeatures& cpu) {
-  return cpu.vendor == "GenuineIntel" ? ShortRowMatvecs::kSpreadPairs512
-                                      : ShortRowMatvecs::kGroupTiles;
+MatvecTiles MatvecTilesFor(const CpuFeatures& cpu) {
+  return cpu.vendor == "GenuineIntel" ? MatvecTiles::k512Bit : MatvecTiles::k256Bit;
 }
 
-PackedBodies PackedBodiesFor(DType dtype, ShortRowMatvecs short_rows) {
+PackedBodies PackedBodiesFor(DType dtype, MatvecTiles tiles) {
   switch (dtype) {
     case DType::kQ4_0:
-      return BodiesWithShortRows<BlockQ4_0x8, 8>(kGroupQ4_0, kWideQ4_0, kShortRowsQ4_0, short_rows);
+      return BodiesWithMatvecTiles<BlockQ4_0x8, 8>(kGroupQ4_0, kWideQ4_0, kFourNibbleGroups, tiles,
+                                                   kShortRowsQ4_0);
     case DType::kQ5_0:
-      return BodiesWithShortRows<BlockQ5_0x8, 16>(kGroupQ5_0, kWideQ5_0, kShortRowsQ5_0,
-                                                  short_rows);
-    case DType::kQ4_1: return BodiesOf<BlockQ4_1x8, kQK, 0, kWideGroups>(kGroupQ4_1, kWideQ4_1);
-    case DType::kQ5_1: return BodiesOf<BlockQ5_1x8, kQK, 0, kWideGroups>(kGroupQ5_1, kWideQ5_1);
+      return BodiesWithMatvecTiles<BlockQ5_0x8, 16>(kGroupQ5_0, kWideQ5_0, kFourNibbleGroups, tiles,
+                                                    kShortRowsQ5_0);
+    case DType::kQ4_1:
+      return BodiesWithMatvecTiles<BlockQ4_1x8, 0>(kGroupQ4_1, kWideQ4_1, kFourNibbleGroups, tiles);
+    case DType::kQ5_1:
+      return BodiesWithMatvecTiles<BlockQ5_1x8, 0>(kGroupQ5_1, kWideQ5_1, kFourNibbleGroups, tiles);
     case DType::kIQ4_NL:  // code-book levels biased by 128, as Q8_0's
-      return BodiesOf<BlockIQ4_NLx8, kQK, 128, kWideGroups>(kGroupIQ4_NL, kWideIQ4_NL);
+      return BodiesWithMatvecTiles<BlockIQ4_NLx8, 128>(kGroupIQ4_NL, kWideIQ4_NL, kFourNibbleGroups,
+                                                       tiles);
     case DType::kQ8_0:
-      return BodiesWithShortRows<BlockQ8_0x8, 128>(kGroupQ8_0, kWideQ8_0, kShortRowsQ8_0,
-                                                   short_rows);
+      return BodiesWithMatvecTiles<BlockQ8_0x8, 128>(kGroupQ8_0, kWideQ8_0, kWideQ8_0, tiles,
+                                                     kShortRowsQ8_0);
     case DType::kIQ4_XS: return BodiesOf<BlockIQ4_XSx8, kQK_K, 0, 1>(kGroupIQ4_XS, kNoWide);
     case DType::kQ2_K: return BodiesOf<BlockQ2_Kx8, kQK_K, 0, 1>(kGroupQ2_K, kNoWide);
     case DType::kQ3_K: return BodiesOf<BlockQ3_Kx8, kQK_K, 0, 1>(kGroupQ3_K, kNoWide);
