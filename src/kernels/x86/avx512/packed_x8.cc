@@ -436,7 +436,6 @@ void WideKNibbleLevels(int64_t nb, const Block* w, const TokenTile<T>& tile) {
 constexpr auto kGroupQ8_0 = [](int64_t nb, const BlockQ8_0x8* w, const auto& tile) {
   GroupQ8_0(nb, w, tile);
 };
-
 constexpr auto kWideQ8_0 = [](int64_t nb, const BlockQ8_0x8* w, const auto& tile) {
   WideQ8_0(nb, w, tile);
 };
