@@ -1,8 +1,9 @@
-// The avx512 level's two sets of matvec tiles (x86/avx512/packed_x8.h, MatvecTiles): whichever
-// this CPU runs, the other must give the same bits, so both are run here on every machine with
-// the level. The packed_matrix_test compares the set in use with the reference MatMul; the
-// spread pairs, the 512-bit wide tiles and four groups in 256-bit vectors each take the group
-// tile's integer block sums and float tail, so the comparison is bit equality.
+// The avx512 level's two sets of tiles for memory-bound products (x86/avx512/packed_x8.h,
+// MatvecTiles): whichever this CPU runs, the other must give the same bits, so both are run here
+// on every machine with the level, in matvecs and in gemms of a few tokens. The
+// packed_matrix_test compares the set in use with the reference MatMul; the spread pairs and the
+// wide tiles each take the group tile's integer block sums and float tail, so the comparison is
+// bit equality.
 #include <gtest/gtest.h>
 
 #include <bit>
@@ -27,10 +28,12 @@ bool MachineHasAvx512Level() {
   return static_cast<int>(BestIsa(GetCpuFeatures())) >= static_cast<int>(Isa::kAvx512);
 }
 
-// The avx512 table with `dtype`'s packed matvec from the `tiles` set.
+// The avx512 table with `dtype`'s packed matvec and gemm from the `tiles` set.
 KernelTable Avx512TableWith(DType dtype, avx512::MatvecTiles tiles) {
   KernelTable t = KernelsFor(Isa::kAvx512);
-  t.packed_matvec[static_cast<size_t>(dtype)] = avx512::PackedBodiesFor(dtype, tiles).matvec;
+  const PackedBodies bodies = avx512::PackedBodiesFor(dtype, tiles);
+  t.packed_matvec[static_cast<size_t>(dtype)] = bodies.matvec;
+  t.packed_gemm[static_cast<size_t>(dtype)] = bodies.gemm;
   return t;
 }
 
@@ -38,30 +41,38 @@ TEST(MatvecTiles, BothSetsGiveTheSameBits) {
   if (!MachineHasAvx512Level()) GTEST_SKIP() << "this CPU has no avx512 level";
   ThreadPool pool(2);
   uint32_t seed = 900;
-  for (const DType dtype :
-       {DType::kQ4_0, DType::kQ5_0, DType::kQ4_1, DType::kQ5_1, DType::kIQ4_NL, DType::kQ8_0}) {
+  for (const DType dtype : {DType::kQ4_0, DType::kQ5_0, DType::kQ4_1, DType::kQ5_1, DType::kIQ4_NL,
+                            DType::kQ8_0, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K}) {
     const KernelTable wide = Avx512TableWith(dtype, avx512::MatvecTiles::k512Bit);
     const KernelTable narrow = Avx512TableWith(dtype, avx512::MatvecTiles::k256Bit);
-    // 10 groups and 3 tail rows: two sets of four groups and two single ones on long rows. One
-    // block, a few, a 1536-long row (the 1.5B model's), the longest row that is still short
-    // (kWideMatvecMinRow is 4096), and long rows.
+    const int64_t block = GetDTypeInfo(dtype).block_size;
+    // 10 groups and 3 tail rows: two sets of four groups and two single ones in the wide tiles.
+    // One block, a few, a 1536-long row (the 1.5B model's), the longest row that is still short
+    // (kWideMatvecMinRow is 4096), and long rows; for the K-quants the multiples of 256 of them.
     const int64_t n_out = 83;
-    for (const int64_t n_in :
-         {int64_t{32}, int64_t{96}, int64_t{1536}, int64_t{4064}, int64_t{4096}, int64_t{8960}}) {
-      SCOPED_TRACE(testing::Message() << DTypeName(dtype) << " n_in=" << n_in);
+    for (const int64_t n_in : {int64_t{32}, int64_t{96}, int64_t{256}, int64_t{1536}, int64_t{4064},
+                               int64_t{4096}, int64_t{8960}}) {
+      if (n_in % block != 0) continue;
       const std::vector<std::byte> w = Quantize(dtype, RandomFloats(n_out * n_in, ++seed), n_in);
       const TensorView weight{.dtype = dtype, .shape = Shape{n_out, n_in}, .bytes = w};
       const StatusOr<PackedMatrix> packed = PackedMatrix::Pack(weight, narrow);
       ASSERT_TRUE(packed.ok() && packed->view().packed);
-      const std::vector<float> x = RandomFloats(n_in, ++seed, 0.5f);
-      for (ThreadPool* p : {static_cast<ThreadPool*>(nullptr), &pool}) {
-        std::vector<float> from_narrow(static_cast<size_t>(n_out), -7.0f);
-        std::vector<float> from_wide(static_cast<size_t>(n_out), -9.0f);
-        ASSERT_TRUE(MatMulPacked(packed->view(), x, 1, from_narrow, p, narrow).ok());
-        ASSERT_TRUE(MatMulPacked(packed->view(), x, 1, from_wide, p, wide).ok());
-        for (size_t o = 0; o < from_narrow.size(); ++o) {
-          ASSERT_EQ(std::bit_cast<uint32_t>(from_wide[o]), std::bit_cast<uint32_t>(from_narrow[o]))
-              << "row " << o << ": " << from_wide[o] << " vs " << from_narrow[o];
+      // One token (the matvec), gemms on either side of the narrow set's switch to wide tiles
+      // (8 tokens), and one past the wide tiles' token tile of 4.
+      for (const int64_t n_tokens : {int64_t{1}, int64_t{2}, int64_t{7}, int64_t{8}, int64_t{9}}) {
+        SCOPED_TRACE(testing::Message()
+                     << DTypeName(dtype) << " n_in=" << n_in << " n_tokens=" << n_tokens);
+        const std::vector<float> x = RandomFloats(n_tokens * n_in, ++seed, 0.5f);
+        for (ThreadPool* p : {static_cast<ThreadPool*>(nullptr), &pool}) {
+          std::vector<float> from_narrow(static_cast<size_t>(n_tokens * n_out), -7.0f);
+          std::vector<float> from_wide(static_cast<size_t>(n_tokens * n_out), -9.0f);
+          ASSERT_TRUE(MatMulPacked(packed->view(), x, n_tokens, from_narrow, p, narrow).ok());
+          ASSERT_TRUE(MatMulPacked(packed->view(), x, n_tokens, from_wide, p, wide).ok());
+          for (size_t o = 0; o < from_narrow.size(); ++o) {
+            ASSERT_EQ(std::bit_cast<uint32_t>(from_wide[o]),
+                      std::bit_cast<uint32_t>(from_narrow[o]))
+                << "output " << o << ": " << from_wide[o] << " vs " << from_narrow[o];
+          }
         }
       }
     }

@@ -1,7 +1,8 @@
 // AVX-512 (VNNI) bodies over the x8 layouts: the shared loops of x86/packed_x8_body.inc with
 // vpdpbusd on 256-bit vectors (one row group per register), plus Q8_0, which needs VNNI's
 // 32-bit accumulation of unsigned x signed bytes, and the gemm's wide tiles of four groups in
-// 512-bit vectors (also the matvec of the 32-element types on long rows: kWideMatvecMinRow).
+// 512-bit vectors (on Intel also the matvec of the 32-element types on long rows:
+// kWideMatvecMinRow; elsewhere the group tiles read memory faster there, MatvecTiles).
 // Measured on the project's AMD EPYC (12 independent chains, ~3.6 GHz): a 512-bit vpdpbusd issues
 // once a cycle and a 256-bit one twice (3.5 and 7.0 G/s), 64 int8 MACs a cycle either way, while a
 // 4-byte broadcast from memory feeding each issues about once a cycle, so the wide tiles, whose
@@ -466,17 +467,24 @@ constexpr auto kWideQ6_K = [](int64_t nb, const BlockQ6_Kx8* w, const auto& tile
 
 #include "kernels/x86/avx512/packed_x8_short_rows.inc"
 
-// BodiesOf a 32-element type whose matvec runs `tiles`: k512Bit the spread pairs on short rows
-// (NoShortRows where a type has none) and the 512-bit wide tiles on long rows, k256Bit the
-// group tiles on short rows and `long_rows` (kWideGroups groups) on long ones.
-template <typename Block, int32_t kOffset, typename Group, typename Wide, typename LongRows,
+// Gemms of fewer tokens than this take the group tiles under MatvecTiles::k256Bit. On AMD Zen 5,
+// 8960 x 1536 from memory, alternating (bench/README.md): the group tile read 1.4-1.6x the wide
+// tile's bytes a second at 2 and 3 tokens (Q4_0 and Q4_K), 1.2-1.6x at 4 and 6; at 8 the wide
+// tile read 1.35x for Q4_0 (Q4_K's group tile 1.08x), and at 16 1.1-1.6x for both: from there
+// the group tile's arithmetic is what limits.
+constexpr int kWideMinTokensOffIntel = 8;
+
+// BodiesOf a type whose memory-bound products run `tiles`: k512Bit the spread pairs on short rows
+// (NoShortRows where a type has none) and the 512-bit wide tiles on long rows and in every gemm,
+// k256Bit the group tiles on every row and in gemms of fewer than kWideMinTokensOffIntel tokens.
+template <typename Block, int64_t kBlockSize, int32_t kOffset, typename Group, typename Wide,
           typename ShortRows = NoShortRows>
-PackedBodies BodiesWithMatvecTiles(Group group, Wide wide, LongRows long_rows, MatvecTiles tiles,
+PackedBodies BodiesWithMatvecTiles(Group group, Wide wide, MatvecTiles tiles,
                                    ShortRows spread_pairs = {}) {
   if (tiles == MatvecTiles::k512Bit) {
-    return BodiesOf<Block, kQK, kOffset, kWideGroups>(group, wide, spread_pairs);
+    return BodiesOf<Block, kBlockSize, kOffset, kWideGroups>(group, wide, spread_pairs);
   }
-  return BodiesOf<Block, kQK, kOffset, kWideGroups>(group, wide, NoShortRows{}, long_rows);
+  return BodiesOf<Block, kBlockSize, kOffset, kWideGroups, kWideMinTokensOffIntel>(group, wide);
 }
 
 }  // namespace
@@ -488,27 +496,29 @@ MatvecTiles MatvecTilesFor(const CpuFeatures& cpu) {
 PackedBodies PackedBodiesFor(DType dtype, MatvecTiles tiles) {
   switch (dtype) {
     case DType::kQ4_0:
-      return BodiesWithMatvecTiles<BlockQ4_0x8, 8>(kGroupQ4_0, kWideQ4_0, kFourNibbleGroups, tiles,
-                                                   kShortRowsQ4_0);
+      return BodiesWithMatvecTiles<BlockQ4_0x8, kQK, 8>(kGroupQ4_0, kWideQ4_0, tiles,
+                                                        kShortRowsQ4_0);
     case DType::kQ5_0:
-      return BodiesWithMatvecTiles<BlockQ5_0x8, 16>(kGroupQ5_0, kWideQ5_0, kFourNibbleGroups, tiles,
-                                                    kShortRowsQ5_0);
+      return BodiesWithMatvecTiles<BlockQ5_0x8, kQK, 16>(kGroupQ5_0, kWideQ5_0, tiles,
+                                                         kShortRowsQ5_0);
     case DType::kQ4_1:
-      return BodiesWithMatvecTiles<BlockQ4_1x8, 0>(kGroupQ4_1, kWideQ4_1, kFourNibbleGroups, tiles);
+      return BodiesWithMatvecTiles<BlockQ4_1x8, kQK, 0>(kGroupQ4_1, kWideQ4_1, tiles);
     case DType::kQ5_1:
-      return BodiesWithMatvecTiles<BlockQ5_1x8, 0>(kGroupQ5_1, kWideQ5_1, kFourNibbleGroups, tiles);
+      return BodiesWithMatvecTiles<BlockQ5_1x8, kQK, 0>(kGroupQ5_1, kWideQ5_1, tiles);
     case DType::kIQ4_NL:  // code-book levels biased by 128, as Q8_0's
-      return BodiesWithMatvecTiles<BlockIQ4_NLx8, 128>(kGroupIQ4_NL, kWideIQ4_NL, kFourNibbleGroups,
-                                                       tiles);
+      return BodiesWithMatvecTiles<BlockIQ4_NLx8, kQK, 128>(kGroupIQ4_NL, kWideIQ4_NL, tiles);
     case DType::kQ8_0:
-      return BodiesWithMatvecTiles<BlockQ8_0x8, 128>(kGroupQ8_0, kWideQ8_0, kWideQ8_0, tiles,
-                                                     kShortRowsQ8_0);
+      return BodiesWithMatvecTiles<BlockQ8_0x8, kQK, 128>(kGroupQ8_0, kWideQ8_0, tiles,
+                                                          kShortRowsQ8_0);
     case DType::kIQ4_XS: return BodiesOf<BlockIQ4_XSx8, kQK_K, 0, 1>(kGroupIQ4_XS, kNoWide);
     case DType::kQ2_K: return BodiesOf<BlockQ2_Kx8, kQK_K, 0, 1>(kGroupQ2_K, kNoWide);
     case DType::kQ3_K: return BodiesOf<BlockQ3_Kx8, kQK_K, 0, 1>(kGroupQ3_K, kNoWide);
-    case DType::kQ4_K: return BodiesOf<BlockQ4_Kx8, kQK_K, 0, kWideGroups>(kGroupQ4_K, kWideQ4_K);
-    case DType::kQ5_K: return BodiesOf<BlockQ5_Kx8, kQK_K, 0, kWideGroups>(kGroupQ5_K, kWideQ5_K);
-    case DType::kQ6_K: return BodiesOf<BlockQ6_Kx8, kQK_K, 0, kWideGroups>(kGroupQ6_K, kWideQ6_K);
+    case DType::kQ4_K:
+      return BodiesWithMatvecTiles<BlockQ4_Kx8, kQK_K, 0>(kGroupQ4_K, kWideQ4_K, tiles);
+    case DType::kQ5_K:
+      return BodiesWithMatvecTiles<BlockQ5_Kx8, kQK_K, 0>(kGroupQ5_K, kWideQ5_K, tiles);
+    case DType::kQ6_K:
+      return BodiesWithMatvecTiles<BlockQ6_Kx8, kQK_K, 0>(kGroupQ6_K, kWideQ6_K, tiles);
     default: return {};
   }
 }

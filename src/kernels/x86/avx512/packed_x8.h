@@ -10,19 +10,21 @@
 
 namespace dsinfer::kernels::avx512 {
 
-// The tiles of the 32-element types' matvecs (Q4_0, Q5_0, Q4_1, Q5_1, IQ4_NL, Q8_0). k512Bit:
-// Q4_0, Q5_0 and Q8_0 on rows shorter than kWideMatvecMinRow take 512-bit dots over activations
-// spread once per call (packed_x8_short_rows.inc), the rest the 256-bit group tile; longer rows
-// the 512-bit wide tiles of four groups. k256Bit: short rows the group tiles, longer rows four
-// groups in 256-bit vectors sharing each activation broadcast (Q8_0 keeps its wide tile there).
-// Their results are bit-identical; which reads memory faster depends on the core.
+// The tiles of memory-bound products: every matvec and gemms of a few tokens. k512Bit: Q4_0,
+// Q5_0 and Q8_0 on rows shorter than kWideMatvecMinRow take 512-bit dots over activations spread
+// once per call (packed_x8_short_rows.inc), the other 32-element types' short rows the 256-bit
+// group tile; longer rows, and gemms of any number of tokens, the 512-bit wide tiles of four
+// groups. k256Bit: the group tiles (one group of 8 rows, one stream of weights a thread) on
+// every row length and in gemms of fewer than 8 tokens. Their results are bit-identical; which
+// reads memory faster depends on the core.
 enum class MatvecTiles { k256Bit, k512Bit };
 
-// The matvec tiles that read more on `cpu`: k512Bit on Intel, k256Bit elsewhere. Alternating
-// them from memory, two threads: on the Intel host with AMX the spread pairs read 4-13 % more
-// than the group tiles (Q4_0); on AMD Zen 5 12-20 % less (Q4_0, Q5_0, Q8_0), although from L2
-// they ran 1.4x as fast there too; on its long rows four 256-bit groups read 3-8 % more than
-// the 512-bit wide tile for Q4_0 and Q5_0, and 8 % less for Q8_0 (bench/README.md).
+// The tiles that read more on `cpu`: k512Bit on Intel, k256Bit elsewhere. Alternating them from
+// memory, two threads: on the Intel host with AMX the spread pairs read 4-13 % more than the
+// group tiles (Q4_0), and the wide tiles as much as the spread pairs on long rows; on AMD Zen 5
+// the spread pairs 12-20 % less (Q4_0, Q5_0, Q8_0), although from L2 they ran 1.4x as fast
+// there too, and the wide tiles 6-25 % less than the group tiles on long rows and 20-60 % less
+// in gemms of 2 to 6 tokens (bench/README.md).
 MatvecTiles MatvecTilesFor(const CpuFeatures& cpu);
 
 // The packed matvec and gemm of this level for `dtype`; null where it has none.
