@@ -50,11 +50,11 @@ void GroupQ8_0(int64_t nb, const BlockQ8_0x8* w, const TokenTile<T>& tile) {
   __m256 acc[T];
   for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
   for (int64_t b = 0; b < nb; ++b) {
-    PrefetchAhead(w + b);
     __m256i s0[T];
     __m256i s1[T];
     for (int t = 0; t < T; ++t) s0[t] = s1[t] = _mm256_setzero_si256();
     for (int64_t j = 0; j < 8; j += 2) {
+      PrefetchAheadPart<4>(w + b, j / 2);
       const __m256i v0 = _mm256_xor_si256(Load32(w[b].qs[j]), bias);
       const __m256i v1 = _mm256_xor_si256(Load32(w[b].qs[j + 1]), bias);
       for (int t = 0; t < T; ++t) {
