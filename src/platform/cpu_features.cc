@@ -68,6 +68,9 @@ CpuFeatures Probe() {
 
   if (max_leaf < 1) return f;
   const CpuidRegs leaf1 = Cpuid(1, 0);
+  const auto base_family = static_cast<int>((leaf1.eax >> 8) & 0xFU);
+  f.family =
+      base_family == 0xF ? base_family + static_cast<int>((leaf1.eax >> 20) & 0xFFU) : base_family;
   f.sse42 = Bit(leaf1.ecx, 20);
   f.fma = Bit(leaf1.ecx, 12);
   f.f16c = Bit(leaf1.ecx, 29);

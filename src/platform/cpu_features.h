@@ -19,6 +19,9 @@ namespace dsinfer {
 struct CpuFeatures {
   std::string vendor;
   std::string brand;
+  // cpuid leaf 1's display family (base + extended): which generation of a vendor's cores,
+  // where kernels tune to it (AMD Zen 4 is 0x19, Zen 5 0x1A); 0 where cpuid has no leaf 1.
+  int family = 0;
   bool sse42 = false;
   bool avx = false;
   bool avx2 = false;

@@ -1,5 +1,5 @@
-// The avx512 level's two sets of tiles for memory-bound products (x86/avx512/packed_x8.h,
-// MatvecTiles): whichever this CPU runs, the other must give the same bits, so both are run here
+// The avx512 level's sets of tiles for memory-bound products (x86/avx512/packed_x8.h,
+// MatvecTiles): whichever this CPU runs, the others must give the same bits, so all are run here
 // on every machine with the level, in matvecs and in gemms of a few tokens. The
 // packed_matrix_test compares the set in use with the reference MatMul; the spread pairs and the
 // wide tiles each take the group tile's integer block sums and float tail, so the comparison is
@@ -37,14 +37,15 @@ KernelTable Avx512TableWith(DType dtype, avx512::MatvecTiles tiles) {
   return t;
 }
 
-TEST(MatvecTiles, BothSetsGiveTheSameBits) {
+TEST(MatvecTiles, EverySetGivesTheSameBits) {
   if (!MachineHasAvx512Level()) GTEST_SKIP() << "this CPU has no avx512 level";
   ThreadPool pool(2);
   uint32_t seed = 900;
   for (const DType dtype : {DType::kQ4_0, DType::kQ5_0, DType::kQ4_1, DType::kQ5_1, DType::kIQ4_NL,
                             DType::kQ8_0, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K}) {
     const KernelTable wide = Avx512TableWith(dtype, avx512::MatvecTiles::k512Bit);
-    const KernelTable narrow = Avx512TableWith(dtype, avx512::MatvecTiles::k256Bit);
+    const KernelTable others[] = {Avx512TableWith(dtype, avx512::MatvecTiles::k256Bit),
+                                  Avx512TableWith(dtype, avx512::MatvecTiles::kWideOnLongRows)};
     const int64_t block = GetDTypeInfo(dtype).block_size;
     // 10 groups and 3 tail rows: two sets of four groups and two single ones in the wide tiles.
     // One block, a few, a 1536-long row (the 1.5B model's), the longest row that is still short
@@ -55,23 +56,25 @@ TEST(MatvecTiles, BothSetsGiveTheSameBits) {
       if (n_in % block != 0) continue;
       const std::vector<std::byte> w = Quantize(dtype, RandomFloats(n_out * n_in, ++seed), n_in);
       const TensorView weight{.dtype = dtype, .shape = Shape{n_out, n_in}, .bytes = w};
-      const StatusOr<PackedMatrix> packed = PackedMatrix::Pack(weight, narrow);
+      const StatusOr<PackedMatrix> packed = PackedMatrix::Pack(weight, wide);
       ASSERT_TRUE(packed.ok() && packed->view().packed);
-      // One token (the matvec), gemms on either side of the narrow set's switch to wide tiles
+      // One token (the matvec), gemms on either side of the group tiles' switch to wide tiles
       // (8 tokens), and one past the wide tiles' token tile of 4.
       for (const int64_t n_tokens : {int64_t{1}, int64_t{2}, int64_t{7}, int64_t{8}, int64_t{9}}) {
         SCOPED_TRACE(testing::Message()
                      << DTypeName(dtype) << " n_in=" << n_in << " n_tokens=" << n_tokens);
         const std::vector<float> x = RandomFloats(n_tokens * n_in, ++seed, 0.5f);
         for (ThreadPool* p : {static_cast<ThreadPool*>(nullptr), &pool}) {
-          std::vector<float> from_narrow(static_cast<size_t>(n_tokens * n_out), -7.0f);
           std::vector<float> from_wide(static_cast<size_t>(n_tokens * n_out), -9.0f);
-          ASSERT_TRUE(MatMulPacked(packed->view(), x, n_tokens, from_narrow, p, narrow).ok());
           ASSERT_TRUE(MatMulPacked(packed->view(), x, n_tokens, from_wide, p, wide).ok());
-          for (size_t o = 0; o < from_narrow.size(); ++o) {
-            ASSERT_EQ(std::bit_cast<uint32_t>(from_wide[o]),
-                      std::bit_cast<uint32_t>(from_narrow[o]))
-                << "output " << o << ": " << from_wide[o] << " vs " << from_narrow[o];
+          for (const KernelTable& other : others) {
+            std::vector<float> from_other(from_wide.size(), -7.0f);
+            ASSERT_TRUE(MatMulPacked(packed->view(), x, n_tokens, from_other, p, other).ok());
+            for (size_t o = 0; o < from_other.size(); ++o) {
+              ASSERT_EQ(std::bit_cast<uint32_t>(from_wide[o]),
+                        std::bit_cast<uint32_t>(from_other[o]))
+                  << "output " << o << ": " << from_wide[o] << " vs " << from_other[o];
+            }
           }
         }
       }
@@ -79,13 +82,18 @@ TEST(MatvecTiles, BothSetsGiveTheSameBits) {
   }
 }
 
-TEST(MatvecTiles, The512BitSetOnIntelOnly) {
+TEST(MatvecTiles, EachVendorAndFamilyGetsItsSet) {
   CpuFeatures cpu;
   cpu.vendor = "GenuineIntel";
+  cpu.family = 6;
   EXPECT_EQ(avx512::MatvecTilesFor(cpu), avx512::MatvecTiles::k512Bit);
   cpu.vendor = "AuthenticAMD";
+  cpu.family = 0x19;  // Zen 4
+  EXPECT_EQ(avx512::MatvecTilesFor(cpu), avx512::MatvecTiles::kWideOnLongRows);
+  cpu.family = 0x1A;  // Zen 5
   EXPECT_EQ(avx512::MatvecTilesFor(cpu), avx512::MatvecTiles::k256Bit);
   cpu.vendor = "";
+  cpu.family = 0x19;
   EXPECT_EQ(avx512::MatvecTilesFor(cpu), avx512::MatvecTiles::k256Bit);
 }
 

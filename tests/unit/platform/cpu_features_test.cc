@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <string>
+
 namespace dsinfer {
 namespace {
 
@@ -66,6 +69,21 @@ TEST(CpuFeaturesTest, ThisMachineIsConsistent) {
   ASSERT_TRUE(selected.ok()) << selected.status().ToString();
   EXPECT_LE(static_cast<int>(*selected), static_cast<int>(BestIsa(f)));
   EXPECT_FALSE(DescribeCpuFeatures(f).empty() && f.avx);
+}
+
+// The family the kernels tune to (x86/avx512/packed_x8.h, MatvecTilesFor) is the one Linux
+// reports: both add the extended family to a base family of 0xF.
+TEST(CpuFeaturesTest, FamilyIsTheOneLinuxReports) {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(cpuinfo, line)) {
+    if (line.rfind("cpu family", 0) != 0) continue;
+    const size_t colon = line.find(':');
+    ASSERT_NE(colon, std::string::npos) << line;
+    EXPECT_EQ(GetCpuFeatures().family, std::stoi(line.substr(colon + 1))) << line;
+    return;
+  }
+  GTEST_SKIP() << "no cpu family in /proc/cpuinfo";
 }
 
 }  // namespace

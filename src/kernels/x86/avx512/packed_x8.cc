@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <type_traits>
 #include <vector>
 
@@ -467,30 +468,41 @@ constexpr auto kWideQ6_K = [](int64_t nb, const BlockQ6_Kx8* w, const auto& tile
 
 #include "kernels/x86/avx512/packed_x8_short_rows.inc"
 
-// Gemms of fewer tokens than this take the group tiles under MatvecTiles::k256Bit. On AMD Zen 5,
-// 8960 x 1536 from memory, alternating (bench/README.md): the group tile read 1.4-1.6x the wide
-// tile's bytes a second at 2 and 3 tokens (Q4_0 and Q4_K), 1.2-1.6x at 4 and 6; at 8 the wide
-// tile read 1.35x for Q4_0 (Q4_K's group tile 1.08x), and at 16 1.1-1.6x for both: from there
-// the group tile's arithmetic is what limits.
-constexpr int kWideMinTokensOffIntel = 8;
+// Gemms of fewer tokens than this take the group tiles under MatvecTiles::k256Bit (and on short
+// rows under kWideOnLongRows). On AMD Zen 5, 8960 x 1536 from memory, alternating
+// (bench/README.md): the group tile read 1.4-1.6x the wide tile's bytes a second at 2 and 3
+// tokens (Q4_0 and Q4_K), 1.2-1.6x at 4 and 6; at 8 the wide tile read 1.35x for Q4_0 (Q4_K's
+// group tile 1.08x), and at 16 1.1-1.6x for both: from there the group tile's arithmetic is what
+// limits.
+constexpr int kWideMinTokensOfGroupTiles = 8;
 
-// BodiesOf a type whose memory-bound products run `tiles`: k512Bit the spread pairs on short rows
-// (NoShortRows where a type has none) and the 512-bit wide tiles on long rows and in every gemm,
-// k256Bit the group tiles on every row and in gemms of fewer than kWideMinTokensOffIntel tokens.
+// BodiesOf a type whose memory-bound products run `tiles` (MatvecTiles): the spread pairs
+// (NoShortRows where a type has none) only under k512Bit.
 template <typename Block, int64_t kBlockSize, int32_t kOffset, typename Group, typename Wide,
           typename ShortRows = NoShortRows>
 PackedBodies BodiesWithMatvecTiles(Group group, Wide wide, MatvecTiles tiles,
                                    ShortRows spread_pairs = {}) {
-  if (tiles == MatvecTiles::k512Bit) {
-    return BodiesOf<Block, kBlockSize, kOffset, kWideGroups>(group, wide, spread_pairs);
+  switch (tiles) {
+    case MatvecTiles::k512Bit:
+      return BodiesOf<Block, kBlockSize, kOffset, kWideGroups>(group, wide, spread_pairs);
+    case MatvecTiles::kWideOnLongRows:
+      return BodiesOf<Block, kBlockSize, kOffset, kWideGroups, kWideMinTokensOfGroupTiles>(group,
+                                                                                           wide);
+    case MatvecTiles::k256Bit: break;
   }
-  return BodiesOf<Block, kBlockSize, kOffset, kWideGroups, kWideMinTokensOffIntel>(group, wide);
+  return BodiesOf<Block, kBlockSize, kOffset, kWideGroups, kWideMinTokensOfGroupTiles,
+                  kNoRowLongEnough>(group, wide);
 }
 
 }  // namespace
 
 MatvecTiles MatvecTilesFor(const CpuFeatures& cpu) {
-  return cpu.vendor == "GenuineIntel" ? MatvecTiles::k512Bit : MatvecTiles::k256Bit;
+  if (cpu.vendor == "GenuineIntel") return MatvecTiles::k512Bit;
+  constexpr int kZen4Family = 0x19;  // Zen 3 too, which has no avx512 level
+  if (cpu.vendor == "AuthenticAMD" && cpu.family == kZen4Family) {
+    return MatvecTiles::kWideOnLongRows;
+  }
+  return MatvecTiles::k256Bit;
 }
 
 PackedBodies PackedBodiesFor(DType dtype, MatvecTiles tiles) {

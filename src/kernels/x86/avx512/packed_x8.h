@@ -15,16 +15,22 @@ namespace dsinfer::kernels::avx512 {
 // once per call (packed_x8_short_rows.inc), the other 32-element types' short rows the 256-bit
 // group tile; longer rows, and gemms of any number of tokens, the 512-bit wide tiles of four
 // groups. k256Bit: the group tiles (one group of 8 rows, one stream of weights a thread) on
-// every row length and in gemms of fewer than 8 tokens. Their results are bit-identical; which
-// reads memory faster depends on the core.
-enum class MatvecTiles { k256Bit, k512Bit };
+// every row length and in gemms of fewer than 8 tokens. kWideOnLongRows: the group tiles on rows
+// shorter than kWideMatvecMinRow, in matvecs and in gemms of fewer than 8 tokens; the wide tiles
+// on longer rows (the 32-element types' matvecs, and every type's gemms). Their results are
+// bit-identical; which reads memory faster depends on the core.
+enum class MatvecTiles { k256Bit, k512Bit, kWideOnLongRows };
 
-// The tiles that read more on `cpu`: k512Bit on Intel, k256Bit elsewhere. Alternating them from
-// memory, two threads: on the Intel host with AMX the spread pairs read 4-13 % more than the
-// group tiles (Q4_0), and the wide tiles as much as the spread pairs on long rows; on AMD Zen 5
-// the spread pairs 12-20 % less (Q4_0, Q5_0, Q8_0), although from L2 they ran 1.4x as fast
-// there too, and the wide tiles 6-25 % less than the group tiles on long rows and 20-60 % less
-// in gemms of 2 to 6 tokens (bench/README.md).
+// The tiles that read more on `cpu`: k512Bit on Intel, kWideOnLongRows on AMD Zen 4 (family
+// 0x19), k256Bit elsewhere. Alternating them from memory, two threads (bench/README.md):
+// - on the Intel host with AMX the spread pairs read 4-13 % more than the group tiles (Q4_0),
+//   and the wide tiles as much as the spread pairs on long rows;
+// - on AMD Zen 5 the spread pairs read 12-20 % less (Q4_0, Q5_0, Q8_0), although from L2 they
+//   ran 1.4x as fast there too, and the wide tiles 6-25 % less than the group tiles on long rows
+//   and 20-60 % less in gemms of 2 to 6 tokens;
+// - on AMD Zen 4 the wide tiles read 4-11 % more than the group tiles on rows of 8960 (Q4_0,
+//   Q5_0, Q4_1, IQ4_NL, Q8_0; and Q4_K in gemms of 2 tokens), but 3-35 % less on rows of 1536,
+//   where the spread pairs also read 2-3 % less than the group tiles.
 MatvecTiles MatvecTilesFor(const CpuFeatures& cpu);
 
 // The packed matvec and gemm of this level for `dtype`; null where it has none.
