@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "kernels/activations.h"
+#include "kernels/for_range.h"
 #include "quant/quant_ops.h"
 
 namespace dsinfer::kernels {
@@ -84,7 +85,9 @@ Status MatMulRows(const TensorView& weight, int64_t row_begin, int64_t row_count
   const int64_t w_row_bytes = weight.row_bytes();
   const std::byte* w = weight.bytes.data() + row_begin * w_row_bytes;
   const RowsDotFn rows_dot = n_tokens == 1 ? table.Matvec(weight.dtype) : table.Gemm(weight.dtype);
-  ForRange(
+  // Balanced: two cores streaming equal halves of a weight do not get equal bandwidth
+  // (platform/thread_pool.h); each row's result is the same whichever thread computes it.
+  ForRangeBalanced(
       pool, row_count,
       [&](int64_t begin, int64_t end) {
         if (rows_dot != nullptr) {

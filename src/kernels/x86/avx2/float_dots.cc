@@ -24,6 +24,7 @@
 #include <cstdint>
 
 #include "kernels/x86/avx2/kernels.h"
+#include "kernels/x86/float_dot_prefetch.h"
 #include "quant/half.h"
 
 namespace dsinfer::kernels::avx2 {
@@ -59,8 +60,10 @@ float DotOfFloats(int64_t n, const T* a, const T* b, Load8 load8, Element elemen
   __m256 acc1 = _mm256_setzero_ps();
   __m256 acc2 = _mm256_setzero_ps();
   __m256 acc3 = _mm256_setzero_ps();
+  const bool streamed = IsStreamedRow<T>(n);
   int64_t i = 0;
   for (; i + 32 <= n; i += 32) {
+    if (streamed) PrefetchStepAhead<static_cast<int>(32 * sizeof(T) / 64)>(a + i);
     acc0 = _mm256_fmadd_ps(load8(a + i), load8(b + i), acc0);
     acc1 = _mm256_fmadd_ps(load8(a + i + 8), load8(b + i + 8), acc1);
     acc2 = _mm256_fmadd_ps(load8(a + i + 16), load8(b + i + 16), acc2);
@@ -92,8 +95,10 @@ float DotBF16(int64_t n, const void* w, const void* x_bf16) {
   __m256 acc1 = _mm256_setzero_ps();
   __m256 acc2 = _mm256_setzero_ps();
   __m256 acc3 = _mm256_setzero_ps();
+  const bool streamed = IsStreamedRow<uint16_t>(n);
   int64_t i = 0;
   for (; i + 32 <= n; i += 32) {
+    if (streamed) PrefetchStepAhead<1>(a + i);
     const __m256i wa = Load256(a + i);
     const __m256i xa = Load256(b + i);
     const __m256i wb = Load256(a + i + 16);

@@ -26,6 +26,7 @@
 #include <cstdint>
 
 #include "kernels/x86/avx512/kernels.h"
+#include "kernels/x86/float_dot_prefetch.h"
 
 namespace dsinfer::kernels::avx512 {
 namespace {
@@ -56,8 +57,10 @@ float DotF32(int64_t n, const void* w, const void* x) {
   __m512 acc1 = _mm512_setzero_ps();
   __m512 acc2 = _mm512_setzero_ps();
   __m512 acc3 = _mm512_setzero_ps();
+  const bool streamed = IsStreamedRow<float>(n);
   int64_t i = 0;
   for (; i + 64 <= n; i += 64) {
+    if (streamed) PrefetchStepAhead<4>(a + i);
     acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), acc0);
     acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), acc1);
     acc2 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 32), _mm512_loadu_ps(b + i + 32), acc2);
@@ -81,8 +84,10 @@ float DotF16(int64_t n, const void* w, const void* x_f16) {
   __m256 acc1 = _mm256_setzero_ps();
   __m256 acc2 = _mm256_setzero_ps();
   __m256 acc3 = _mm256_setzero_ps();
+  const bool streamed = IsStreamedRow<uint16_t>(n);
   int64_t i = 0;
   for (; i + 32 <= n; i += 32) {
+    if (streamed) PrefetchStepAhead<1>(a + i);
     acc0 = _mm256_fmadd_ps(LoadF16(a + i), LoadF16(b + i), acc0);
     acc1 = _mm256_fmadd_ps(LoadF16(a + i + 8), LoadF16(b + i + 8), acc1);
     acc2 = _mm256_fmadd_ps(LoadF16(a + i + 16), LoadF16(b + i + 16), acc2);
@@ -108,8 +113,10 @@ float DotBF16(int64_t n, const void* w, const void* x_bf16) {
     even = _mm512_fmadd_ps(EvenBf16(wv), EvenBf16(xv), even);
     odd = _mm512_fmadd_ps(OddBf16(wv), OddBf16(xv), odd);
   };
+  const bool streamed = IsStreamedRow<uint16_t>(n);
   int64_t i = 0;
   for (; i + 64 <= n; i += 64) {
+    if (streamed) PrefetchStepAhead<2>(a + i);
     step(_mm512_loadu_si512(a + i), _mm512_loadu_si512(b + i), acc0, acc1);
     step(_mm512_loadu_si512(a + i + 32), _mm512_loadu_si512(b + i + 32), acc2, acc3);
   }
