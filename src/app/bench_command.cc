@@ -203,6 +203,8 @@ void PrintTable(const nlohmann::ordered_json& r) {
   std::printf("threads / isa    %d / %s   (load average %.2f at start, %.2f at end)\n",
               r["threads"].get<int>(), r["isa"].get<std::string>().c_str(),
               r["load_average_start"].get<double>(), r["load_average_end"].get<double>());
+  std::printf("cpu              %s (%s, family 0x%x)\n", r["cpu"].get<std::string>().c_str(),
+              r["cpu_vendor"].get<std::string>().c_str(), r["cpu_family"].get<int>());
   std::printf("weights          %.1f MiB in memory as decode reads them, %.1f MiB per token\n",
               mib(r["all_weight_bytes"]), mib(r["weight_bytes_per_token"]));
   const nlohmann::ordered_json& t = r["weight_bytes_per_token_by_part"];
@@ -302,6 +304,12 @@ int Bench(const BenchArgs& args) {
   r["tensor_bytes_by_type"] = BytesByType(model->store());
   r["threads"] = threads;
   r["isa"] = std::string(IsaName(kernels::Kernels().isa));
+  // Which host, for results compared across machines: the kernels tune some choices to the
+  // vendor and cpuid family (x86/avx512/packed_x8.h, MatvecTilesFor).
+  const CpuFeatures& cpu = GetCpuFeatures();
+  r["cpu"] = cpu.brand;
+  r["cpu_vendor"] = cpu.vendor;
+  r["cpu_family"] = cpu.family;
   r["load_average_start"] = load_start;
   r["load_average_end"] = LoadAverage1m();
   r["load_seconds"] = load_seconds;

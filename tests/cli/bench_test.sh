@@ -29,7 +29,8 @@ r = json.load(open(path))
 bad = []
 def need(cond, what):
     if not cond: bad.append(what)
-fields = ["model", "arch", "layers", "tensor_bytes_by_type", "threads", "isa",
+fields = ["model", "arch", "layers", "tensor_bytes_by_type", "threads", "isa", "cpu",
+          "cpu_vendor", "cpu_family",
           "load_average_start", "load_average_end", "load_seconds", "prompt_tokens",
           "gen_tokens", "repetitions", "prefill_tok_s", "decode_tok_s",
           "decode_fastest_step_tok_s", "prefill_tok_s_runs", "decode_tok_s_runs",
@@ -46,6 +47,10 @@ for f in fields:
 if bad:
     print("; ".join(bad)); sys.exit()
 need(r["arch"] == arch, "arch " + r["arch"])
+# The family Linux reports for this machine's CPU, where it reports one.
+linux_family = [l.split(":")[1].strip() for l in open("/proc/cpuinfo") if l.startswith("cpu family")]
+need(not linux_family or r["cpu_family"] == int(linux_family[0]), "cpu_family %r" % r["cpu_family"])
+need(isinstance(r["cpu_vendor"], str) and r["cpu_vendor"] != "", "cpu_vendor")
 need(r["threads"] == 2 and r["prompt_tokens"] == 16 and r["gen_tokens"] == 4, "echoed args")
 need(len(r["prefill_tok_s_runs"]) == 3 and len(r["decode_tok_s_runs"]) == 3, "3 runs")
 need(sorted(r["decode_tok_s_runs"])[1] == r["decode_tok_s"], "decode is the median run")
