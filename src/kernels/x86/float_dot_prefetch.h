@@ -34,10 +34,13 @@ constexpr bool IsStreamedRow(int64_t n) {
 // Asks for the kLines lines kReadAheadBytes past `step` (the start of a step of a dot).
 template <int kLines>
 inline void PrefetchStepAhead(const void* step) {
-  // Integer arithmetic: the address may lie past the end of the matrix.
+  // Integer arithmetic: the address may lie past the end of the matrix, where pointer
+  // arithmetic would be undefined.
   const uintptr_t ahead = reinterpret_cast<uintptr_t>(step) + kReadAheadBytes;
-  for (int line = 0; line < kLines; ++line) {
-    _mm_prefetch(reinterpret_cast<const char*>(ahead + 64 * line), _MM_HINT_T1);
+  for (int64_t line = 0; line < kLines; ++line) {
+    const uintptr_t address = ahead + static_cast<uintptr_t>(64 * line);
+    _mm_prefetch(reinterpret_cast<const char*>(address),  // NOLINT(performance-no-int-to-ptr)
+                 _MM_HINT_T1);
   }
 }
 
