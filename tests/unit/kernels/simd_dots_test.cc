@@ -258,7 +258,7 @@ TEST_P(SimdDotsTest, LatticeGemmsMatchTheDotOnEdgeBytes) {
 // ---- F16 / BF16 --------------------------------------------------------------------------
 
 // Lengths around every step and tail of both levels' loops (8, 16, 32 and 64 elements), and on
-// either side of the rows whose dots ask for their weights ahead (x86/float_dot_prefetch.h:
+// either side of the rows whose dots ask for their weights ahead (x86/read_ahead.h:
 // 8 KiB, 2048 floats or 4096 halves).
 constexpr int64_t kFloatLengths[] = {1,   2,   7,   8,    9,    15,   16,   17,   31,
                                      32,  33,  47,  63,   64,   65,   95,   97,   127,

@@ -24,7 +24,7 @@
 #include <cstdint>
 
 #include "kernels/x86/avx2/kernels.h"
-#include "kernels/x86/float_dot_prefetch.h"
+#include "kernels/x86/read_ahead.h"
 #include "quant/half.h"
 
 namespace dsinfer::kernels::avx2 {

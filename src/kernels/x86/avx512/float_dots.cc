@@ -26,7 +26,7 @@
 #include <cstdint>
 
 #include "kernels/x86/avx512/kernels.h"
-#include "kernels/x86/float_dot_prefetch.h"
+#include "kernels/x86/read_ahead.h"
 
 namespace dsinfer::kernels::avx512 {
 namespace {

@@ -24,6 +24,7 @@
 
 #include "base/check.h"
 #include "kernels/packed_layout.h"
+#include "kernels/x86/read_ahead.h"
 #include "platform/memory_bandwidth.h"
 #include "quant/blocks.h"
 
