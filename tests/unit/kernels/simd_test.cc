@@ -148,6 +148,23 @@ TEST_P(SimdTest, ActivationQuantisersWriteTheReferenceBytes) {
   }
 }
 
+// Q8_0 and Q8_1 scales at the edges of a half: blocks whose d = amax / 127 is an f16 subnormal,
+// flushes to f16 zero, overflows to f16 infinity, or is exactly zero, in a row of 35 blocks (two
+// full runs of the quantisers' vectorised scales and a partial one).
+TEST_P(SimdTest, ActivationScalesAtTheEdgesOfHalfWriteTheReferenceBytes) {
+  const float amaxes[] = {1e-5f, 3e-6f, 1e-9f, 1e7f, 65504.0f * 127, 0.0f, 2.5f};
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> unit(-1.0f, 1.0f);
+  std::vector<float> x(size_t{35} * 32);
+  for (size_t b = 0; b < 35; ++b) {
+    const float amax = amaxes[b % std::size(amaxes)];
+    for (size_t j = 0; j < 32; ++j) x[b * 32 + j] = amax * unit(rng);
+    x[b * 32 + b % 32] = b % 2 == 0 ? amax : -amax;
+  }
+  ExpectSameBytes(table(), DType::kQ8_0, x);
+  ExpectSameBytes(table(), DType::kQ8_1, x);
+}
+
 // Rows of 32-element Q8_0 blocks where x * id lands exactly on k + 0.5 for many elements
 // (id = 1/d, d = amax/127, as the quantiser computes them): roundf must round them away from
 // zero, where a round-to-nearest-even body would differ on every even k.

@@ -8,6 +8,7 @@
 // are -128 on both sides; neither the reference quantisers nor ggml's write -128.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 
@@ -45,29 +46,26 @@ __m256i DotI8(__m256i x, __m256i y) {
   return _mm256_madd_epi16(_mm256_maddubs_epi16(ax, sy), _mm256_set1_epi16(1));
 }
 
-// One 32-element block as the reference Q8_0 and Q8_1 quantisers write it: the levels at qs
-// and the scale d at *d_half; returns d before its f16 rounding, and with kSum the levels'
-// sum at *sum (for Q8_1's s).
-template <bool kSum>
-float QuantizeQ8Block(const float* x, uint16_t* d_half, int8_t* qs, int32_t* sum) {
+// The largest |x| of a 32-element block. max is exact and order-free, so it equals the
+// reference's.
+float BlockAbsMax(const float* x) {
   const __m256 sign_bit = _mm256_set1_ps(-0.0f);
-  __m256 v[4];
-  for (int64_t k = 0; k < 4; ++k) v[k] = _mm256_loadu_ps(x + 8 * k);
-  // max is exact and order-free, so amax equals the reference's.
-  __m256 amax8 = _mm256_max_ps(
-      _mm256_max_ps(_mm256_andnot_ps(sign_bit, v[0]), _mm256_andnot_ps(sign_bit, v[1])),
-      _mm256_max_ps(_mm256_andnot_ps(sign_bit, v[2]), _mm256_andnot_ps(sign_bit, v[3])));
+  __m256 amax8 = _mm256_andnot_ps(sign_bit, _mm256_loadu_ps(x));
+  for (int64_t k = 1; k < 4; ++k) {
+    amax8 = _mm256_max_ps(amax8, _mm256_andnot_ps(sign_bit, _mm256_loadu_ps(x + 8 * k)));
+  }
   __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(amax8), _mm256_extractf128_ps(amax8, 1));
   m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
   m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
-  const float amax = _mm_cvtss_f32(m4);
-  const float d = amax / 127;
-  const float id = d != 0.0f ? 1.0f / d : 0.0f;
-  *d_half = Fp32ToFp16(d);
+  return _mm_cvtss_f32(m4);
+}
+
+// The levels of a 32-element block at qs, x times id rounded as roundf; with sum, their sum.
+void QuantizeQ8Levels(const float* x, float id, int8_t* qs, int32_t* sum) {
   const __m256 vid = _mm256_set1_ps(id);
   __m256i q[4];
-  for (int k = 0; k < 4; ++k) {
-    q[k] = _mm256_cvtps_epi32(RoundHalfAway(_mm256_mul_ps(v[k], vid)));
+  for (int64_t k = 0; k < 4; ++k) {
+    q[k] = _mm256_cvtps_epi32(RoundHalfAway(_mm256_mul_ps(_mm256_loadu_ps(x + 8 * k), vid)));
   }
   // packs work per 128-bit lane: the bytes come out as dwords 0,4,1,5,2,6,3,7 of the order.
   const __m256i q16a = _mm256_packs_epi32(q[0], q[1]);
@@ -76,13 +74,26 @@ float QuantizeQ8Block(const float* x, uint16_t* d_half, int8_t* qs, int32_t* sum
   const __m256i ordered =
       _mm256_permutevar8x32_epi32(q8, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
   _mm256_storeu_si256(reinterpret_cast<__m256i*>(qs), ordered);
-  if constexpr (kSum) {  // |q| <= 127: exact in int32 lanes
+  if (sum != nullptr) {  // |q| <= 127: exact in int32 lanes
     const __m256i s8 = _mm256_add_epi32(_mm256_add_epi32(q[0], q[1]), _mm256_add_epi32(q[2], q[3]));
     __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(s8), _mm256_extracti128_si256(s8, 1));
     s4 = _mm_add_epi32(s4, _mm_unpackhi_epi64(s4, s4));
     *sum = _mm_cvtsi128_si32(_mm_add_epi32(s4, _mm_shuffle_epi32(s4, 1)));
   }
-  return d;
+}
+
+// The scales of kQ8ScaleRun blocks from their amax, as the reference computes each: d =
+// amax / 127, id = 1 / d (0 where d is 0), and f16(d) rounded to nearest even by vcvtps2ph.
+void Q8Scales(const float* amax, float* d, float* id, uint16_t* d_half) {
+  for (int64_t k = 0; k < 16; k += 8) {
+    const __m256 vd = _mm256_div_ps(_mm256_loadu_ps(amax + k), _mm256_set1_ps(127.0f));
+    // d != 0.0f in the reference is true for a NaN d too (unordered).
+    const __m256 nonzero = _mm256_cmp_ps(vd, _mm256_setzero_ps(), _CMP_NEQ_UQ);
+    _mm256_storeu_ps(d + k, vd);
+    _mm256_storeu_ps(id + k, _mm256_and_ps(nonzero, _mm256_div_ps(_mm256_set1_ps(1.0f), vd)));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(d_half + k),
+                     _mm256_cvtps_ph(vd, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+  }
 }
 
 }  // namespace

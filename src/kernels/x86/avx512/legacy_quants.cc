@@ -10,6 +10,8 @@
 // negated (-(-128) wraps); the Q8_0 quantiser writes only -127..127, as ggml's does.
 #include <immintrin.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 
 #include "kernels/x86/avx512/kernels.h"
@@ -32,25 +34,33 @@ __m512 RoundHalfAway(__m512 v) {
   return _mm512_mask_add_ps(t, away, t, step);
 }
 
-// One 32-element block as the reference Q8_0 and Q8_1 quantisers write it: the levels at qs
-// and the scale d at *d_half; returns d before its f16 rounding, and with kSum the levels'
-// sum at *sum (for Q8_1's s).
-template <bool kSum>
-float QuantizeQ8Block(const float* x, uint16_t* d_half, int8_t* qs, int32_t* sum) {
-  const __m512 v0 = _mm512_loadu_ps(x);
-  const __m512 v1 = _mm512_loadu_ps(x + 16);
-  // max is exact and order-free, so amax equals the reference's.
-  const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
-  const float d = amax / 127;
-  const float id = d != 0.0f ? 1.0f / d : 0.0f;
-  *d_half = Fp32ToFp16(d);
+// The largest |x| of a 32-element block. max is exact and order-free, so it equals the
+// reference's.
+float BlockAbsMax(const float* x) {
+  return _mm512_reduce_max_ps(
+      _mm512_max_ps(_mm512_abs_ps(_mm512_loadu_ps(x)), _mm512_abs_ps(_mm512_loadu_ps(x + 16))));
+}
+
+// The levels of a 32-element block at qs, x times id rounded as roundf; with sum, their sum.
+void QuantizeQ8Levels(const float* x, float id, int8_t* qs, int32_t* sum) {
   const __m512 vid = _mm512_set1_ps(id);
-  const __m512i q0 = _mm512_cvtps_epi32(RoundHalfAway(_mm512_mul_ps(v0, vid)));
-  const __m512i q1 = _mm512_cvtps_epi32(RoundHalfAway(_mm512_mul_ps(v1, vid)));
+  const __m512i q0 = _mm512_cvtps_epi32(RoundHalfAway(_mm512_mul_ps(_mm512_loadu_ps(x), vid)));
+  const __m512i q1 = _mm512_cvtps_epi32(RoundHalfAway(_mm512_mul_ps(_mm512_loadu_ps(x + 16), vid)));
   _mm_storeu_si128(reinterpret_cast<__m128i*>(qs), _mm512_cvtsepi32_epi8(q0));
   _mm_storeu_si128(reinterpret_cast<__m128i*>(qs + 16), _mm512_cvtsepi32_epi8(q1));
-  if constexpr (kSum) *sum = _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));  // |q| <= 127
-  return d;
+  if (sum != nullptr) *sum = _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));  // |q| <= 127
+}
+
+// The scales of kQ8ScaleRun blocks from their amax, as the reference computes each: d =
+// amax / 127, id = 1 / d (0 where d is 0), and f16(d) rounded to nearest even by vcvtps2ph.
+void Q8Scales(const float* amax, float* d, float* id, uint16_t* d_half) {
+  const __m512 vd = _mm512_div_ps(_mm512_loadu_ps(amax), _mm512_set1_ps(127.0f));
+  // d != 0.0f in the reference is true for a NaN d too (unordered).
+  const __mmask16 nonzero = _mm512_cmp_ps_mask(vd, _mm512_setzero_ps(), _CMP_NEQ_UQ);
+  _mm512_storeu_ps(d, vd);
+  _mm512_storeu_ps(id, _mm512_maskz_div_ps(nonzero, _mm512_set1_ps(1.0f), vd));
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(d_half),
+                      _mm512_cvtps_ph(vd, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
 }
 
 }  // namespace
