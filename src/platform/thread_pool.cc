@@ -197,6 +197,18 @@ void ThreadPool::Run(int64_t n, int64_t grain, JobFn fn, void* ctx, bool balance
   if (error) std::rethrow_exception(error);
 }
 
+void ThreadPool::ExpectWorkWithin(std::chrono::microseconds within) {
+  const auto until = std::chrono::steady_clock::now() + within;
+  // Sequentially consistent, as the load of sleeping_workers after it and a sleeping worker's
+  // increment and predicate (the pairing Run uses): either this load sees the worker that is
+  // going to sleep, or its predicate sees the deadline.
+  expect_work_until_.store(until.time_since_epoch().count(), std::memory_order_seq_cst);
+  if (job_.sleeping_workers.load(std::memory_order_seq_cst) > 0) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    wake_.notify_all();
+  }
+}
+
 void ThreadPool::WorkerLoop(int thread) {
   uint64_t seen = 0;
   inside_job_ = true;
@@ -204,14 +216,31 @@ void ThreadPool::WorkerLoop(int thread) {
     return stop_.load(std::memory_order_seq_cst) ||
            job_.generation.load(std::memory_order_seq_cst) != seen;
   };
+  const auto expected_until = [&] {
+    return std::chrono::steady_clock::time_point{
+        std::chrono::steady_clock::duration{expect_work_until_.load(std::memory_order_seq_cst)}};
+  };
   for (;;) {
-    bool news = false;
-    for (int i = 0; i < kSpinIterations && !(news = has_news()); ++i) CpuRelax();
+    bool news = has_news();
+    const auto spin_until = std::chrono::steady_clock::now() + kWorkerSpin;
+    for (;;) {
+      // The clock is read every kPausesPerRead pauses (~1 us here), not on every one.
+      constexpr int kPausesPerRead = 64;
+      for (int i = 0; i < kPausesPerRead && !news; ++i) {
+        CpuRelax();
+        news = has_news();
+      }
+      if (news) break;
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= spin_until && now >= expected_until()) break;
+    }
     if (!news) {
       std::unique_lock<std::mutex> lock(mutex_);
       job_.sleeping_workers.fetch_add(1, std::memory_order_seq_cst);
-      wake_.wait(lock, has_news);
+      wake_.wait(lock,
+                 [&] { return has_news() || std::chrono::steady_clock::now() < expected_until(); });
       job_.sleeping_workers.fetch_sub(1, std::memory_order_relaxed);
+      if (!has_news()) continue;  // woken by ExpectWorkWithin: spin until its deadline
     }
     if (stop_.load(std::memory_order_acquire)) return;
     seen = job_.generation.load(std::memory_order_acquire);

@@ -16,9 +16,10 @@
 //
 // Wake-up: decode runs hundreds of short ParallelFors per token (a 2 MiB matvec takes ~40 us),
 // so a futex sleep and wake per call would cost a large fraction of each. Workers therefore
-// spin on the job counter for a bounded time (kSpinIterations pauses, ~50-100 us) after each
-// job before sleeping on the condition variable, and the caller spins the same way for the
-// workers to finish. An idle pool sleeps; a busy one never enters the kernel, and takes its
+// spin on the job counter for a bounded time (kWorkerSpin, or longer where the caller said
+// work would follow: ExpectWorkWithin) after each job before sleeping on the condition
+// variable, and the caller spins (kSpinIterations pauses, ~50-100 us) for the workers to
+// finish. An idle pool sleeps; a busy one never enters the kernel, and takes its
 // mutex only to wake a thread that sleeps (a mutex per call cost a third of a microsecond of
 // each hand-off and, contended between the caller and the last worker, futex calls).
 //
@@ -30,6 +31,7 @@
 #define DSINFER_PLATFORM_THREAD_POOL_H_
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -51,6 +53,17 @@ class ThreadPool {
   ThreadPool& operator=(const ThreadPool&) = delete;
 
   int num_threads() const { return num_threads_; }
+
+  // Keeps the workers spinning rather than sleeping until `within` from now (waking any that
+  // sleep): for a caller whose next job follows after serial work that may outlast kWorkerSpin
+  // (a decode loop's sampling, scheduling and streaming between two steps), so that the job
+  // does not wait for a worker to wake. Between steps of a 1.5B decode on a 2-vCPU VM, the
+  // first job waited 100-140 us for its worker at the 99th percentile (bench/README.md). Called
+  // by the thread that calls ParallelFor.
+  void ExpectWorkWithin(std::chrono::microseconds within);
+
+  // Workers blocked waiting for work now (for tests).
+  int sleeping_workers() const { return job_.sleeping_workers.load(std::memory_order_seq_cst); }
 
   // Calls fn(begin, end, thread_index) over disjoint chunks covering [0, n); chunk starts are
   // multiples of `grain` so that blocks of rows are never split.
@@ -108,9 +121,11 @@ class ThreadPool {
   enum class RunEnd { kFront, kBack };
   int64_t TakeChunk(int owner, RunEnd end);
 
-  // Pauses a thread spins for new work (workers) or for completion (the caller) before it
-  // blocks on a condition variable.
+  // Pauses the caller spins for completion before it blocks on a condition variable.
   static constexpr int kSpinIterations = 4096;
+  // How long a worker spins for new work before it blocks, unless ExpectWorkWithin asked for
+  // longer (about what 4096 pauses took before it was timed: 78 us on AMD Zen 5).
+  static constexpr std::chrono::microseconds kWorkerSpin{80};
 
   // (The line-aligned state first, the rest packed after it.)
   //
@@ -154,6 +169,8 @@ class ThreadPool {
   std::condition_variable done_;
   const int num_threads_;
   std::atomic<bool> stop_{false};  // written under mutex_
+  // ExpectWorkWithin's deadline, steady_clock ticks since its epoch.
+  std::atomic<int64_t> expect_work_until_{0};
   static thread_local bool inside_job_;
 };
 

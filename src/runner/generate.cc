@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "base/clock.h"
+#include "runner/step_batch.h"
 #include "sampling/request_rng.h"
 #include "sampling/sampler.h"
 
@@ -81,6 +82,7 @@ StatusOr<GenerateStats> Generate(const Model& model, KvStorage& kv, std::span<co
       const int32_t last = generated.back();
       DSI_RETURN_IF_ERROR(step({&last, 1}, n_prompt + i - 1, true));
     }
+    if (pool != nullptr && i + 1 < options.max_new_tokens) pool->ExpectWorkWithin(kNextStepWithin);
     DSI_RETURN_IF_ERROR(sampler.Sample(logits, {.prompt = prompt, .generated = generated},
                                        options.sampling, &rng, &sampled));
     generated.push_back(sampled.token);

@@ -3,6 +3,7 @@
 #ifndef DSINFER_RUNNER_STEP_BATCH_H_
 #define DSINFER_RUNNER_STEP_BATCH_H_
 
+#include <chrono>
 #include <cstdint>
 #include <vector>
 
@@ -10,6 +11,11 @@
 #include "scheduler/step_plan.h"
 
 namespace dsinfer::runner {
+
+// How long a decode loop keeps the pool's workers spinning after a step that another follows
+// (ThreadPool::ExpectWorkWithin): enough for the sampling, scheduling and streaming between
+// two steps, so that the next step's first job finds its workers awake.
+inline constexpr std::chrono::microseconds kNextStepWithin{1000};
 
 class StepBatch {
  public:

@@ -278,6 +278,37 @@ TEST(ThreadPoolTest, BalancedChunkExceptionIsRethrownAfterTheOthersFinish) {
 namespace dsinfer {
 namespace {
 
+// Polls `pred` every millisecond for up to `limit`; whether it held.
+template <typename Pred>
+bool Within(std::chrono::milliseconds limit, Pred pred) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > end) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
+// An idle worker sleeps once its spin is over, unless the caller said work would follow: then it
+// spins until that deadline, and sleeps after it.
+TEST(ThreadPoolTest, WorkersSpinUntilTheExpectedWorkThenSleep) {
+  ThreadPool pool(2);
+  std::atomic<int> runs{0};
+  const auto job = [&](int64_t, int64_t, int) { ++runs; };
+  pool.ParallelFor(2, job);
+  EXPECT_TRUE(Within(std::chrono::milliseconds(2000), [&] { return pool.sleeping_workers() == 1; }))
+      << "an idle worker never slept";
+
+  pool.ParallelFor(2, job);  // wakes it
+  pool.ExpectWorkWithin(std::chrono::milliseconds(400));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // far past kWorkerSpin
+  EXPECT_EQ(pool.sleeping_workers(), 0) << "the worker slept before the expected work";
+  EXPECT_TRUE(Within(std::chrono::milliseconds(2000), [&] { return pool.sleeping_workers() == 1; }))
+      << "the worker never slept after the deadline";
+  pool.ParallelFor(2, job);
+  EXPECT_EQ(runs.load(), 6);
+}
+
 // A caller that outwaits its spin sleeps, and the last worker to finish must wake it.
 TEST(ThreadPoolTest, CallerThatSleepsIsWokenByTheLastWorker) {
   ThreadPool pool(3);
