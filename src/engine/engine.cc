@@ -254,14 +254,14 @@ class EngineImpl final : public Engine {
     const ForwardBatch batch = batch_.batch();
     logits_.resize(batch.logit_rows.size() * static_cast<size_t>(model_->vocab_size()));
     const Status forward = model_->Forward(batch, kv_, logits_, &pool_);
-    // Most steps are followed by another; the workers wait for it spinning rather than asleep.
-    pool_.ExpectWorkWithin(runner::kNextStepWithin);
     if (!forward.ok()) {
       for (const ScheduledSequence& s : plan.sequences) {
         CancelNow(live_.at(s.id)->request_id, GenerationEvent::Reason::kError, forward);
       }
       return;
     }
+    // Most steps are followed by another; the workers wait for it spinning rather than asleep.
+    pool_.ExpectWorkWithin(runner::kNextStepWithin);
     // Prompt positions computed this step (recomputed ones after a preemption included),
     // counted before sampling can finish and forget a sequence.
     int64_t prompt = 0;

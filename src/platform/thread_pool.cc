@@ -224,7 +224,7 @@ void ThreadPool::WorkerLoop(int thread) {
     bool news = has_news();
     const auto spin_until = std::chrono::steady_clock::now() + kWorkerSpin;
     for (;;) {
-      // The clock is read every kPausesPerRead pauses (~1 us here), not on every one.
+      // A clock read costs more than a pause: one every kPausesPerRead (~1 us here).
       constexpr int kPausesPerRead = 64;
       for (int i = 0; i < kPausesPerRead && !news; ++i) {
         CpuRelax();
@@ -240,7 +240,7 @@ void ThreadPool::WorkerLoop(int thread) {
       wake_.wait(lock,
                  [&] { return has_news() || std::chrono::steady_clock::now() < expected_until(); });
       job_.sleeping_workers.fetch_sub(1, std::memory_order_relaxed);
-      if (!has_news()) continue;  // woken by ExpectWorkWithin: spin until its deadline
+      if (!has_news()) continue;  // work is expected (ExpectWorkWithin): spin until then
     }
     if (stop_.load(std::memory_order_acquire)) return;
     seen = job_.generation.load(std::memory_order_acquire);

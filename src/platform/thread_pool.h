@@ -58,8 +58,8 @@ class ThreadPool {
   // sleep): for a caller whose next job follows after serial work that may outlast kWorkerSpin
   // (a decode loop's sampling, scheduling and streaming between two steps), so that the job
   // does not wait for a worker to wake. Between steps of a 1.5B decode on a 2-vCPU VM, the
-  // first job waited 100-140 us for its worker at the 99th percentile (bench/README.md). Called
-  // by the thread that calls ParallelFor.
+  // first job waited 100-140 us for its worker at the 99th percentile (bench/README.md). The
+  // last call's deadline holds (the engine thread, the pool's one caller, is the one to call it).
   void ExpectWorkWithin(std::chrono::microseconds within);
 
   // Workers blocked waiting for work now (for tests).
@@ -124,7 +124,8 @@ class ThreadPool {
   // Pauses the caller spins for completion before it blocks on a condition variable.
   static constexpr int kSpinIterations = 4096;
   // How long a worker spins for new work before it blocks, unless ExpectWorkWithin asked for
-  // longer (about what 4096 pauses took before it was timed: 78 us on AMD Zen 5).
+  // longer: spans the caller's serial work between the jobs of a step (norms, RoPE, attention's
+  // neighbours: tens of microseconds), not an idle pool's.
   static constexpr std::chrono::microseconds kWorkerSpin{80};
 
   // (The line-aligned state first, the rest packed after it.)
@@ -170,7 +171,7 @@ class ThreadPool {
   const int num_threads_;
   std::atomic<bool> stop_{false};  // written under mutex_
   // ExpectWorkWithin's deadline, steady_clock ticks since its epoch.
-  std::atomic<int64_t> expect_work_until_{0};
+  std::atomic<std::chrono::steady_clock::rep> expect_work_until_{0};
   static thread_local bool inside_job_;
 };
 

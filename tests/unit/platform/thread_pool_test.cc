@@ -289,21 +289,24 @@ bool Within(std::chrono::milliseconds limit, Pred pred) {
   return true;
 }
 
-// An idle worker sleeps once its spin is over, unless the caller said work would follow: then it
-// spins until that deadline, and sleeps after it.
+// An idle worker sleeps once its spin is over; told that work will follow, a sleeping worker
+// wakes and spins until the deadline, then sleeps again. Limits are generous: two test
+// processes share two cores under ctest -j2.
 TEST(ThreadPoolTest, WorkersSpinUntilTheExpectedWorkThenSleep) {
   ThreadPool pool(2);
   std::atomic<int> runs{0};
   const auto job = [&](int64_t, int64_t, int) { ++runs; };
   pool.ParallelFor(2, job);
-  EXPECT_TRUE(Within(std::chrono::milliseconds(2000), [&] { return pool.sleeping_workers() == 1; }))
+  ASSERT_TRUE(Within(std::chrono::milliseconds(5000), [&] { return pool.sleeping_workers() == 1; }))
       << "an idle worker never slept";
 
-  pool.ParallelFor(2, job);  // wakes it
-  pool.ExpectWorkWithin(std::chrono::milliseconds(400));
+  pool.ExpectWorkWithin(std::chrono::milliseconds(800));
+  ASSERT_TRUE(Within(std::chrono::milliseconds(500), [&] { return pool.sleeping_workers() == 0; }))
+      << "the expected work did not wake the worker";
   std::this_thread::sleep_for(std::chrono::milliseconds(100));  // far past kWorkerSpin
   EXPECT_EQ(pool.sleeping_workers(), 0) << "the worker slept before the expected work";
-  EXPECT_TRUE(Within(std::chrono::milliseconds(2000), [&] { return pool.sleeping_workers() == 1; }))
+  pool.ParallelFor(2, job);
+  EXPECT_TRUE(Within(std::chrono::milliseconds(5000), [&] { return pool.sleeping_workers() == 1; }))
       << "the worker never slept after the deadline";
   pool.ParallelFor(2, job);
   EXPECT_EQ(runs.load(), 6);
@@ -323,8 +326,9 @@ TEST(ThreadPoolTest, CallerThatSleepsIsWokenByTheLastWorker) {
 }
 
 // Jobs whose lengths, and pauses between which, straddle the spin (~50-100 us), so that the
-// workers and the caller go to sleep at every moment of a hand-off. A lost wake-up hangs here
-// (ctest's timeout); a job that starts early or ends late loses writes.
+// workers and the caller go to sleep at every moment of a hand-off; every third pause is
+// announced by an ExpectWorkWithin that ends before, around or after the next job. A lost
+// wake-up hangs here (ctest's timeout); a job that starts early or ends late loses writes.
 TEST(ThreadPoolTest, HandOffsAroundTheSpinLoseNoWakeUp) {
   ThreadPool pool(3);
   std::mt19937 rng(7);
@@ -339,7 +343,9 @@ TEST(ThreadPoolTest, HandOffsAroundTheSpinLoseNoWakeUp) {
       for (int64_t i = begin; i < end; ++i) out[static_cast<size_t>(i)] = round;
     });
     for (const int64_t v : out) ASSERT_EQ(v, round);
-    std::this_thread::sleep_for(std::chrono::microseconds(micros(rng)));
+    const int pause_us = micros(rng);
+    if (round % 3 == 0) pool.ExpectWorkWithin(std::chrono::microseconds(micros(rng)));
+    std::this_thread::sleep_for(std::chrono::microseconds(pause_us));
   }
 }
 

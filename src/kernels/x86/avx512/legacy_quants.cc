@@ -34,8 +34,8 @@ __m512 RoundHalfAway(__m512 v) {
   return _mm512_mask_add_ps(t, away, t, step);
 }
 
-// The largest |x| of a 32-element block. max is exact and order-free, so it equals the
-// reference's.
+// The largest |x| of a 32-element block. max is exact and, but for NaN, order-free, so it
+// equals the reference's.
 float BlockAbsMax(const float* x) {
   return _mm512_reduce_max_ps(
       _mm512_max_ps(_mm512_abs_ps(_mm512_loadu_ps(x)), _mm512_abs_ps(_mm512_loadu_ps(x + 16))));
