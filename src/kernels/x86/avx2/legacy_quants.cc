@@ -83,12 +83,11 @@ void QuantizeQ8Levels(const float* x, float id, int8_t* qs, int32_t* sum) {
 
 // The scales of kQ8ScaleRun blocks from their amax, as the reference computes each: d =
 // amax / 127, id = 1 / d (0 where d is 0), and f16(d) rounded to nearest even by vcvtps2ph.
-void Q8Scales(const float* amax, float* d, float* id, uint16_t* d_half) {
+void Q8Scales(const float* amax, float* id, uint16_t* d_half) {
   for (int64_t k = 0; k < 16; k += 8) {
     const __m256 vd = _mm256_div_ps(_mm256_loadu_ps(amax + k), _mm256_set1_ps(127.0f));
     // d != 0.0f in the reference is true for a NaN d too (unordered).
     const __m256 nonzero = _mm256_cmp_ps(vd, _mm256_setzero_ps(), _CMP_NEQ_UQ);
-    _mm256_storeu_ps(d + k, vd);
     _mm256_storeu_ps(id + k, _mm256_and_ps(nonzero, _mm256_div_ps(_mm256_set1_ps(1.0f), vd)));
     _mm_storeu_si128(reinterpret_cast<__m128i*>(d_half + k),
                      _mm256_cvtps_ph(vd, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));

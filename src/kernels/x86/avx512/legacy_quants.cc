@@ -53,11 +53,10 @@ void QuantizeQ8Levels(const float* x, float id, int8_t* qs, int32_t* sum) {
 
 // The scales of kQ8ScaleRun blocks from their amax, as the reference computes each: d =
 // amax / 127, id = 1 / d (0 where d is 0), and f16(d) rounded to nearest even by vcvtps2ph.
-void Q8Scales(const float* amax, float* d, float* id, uint16_t* d_half) {
+void Q8Scales(const float* amax, float* id, uint16_t* d_half) {
   const __m512 vd = _mm512_div_ps(_mm512_loadu_ps(amax), _mm512_set1_ps(127.0f));
   // d != 0.0f in the reference is true for a NaN d too (unordered).
   const __mmask16 nonzero = _mm512_cmp_ps_mask(vd, _mm512_setzero_ps(), _CMP_NEQ_UQ);
-  _mm512_storeu_ps(d, vd);
   _mm512_storeu_ps(id, _mm512_maskz_div_ps(nonzero, _mm512_set1_ps(1.0f), vd));
   _mm256_storeu_si256(reinterpret_cast<__m256i*>(d_half),
                       _mm512_cvtps_ph(vd, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
