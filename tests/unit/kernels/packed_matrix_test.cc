@@ -343,6 +343,67 @@ TEST_P(PackedMatMulTest, Q8_0LevelsOfMinus128MultiplyExactly) {
   for (size_t i = 0; i < want.size(); ++i) EXPECT_FLOAT_EQ(got[i], want[i]) << i;
 }
 
+// The K-quants' extreme levels and scales: every byte of every block 0xFF (the top level and
+// scale of each type: Q6_K's level 63, Q3_K's level 7 with the third bit, Q2_K's 3 with scale and
+// min 15), 0x00 (Q3_K's -4 and its scale of -32), or a mixture, against activations that
+// quantise to +-127 and to a +-127 pattern. The one-token tiles hold each level in place, up to
+// 16 times its value, and shift the exact sums down: against the reference dot.
+template <typename Block>
+std::vector<std::byte> KQuantBlocksOf(int64_t n_blocks, int pattern) {
+  std::vector<std::byte> bytes(static_cast<size_t>(n_blocks) * sizeof(Block));
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    bytes[i] =
+        static_cast<std::byte>(pattern >= 0 ? pattern : static_cast<int>((i * 37 + 11) % 256));
+  }
+  auto* blocks = reinterpret_cast<Block*>(bytes.data());
+  for (int64_t b = 0; b < n_blocks; ++b) {
+    blocks[b].d = Fp32ToFp16(0.5f);
+    if constexpr (requires { blocks[b].dmin; }) blocks[b].dmin = Fp32ToFp16(0.25f);
+  }
+  return bytes;
+}
+
+TEST_P(PackedMatMulTest, KQuantExtremeLevelsMultiplyExactly) {
+  const KernelTable& t = table();
+  constexpr int64_t kNOut = 16;
+  constexpr int64_t kNIn = 512;
+  constexpr int64_t kBlocks = kNOut * kNIn / kQK_K;
+  std::vector<float> x(static_cast<size_t>(2 * kNIn));
+  for (size_t i = 0; i < x.size(); ++i) {
+    x[i] = i < static_cast<size_t>(kNIn) ? 1.0f : (i % 3 == 0 ? -1.0f : 1.0f);
+  }
+  for (const int pattern : {0xFF, 0x00, -1}) {
+    for (const auto& [dtype, bytes] :
+         {std::pair{DType::kQ2_K, KQuantBlocksOf<BlockQ2_K>(kBlocks, pattern)},
+          std::pair{DType::kQ3_K, KQuantBlocksOf<BlockQ3_K>(kBlocks, pattern)},
+          std::pair{DType::kQ4_K, KQuantBlocksOf<BlockQ4_K>(kBlocks, pattern)},
+          std::pair{DType::kQ5_K, KQuantBlocksOf<BlockQ5_K>(kBlocks, pattern)},
+          std::pair{DType::kQ6_K, KQuantBlocksOf<BlockQ6_K>(kBlocks, pattern)}}) {
+      SCOPED_TRACE(testing::Message() << DTypeName(dtype) << " pattern " << pattern);
+      const TensorView weight{.dtype = dtype, .shape = Shape{kNOut, kNIn}, .bytes = bytes};
+      const std::vector<float> w_deq = Dequantize(dtype, bytes, kNOut * kNIn);
+      const StatusOr<PackedMatrix> packed = PackedMatrix::Pack(weight, t);
+      ASSERT_TRUE(packed.ok());
+      std::vector<float> want(static_cast<size_t>(2 * kNOut));
+      std::vector<float> got(want.size(), -7.0f);
+      ASSERT_TRUE(dsinfer::MatMul(weight, x, 2, want, nullptr).ok());
+      for (int64_t tok = 0; tok < 2; ++tok) {  // each token alone: the one-token tiles
+        const std::span<const float> row(x.data() + tok * kNIn, static_cast<size_t>(kNIn));
+        const std::span<float> out(got.data() + tok * kNOut, static_cast<size_t>(kNOut));
+        ASSERT_TRUE(MatMulPacked(packed->view(), row, 1, out, nullptr, t).ok());
+      }
+      for (int64_t tok = 0; tok < 2; ++tok) {
+        for (int64_t o = 0; o < kNOut; ++o) {
+          const size_t i = static_cast<size_t>(tok * kNOut + o);
+          const double magnitude = Magnitude(w_deq, x, static_cast<size_t>(o * kNIn),
+                                             static_cast<size_t>(tok * kNIn), kNIn);
+          ASSERT_NEAR(got[i], want[i], kDotTol * magnitude) << "t=" << tok << " o=" << o;
+        }
+      }
+    }
+  }
+}
+
 TEST_P(PackedMatMulTest, RejectsWrongSizes) {
   const KernelTable& t = table();
   const int64_t n_in = 256;

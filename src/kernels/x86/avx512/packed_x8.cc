@@ -9,7 +9,9 @@
 // broadcasts each feed two 512-bit dots (32 rows), do four times the work per broadcast of the
 // 256-bit ones and are bound by the dots instead.
 // The Q4_0, Q5_0 and Q8_0 matvecs on short rows (packed_x8_short_rows.inc) can drop the
-// broadcasts for 512-bit dots over activations laid out once per call (MatvecTiles).
+// broadcasts for 512-bit dots over activations laid out once per call (MatvecTiles). The
+// one-token tiles of Q2_K, Q3_K and Q6_K (packed_x8_quadrant_pairs.inc) take two quadrants of
+// a k-group's 8 rows per 512-bit vector.
 #include "kernels/x86/avx512/packed_x8.h"
 
 #include <immintrin.h>
@@ -244,6 +246,12 @@ inline __m512i SignedBytes16ToInt32(const int8_t* lo, const int8_t* hi) {
   return _mm512_cvtepi8_epi32(bytes);
 }
 
+// The 8 rows' sums of a vector whose halves hold sums of the same 8 rows (two k-groups, or
+// two sub-blocks).
+inline __m256i SumHalves(__m512i v) {
+  return _mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1));
+}
+
 // Four groups of 8 Q4_K or Q5_K rows against T <= 2 tokens (the integer sums of both halves of
 // each 64-element chunk, the scaled block sum and the float accumulator take 8 registers a
 // token). Every lane runs GroupKNibbleLevels' integer sums and float operations of its row, so
@@ -467,6 +475,7 @@ constexpr auto kWideQ6_K = [](int64_t nb, const BlockQ6_Kx8* w, const auto& tile
   WideQ6_K(nb, w, tile);
 };
 
+#include "kernels/x86/avx512/packed_x8_quadrant_pairs.inc"
 #include "kernels/x86/avx512/packed_x8_short_rows.inc"
 
 // Gemms of fewer tokens than this take the group tiles under MatvecTiles::k256Bit (and on short
@@ -524,14 +533,14 @@ PackedBodies PackedBodiesFor(DType dtype, MatvecTiles tiles) {
       return BodiesWithMatvecTiles<BlockQ8_0x8, kQK, 128>(kGroupQ8_0, kWideQ8_0, tiles,
                                                           kShortRowsQ8_0);
     case DType::kIQ4_XS: return BodiesOf<BlockIQ4_XSx8, kQK_K, 0, 1>(kGroupIQ4_XS, kNoWide);
-    case DType::kQ2_K: return BodiesOf<BlockQ2_Kx8, kQK_K, 0, 1>(kGroupQ2_K, kNoWide);
-    case DType::kQ3_K: return BodiesOf<BlockQ3_Kx8, kQK_K, 0, 1>(kGroupQ3_K, kNoWide);
+    case DType::kQ2_K: return BodiesOf<BlockQ2_Kx8, kQK_K, 0, 1>(kGroupQ2_KOfLevel, kNoWide);
+    case DType::kQ3_K: return BodiesOf<BlockQ3_Kx8, kQK_K, 0, 1>(kGroupQ3_KOfLevel, kNoWide);
     case DType::kQ4_K:
       return BodiesWithMatvecTiles<BlockQ4_Kx8, kQK_K, 0>(kGroupQ4_K, kWideQ4_K, tiles);
     case DType::kQ5_K:
       return BodiesWithMatvecTiles<BlockQ5_Kx8, kQK_K, 0>(kGroupQ5_K, kWideQ5_K, tiles);
     case DType::kQ6_K:
-      return BodiesWithMatvecTiles<BlockQ6_Kx8, kQK_K, 0>(kGroupQ6_K, kWideQ6_K, tiles);
+      return BodiesWithMatvecTiles<BlockQ6_Kx8, kQK_K, 0>(kGroupQ6_KOfLevel, kWideQ6_K, tiles);
     default: return {};
   }
 }
