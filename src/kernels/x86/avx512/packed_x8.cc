@@ -9,9 +9,9 @@
 // broadcasts each feed two 512-bit dots (32 rows), do four times the work per broadcast of the
 // 256-bit ones and are bound by the dots instead.
 // The Q4_0, Q5_0 and Q8_0 matvecs on short rows (packed_x8_short_rows.inc) can drop the
-// broadcasts for 512-bit dots over activations laid out once per call (MatvecTiles). The
-// one-token tiles of Q2_K, Q3_K and Q6_K (packed_x8_quadrant_pairs.inc) take two quadrants of
-// a k-group's 8 rows per 512-bit vector.
+// broadcasts for 512-bit dots over activations laid out once per call (MatvecTiles). The group
+// tiles of the K-quants (packed_x8_k_quant_pairs.inc) take two 32-byte pieces of a block's 8
+// rows per 512-bit vector.
 #include "kernels/x86/avx512/packed_x8.h"
 
 #include <immintrin.h>
@@ -475,7 +475,7 @@ constexpr auto kWideQ6_K = [](int64_t nb, const BlockQ6_Kx8* w, const auto& tile
   WideQ6_K(nb, w, tile);
 };
 
-#include "kernels/x86/avx512/packed_x8_quadrant_pairs.inc"
+#include "kernels/x86/avx512/packed_x8_k_quant_pairs.inc"
 #include "kernels/x86/avx512/packed_x8_short_rows.inc"
 
 // Gemms of fewer tokens than this take the group tiles under MatvecTiles::k256Bit (and on short
@@ -536,9 +536,9 @@ PackedBodies PackedBodiesFor(DType dtype, MatvecTiles tiles) {
     case DType::kQ2_K: return BodiesOf<BlockQ2_Kx8, kQK_K, 0, 1>(kGroupQ2_KOfLevel, kNoWide);
     case DType::kQ3_K: return BodiesOf<BlockQ3_Kx8, kQK_K, 0, 1>(kGroupQ3_KOfLevel, kNoWide);
     case DType::kQ4_K:
-      return BodiesWithMatvecTiles<BlockQ4_Kx8, kQK_K, 0>(kGroupQ4_K, kWideQ4_K, tiles);
+      return BodiesWithMatvecTiles<BlockQ4_Kx8, kQK_K, 0>(kGroupQ4_KOfLevel, kWideQ4_K, tiles);
     case DType::kQ5_K:
-      return BodiesWithMatvecTiles<BlockQ5_Kx8, kQK_K, 0>(kGroupQ5_K, kWideQ5_K, tiles);
+      return BodiesWithMatvecTiles<BlockQ5_Kx8, kQK_K, 0>(kGroupQ5_KOfLevel, kWideQ5_K, tiles);
     case DType::kQ6_K:
       return BodiesWithMatvecTiles<BlockQ6_Kx8, kQK_K, 0>(kGroupQ6_KOfLevel, kWideQ6_K, tiles);
     default: return {};
