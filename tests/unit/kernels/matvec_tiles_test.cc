@@ -82,6 +82,40 @@ TEST(MatvecTiles, EverySetGivesTheSameBits) {
   }
 }
 
+// The K-quants' 512-bit pair tiles (avx512/packed_x8_k_quant_pairs.inc) take the 256-bit group
+// tiles' exact block sums and float tail, which avx2 runs: the same bits, for one token and for
+// the pairs and the odd token of the gemm's group tiles (the wide tiles start at 8).
+TEST(MatvecTiles, KQuantPairTilesGiveTheAvx2Bits) {
+  if (!MachineHasAvx512Level()) GTEST_SKIP() << "this CPU has no avx512 level";
+  uint32_t seed = 1900;
+  const KernelTable& avx2 = KernelsFor(Isa::kAvx2);
+  for (const DType dtype : {DType::kQ2_K, DType::kQ3_K, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K}) {
+    const KernelTable pairs = Avx512TableWith(dtype, avx512::MatvecTiles::k256Bit);
+    const int64_t n_out = 80;  // whole groups: tail rows take each level's row dot, not these bits
+    for (const int64_t n_in : {int64_t{256}, int64_t{1536}}) {
+      const std::vector<std::byte> w = Quantize(dtype, RandomFloats(n_out * n_in, ++seed), n_in);
+      const TensorView weight{.dtype = dtype, .shape = Shape{n_out, n_in}, .bytes = w};
+      const StatusOr<PackedMatrix> for_pairs = PackedMatrix::Pack(weight, pairs);
+      const StatusOr<PackedMatrix> for_avx2 = PackedMatrix::Pack(weight, avx2);
+      ASSERT_TRUE(for_pairs.ok() && for_pairs->view().packed);
+      ASSERT_TRUE(for_avx2.ok() && for_avx2->view().packed);
+      for (const int64_t n_tokens : {int64_t{1}, int64_t{2}, int64_t{3}, int64_t{4}}) {
+        SCOPED_TRACE(testing::Message()
+                     << DTypeName(dtype) << " n_in=" << n_in << " n_tokens=" << n_tokens);
+        const std::vector<float> x = RandomFloats(n_tokens * n_in, ++seed, 0.5f);
+        std::vector<float> from_avx2(static_cast<size_t>(n_tokens * n_out), -9.0f);
+        std::vector<float> from_pairs(from_avx2.size(), -7.0f);
+        ASSERT_TRUE(MatMulPacked(for_avx2->view(), x, n_tokens, from_avx2, nullptr, avx2).ok());
+        ASSERT_TRUE(MatMulPacked(for_pairs->view(), x, n_tokens, from_pairs, nullptr, pairs).ok());
+        for (size_t o = 0; o < from_pairs.size(); ++o) {
+          ASSERT_EQ(std::bit_cast<uint32_t>(from_avx2[o]), std::bit_cast<uint32_t>(from_pairs[o]))
+              << "output " << o << ": " << from_avx2[o] << " vs " << from_pairs[o];
+        }
+      }
+    }
+  }
+}
+
 TEST(MatvecTiles, EachVendorAndFamilyGetsItsSet) {
   CpuFeatures cpu;
   cpu.vendor = "GenuineIntel";

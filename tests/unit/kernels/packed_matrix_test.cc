@@ -346,8 +346,8 @@ TEST_P(PackedMatMulTest, Q8_0LevelsOfMinus128MultiplyExactly) {
 // The K-quants' extreme levels and scales: every byte of every block 0xFF (the top level and
 // scale of each type: Q6_K's level 63, Q3_K's level 7 with the third bit, Q2_K's 3 with scale and
 // min 15), 0x00 (Q3_K's -4 and its scale of -32), or a mixture, against activations that
-// quantise to +-127 and to a +-127 pattern. The one-token tiles hold each level in place, up to
-// 16 times its value, and shift the exact sums down: against the reference dot.
+// quantise to +-127 and to a +-127 pattern. The one-token tiles hold each level in place (Q2_K's
+// top quadrant 64 times its value) and shift the exact sums down: against the reference dot.
 template <typename Block>
 std::vector<std::byte> KQuantBlocksOf(int64_t n_blocks, int pattern) {
   std::vector<std::byte> bytes(static_cast<size_t>(n_blocks) * sizeof(Block));
