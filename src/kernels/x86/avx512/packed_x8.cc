@@ -533,14 +533,14 @@ PackedBodies PackedBodiesFor(DType dtype, MatvecTiles tiles) {
       return BodiesWithMatvecTiles<BlockQ8_0x8, kQK, 128>(kGroupQ8_0, kWideQ8_0, tiles,
                                                           kShortRowsQ8_0);
     case DType::kIQ4_XS: return BodiesOf<BlockIQ4_XSx8, kQK_K, 0, 1>(kGroupIQ4_XS, kNoWide);
-    case DType::kQ2_K: return BodiesOf<BlockQ2_Kx8, kQK_K, 0, 1>(kGroupQ2_KOfLevel, kNoWide);
-    case DType::kQ3_K: return BodiesOf<BlockQ3_Kx8, kQK_K, 0, 1>(kGroupQ3_KOfLevel, kNoWide);
+    case DType::kQ2_K: return BodiesOf<BlockQ2_Kx8, kQK_K, 0, 1>(kPairsQ2_K, kNoWide);
+    case DType::kQ3_K: return BodiesOf<BlockQ3_Kx8, kQK_K, 0, 1>(kPairsQ3_K, kNoWide);
     case DType::kQ4_K:
-      return BodiesWithMatvecTiles<BlockQ4_Kx8, kQK_K, 0>(kGroupQ4_KOfLevel, kWideQ4_K, tiles);
+      return BodiesWithMatvecTiles<BlockQ4_Kx8, kQK_K, 0>(kPairsQ4_K, kWideQ4_K, tiles);
     case DType::kQ5_K:
-      return BodiesWithMatvecTiles<BlockQ5_Kx8, kQK_K, 0>(kGroupQ5_KOfLevel, kWideQ5_K, tiles);
+      return BodiesWithMatvecTiles<BlockQ5_Kx8, kQK_K, 0>(kPairsQ5_K, kWideQ5_K, tiles);
     case DType::kQ6_K:
-      return BodiesWithMatvecTiles<BlockQ6_Kx8, kQK_K, 0>(kGroupQ6_KOfLevel, kWideQ6_K, tiles);
+      return BodiesWithMatvecTiles<BlockQ6_Kx8, kQK_K, 0>(kPairsQ6_K, kWideQ6_K, tiles);
     default: return {};
   }
 }
