@@ -84,18 +84,21 @@ TEST(MatvecTiles, EverySetGivesTheSameBits) {
 
 // The K-quants' 512-bit pair tiles (avx512/packed_x8_k_quant_pairs.inc) take the 256-bit group
 // tiles' exact block sums and float tail, which avx2 runs: the same bits, for one token and for
-// the pairs and the odd token of the gemm's group tiles (the wide tiles start at 8).
+// the pairs and the odd token of the gemm's group tiles. A single token runs them under k512Bit
+// (k256Bit gives Q4_K and Q5_K the 256-bit group tile there), gemms of 2 to 7 tokens under
+// k256Bit (k512Bit gives those the wide tiles).
 TEST(MatvecTiles, KQuantPairTilesGiveTheAvx2Bits) {
   if (!MachineHasAvx512Level()) GTEST_SKIP() << "this CPU has no avx512 level";
   uint32_t seed = 1900;
   const KernelTable& avx2 = KernelsFor(Isa::kAvx2);
   for (const DType dtype : {DType::kQ2_K, DType::kQ3_K, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K}) {
-    const KernelTable pairs = Avx512TableWith(dtype, avx512::MatvecTiles::k256Bit);
+    const KernelTable one_token_pairs = Avx512TableWith(dtype, avx512::MatvecTiles::k512Bit);
+    const KernelTable gemm_pairs = Avx512TableWith(dtype, avx512::MatvecTiles::k256Bit);
     const int64_t n_out = 80;  // whole groups: tail rows take each level's row dot, not these bits
     for (const int64_t n_in : {int64_t{256}, int64_t{1536}}) {
       const std::vector<std::byte> w = Quantize(dtype, RandomFloats(n_out * n_in, ++seed), n_in);
       const TensorView weight{.dtype = dtype, .shape = Shape{n_out, n_in}, .bytes = w};
-      const StatusOr<PackedMatrix> for_pairs = PackedMatrix::Pack(weight, pairs);
+      const StatusOr<PackedMatrix> for_pairs = PackedMatrix::Pack(weight, gemm_pairs);
       const StatusOr<PackedMatrix> for_avx2 = PackedMatrix::Pack(weight, avx2);
       ASSERT_TRUE(for_pairs.ok() && for_pairs->view().packed);
       ASSERT_TRUE(for_avx2.ok() && for_avx2->view().packed);
@@ -106,6 +109,7 @@ TEST(MatvecTiles, KQuantPairTilesGiveTheAvx2Bits) {
         std::vector<float> from_avx2(static_cast<size_t>(n_tokens * n_out), -9.0f);
         std::vector<float> from_pairs(from_avx2.size(), -7.0f);
         ASSERT_TRUE(MatMulPacked(for_avx2->view(), x, n_tokens, from_avx2, nullptr, avx2).ok());
+        const KernelTable& pairs = n_tokens == 1 ? one_token_pairs : gemm_pairs;
         ASSERT_TRUE(MatMulPacked(for_pairs->view(), x, n_tokens, from_pairs, nullptr, pairs).ok());
         for (size_t o = 0; o < from_pairs.size(); ++o) {
           ASSERT_EQ(std::bit_cast<uint32_t>(from_avx2[o]), std::bit_cast<uint32_t>(from_pairs[o]))
