@@ -85,7 +85,7 @@ TEST(MatvecTiles, EverySetGivesTheSameBits) {
 // The K-quants' 512-bit pair tiles (avx512/packed_x8_k_quant_pairs.inc) take the 256-bit group
 // tiles' exact block sums and float tail, which avx2 runs: the same bits, for one token and for
 // the pairs and the odd token of the gemm's group tiles. A single token runs them under k512Bit
-// (k256Bit gives Q4_K and Q5_K the 256-bit group tile there), gemms of 2 to 7 tokens under
+// (k256Bit gives Q4_K, Q5_K and Q6_K the 256-bit group tile there), gemms of 2 to 7 tokens under
 // k256Bit (k512Bit gives those the wide tiles).
 TEST(MatvecTiles, KQuantPairTilesGiveTheAvx2Bits) {
   if (!MachineHasAvx512Level()) GTEST_SKIP() << "this CPU has no avx512 level";

@@ -509,8 +509,9 @@ PackedBodies BodiesWithMatvecTiles(Group group, Wide wide, MatvecTiles tiles,
 // from memory, alternating (bench/README.md): Q4_K's pairs read 0.81-0.83 of a probe beside them
 // over the 1.5B shape's matrices against the group tile's 0.89-0.98, and whole 1.5B files decode
 // at 0.79-0.81 of the probes against 0.87-0.91 (Q5_K 0.85-0.86 against 0.90-0.93), though from
-// L2 the pairs run 1.4-1.6x as fast; at 6 tokens they read ~10 % more. Q6_K's pairs read as
-// much as its group tile from memory there, and keep the single token. Both give the same bits.
+// L2 the pairs run 1.4-1.6x as fast; at 6 tokens they read ~10 % more. Whole Q6_K files decode
+// 3-8 % faster with the group tile in four rounds of seven (level in the other three). Both give
+// the same bits.
 template <typename OneTokenGroup, typename Pairs>
 struct GroupTileForOneTokenElsePairs {
   template <typename Block, int T>
@@ -523,11 +524,11 @@ struct GroupTileForOneTokenElsePairs {
   }
 };
 
-// BodiesWithMatvecTiles of Q4_K or Q5_K: the pair tiles at every token count under k512Bit (on
-// Intel, where fewer instructions a byte read memory faster: MatvecTilesFor); elsewhere a single
-// token's matvec takes the 256-bit group tile.
+// BodiesWithMatvecTiles of Q4_K, Q5_K or Q6_K: the pair tiles at every token count under k512Bit
+// (on Intel, where fewer instructions a byte read memory faster: MatvecTilesFor); elsewhere a
+// single token's matvec takes the 256-bit group tile.
 template <typename Block, typename Group, typename Pairs, typename Wide>
-PackedBodies NibbleKQuantBodies(Group /*group*/, Pairs pairs, Wide wide, MatvecTiles tiles) {
+PackedBodies KQuantBodies(Group /*group*/, Pairs pairs, Wide wide, MatvecTiles tiles) {
   if (tiles == MatvecTiles::k512Bit) {
     return BodiesWithMatvecTiles<Block, kQK_K, 0>(pairs, wide, tiles);
   }
@@ -566,12 +567,9 @@ PackedBodies PackedBodiesFor(DType dtype, MatvecTiles tiles) {
     case DType::kIQ4_XS: return BodiesOf<BlockIQ4_XSx8, kQK_K, 0, 1>(kGroupIQ4_XS, kNoWide);
     case DType::kQ2_K: return BodiesOf<BlockQ2_Kx8, kQK_K, 0, 1>(kPairsQ2_K, kNoWide);
     case DType::kQ3_K: return BodiesOf<BlockQ3_Kx8, kQK_K, 0, 1>(kPairsQ3_K, kNoWide);
-    case DType::kQ4_K:
-      return NibbleKQuantBodies<BlockQ4_Kx8>(kGroupQ4_K, kPairsQ4_K, kWideQ4_K, tiles);
-    case DType::kQ5_K:
-      return NibbleKQuantBodies<BlockQ5_Kx8>(kGroupQ5_K, kPairsQ5_K, kWideQ5_K, tiles);
-    case DType::kQ6_K:
-      return BodiesWithMatvecTiles<BlockQ6_Kx8, kQK_K, 0>(kPairsQ6_K, kWideQ6_K, tiles);
+    case DType::kQ4_K: return KQuantBodies<BlockQ4_Kx8>(kGroupQ4_K, kPairsQ4_K, kWideQ4_K, tiles);
+    case DType::kQ5_K: return KQuantBodies<BlockQ5_Kx8>(kGroupQ5_K, kPairsQ5_K, kWideQ5_K, tiles);
+    case DType::kQ6_K: return KQuantBodies<BlockQ6_Kx8>(kGroupQ6_K, kPairsQ6_K, kWideQ6_K, tiles);
     default: return {};
   }
 }

@@ -17,7 +17,7 @@ namespace dsinfer::kernels::avx512 {
 // groups. k256Bit: the group tiles (one group of 8 rows, one stream of weights a thread) on
 // every row length and in gemms of fewer than 8 tokens. kWideOnLongRows: the group tiles on rows
 // shorter than kWideMatvecMinRow, in matvecs and in gemms of fewer than 8 tokens; the wide tiles
-// on longer rows (the 32-element types' matvecs, and every type's gemms). Q4_K's and Q5_K's
+// on longer rows (the 32-element types' matvecs, and every type's gemms). Q4_K's, Q5_K's and Q6_K's
 // matvecs take the 512-bit pair tiles under k512Bit and the group tiles under the others. Their
 // results are bit-identical; which reads memory faster depends on the core.
 enum class MatvecTiles { k256Bit, k512Bit, kWideOnLongRows };
