@@ -6,8 +6,10 @@
 // extra tensors (e.g. a GGUF's unused ones) are ignored. Messages name the tensor.
 //
 // Matrices become Linear: the stored view, plus a copy repacked for decode (kernels/
-// packed_matrix.h) when the kernels have a packed layout for its type. The packed copies
-// share one huge-page arena (platform/huge_page_arena.h), sized exactly before packing. 1-D tensors
+// packed_matrix.h) when the kernels have a packed layout for its type; a mapped matrix of a type
+// without one (F32, F16, BF16, the lattice types) is copied as it is stored, and its view points
+// at the copy, so that no product reads the page cache's 4 KiB pages. The copies share one
+// huge-page arena (platform/huge_page_arena.h), sized exactly before the first. 1-D tensors
 // (norm weights, biases, the V3 router bias) are widened to float vectors: they are small and read
 // every step. A legacy MLA file's fused attn_kv_b is cut into the attn_k_b / attn_v_b the
 // absorbed form multiplies by (F32 copies, as llama.cpp's converter would have split them).
@@ -36,7 +38,7 @@ namespace dsinfer {
 
 // y = x W^T for a weight [n_out, n_in] (stacked expert tensors: [E, n_out, n_in]).
 struct Linear {
-  TensorView view;
+  TensorView view;  // as stored, or a copy of those bytes in ModelWeights::packed_arena
   // Present for rank-2 weights whose type has a packed layout at the running ISA level; the
   // bytes live in ModelWeights::packed_arena.
   std::optional<kernels::PackedMatrixView> packed;
@@ -108,10 +110,10 @@ struct ModelWeights {
   std::vector<float> output_norm;
   Linear output;               // [V, D] (token_embd when tied)
   uint64_t packed_bytes = 0;   // memory taken by repacked copies
-  HugePageArena packed_arena;  // where they live
+  HugePageArena packed_arena;  // where they live, with the copied rows of the other matrices
 
   struct BindOptions {
-    bool pack_for_decode = true;
+    bool pack_for_decode = true;  // false: every matrix read in place, as stored
   };
   // `store` may gain the derived attn_k_b / attn_v_b of a fused-kv_b MLA file.
   static StatusOr<ModelWeights> Bind(const ModelConfig& config, WeightStore& store,

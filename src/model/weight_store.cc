@@ -28,6 +28,7 @@ Status WeightStore::AddOwned(std::string name, DType dtype, Shape shape, Aligned
   }
   const TensorView view{.dtype = dtype, .shape = shape, .bytes = std::as_const(data).bytes()};
   owned_.push_back(std::move(data));
+  owned_names_.insert(name);
   views_[std::move(name)] = view;
   return Status::Ok();
 }
@@ -35,6 +36,11 @@ Status WeightStore::AddOwned(std::string name, DType dtype, Shape shape, Aligned
 const TensorView* WeightStore::Find(std::string_view name) const {
   auto it = views_.find(std::string(name));
   return it == views_.end() ? nullptr : &it->second;
+}
+
+bool WeightStore::IsMapped(std::string_view name) const {
+  const std::string key(name);
+  return views_.contains(key) && !owned_names_.contains(key);
 }
 
 std::vector<std::string> WeightStore::Names() const {

@@ -2,7 +2,8 @@
 // from. The model binds its layers from a store (model/model_weights.h), so GGUF files and HF
 // checkpoints load through one path:
 //
-//   * GGUF: views into the mapped file, no copy (FromGguf keeps the file alive);
+//   * GGUF: views into the mapped file, no copy (FromGguf keeps the file alive; the model
+//     copies the matrices it decodes with onto huge pages, model/model_weights.h);
 //   * HF safetensors: tensors converted at load (renamed, stacked, split, re-typed) into
 //     buffers the store owns (model/hf_weights.h);
 //   * derived tensors (e.g. MLA's attn_k_b/attn_v_b cut from a fused attn_kv_b) are added as
@@ -19,6 +20,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "base/aligned_buffer.h"
@@ -46,6 +48,8 @@ class WeightStore {
 
   // nullptr when absent.
   const TensorView* Find(std::string_view name) const;
+  // Whether `name` is a view into the mapped file (false for owned tensors and absent ones).
+  bool IsMapped(std::string_view name) const;
   std::vector<std::string> Names() const;  // sorted
   size_t size() const { return views_.size(); }
   // Bytes owned by the store (converted or derived tensors), not counting mapped files.
@@ -55,6 +59,7 @@ class WeightStore {
   std::shared_ptr<const GgufFile> gguf_;
   std::vector<AlignedBuffer> owned_;
   std::unordered_map<std::string, TensorView> views_;
+  std::unordered_set<std::string> owned_names_;
 };
 
 }  // namespace dsinfer

@@ -3,6 +3,7 @@
 
 #include <cstring>
 #include <memory>
+#include <span>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -54,6 +55,41 @@ TEST(ModelWeightsTest, BindsEveryArch) {
     ASSERT_TRUE(w.ok()) << preset << ": " << w.status().ToString();
     EXPECT_EQ(w->layers.size(), static_cast<size_t>(f.config.num_hidden_layers));
   }
+}
+
+// A type without a packed layout (F32 here) is copied into the arena only where the store maps
+// it from the file: tensors the store owns (HF conversions) stay where they are.
+TEST(ModelWeightsTest, CopiesOnlyTheMappedRows) {
+  const std::string down = "blk.0.ffn_down.weight";
+  Fixture owned = MakeStore("tiny-llama", "", "", {});
+  EXPECT_FALSE(owned.store.IsMapped(down));
+  StatusOr<ModelWeights> from_owned = ModelWeights::Bind(owned.config, owned.store, {}, nullptr);
+  ASSERT_TRUE(from_owned.ok()) << from_owned.status().ToString();
+  EXPECT_EQ(from_owned->packed_arena.capacity(), 0U);
+  EXPECT_EQ(from_owned->layers[0].mlp->down.view.bytes.data(),
+            owned.store.Find(down)->bytes.data());
+
+  testing::TempPath path("tiny-llama_mapped.gguf");
+  ASSERT_TRUE(WriteRandomGguf(owned.config, {.dtype = DType::kF32, .seed = 1}, path.path()).ok());
+  StatusOr<GgufFile> file = GgufFile::Open(path.path());
+  ASSERT_TRUE(file.ok());
+  WeightStore mapped = WeightStore::FromGguf(std::make_shared<const GgufFile>(std::move(*file)));
+  EXPECT_TRUE(mapped.IsMapped(down));
+  EXPECT_FALSE(mapped.IsMapped("absent.weight"));
+  StatusOr<ModelWeights> from_mapped = ModelWeights::Bind(owned.config, mapped, {}, nullptr);
+  ASSERT_TRUE(from_mapped.ok()) << from_mapped.status().ToString();
+  const HugePageArena& arena = from_mapped->packed_arena;
+  EXPECT_GT(arena.used(), 0U);
+  EXPECT_EQ(arena.used(), arena.capacity());
+  const std::span<const std::byte> copy = from_mapped->layers[0].mlp->down.view.bytes;
+  const std::span<const std::byte> stored = mapped.Find(down)->bytes;
+  EXPECT_NE(copy.data(), stored.data());
+  ASSERT_EQ(copy.size(), stored.size());
+  EXPECT_EQ(std::memcmp(copy.data(), stored.data(), copy.size()), 0);
+
+  AlignedBuffer extra(stored.size());
+  ASSERT_TRUE(mapped.AddOwned(down, DType::kF32, mapped.Find(down)->shape, std::move(extra)).ok());
+  EXPECT_FALSE(mapped.IsMapped(down));  // replaced by an owned tensor
 }
 
 TEST(ModelWeightsTest, MissingTensorIsNamed) {

@@ -7,7 +7,7 @@
 // 1 and 5 tokens. Both sum each block's integer dot exactly from the same quantised
 // activations, so only the float order differs: |got - want| <= 1e-5 of the output's largest
 // magnitude. A copy bound to the wrong tensor, expert or head, or packed wrongly, is off by its
-// whole size.
+// whole size. Types without a packed layout are copied as stored (RowLayoutMatricesAreCopied...).
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -128,6 +128,50 @@ TEST_P(PackedWeightsTest, EveryCopyMultipliesAsItsTensor) {
       ++copies;
     });
     EXPECT_GT(copies, 0);
+  }
+}
+
+// Matrices of a type without a packed layout are copied as stored into the same arena, off the
+// page cache's 4 KiB pages: the same bytes at another address, the reservation used exactly,
+// and nothing copied when packing is off.
+TEST_P(PackedWeightsTest, RowLayoutMatricesAreCopiedIntoTheArena) {
+  ThreadPool pool(2);
+  StatusOr<ModelConfig> config = ModelPreset(GetParam());
+  ASSERT_TRUE(config.ok());
+  config->hidden_size = 256;
+  config->intermediate_size = 512;
+  if (!config->uses_mla()) config->head_dim = 64;
+  if (config->is_moe()) config->moe_intermediate_size = 256;
+  for (const DType dtype : {DType::kF32, DType::kF16, DType::kBF16, DType::kIQ2_XXS}) {
+    SCOPED_TRACE(DTypeName(dtype));
+    TempPath file(std::string(GetParam()) + "_rows_" + std::string(DTypeName(dtype)) + ".gguf");
+    ASSERT_TRUE(WriteRandomGguf(*config, {.dtype = dtype, .seed = 7}, file.path()).ok());
+    StatusOr<Model> copied = LoadModel(file.path(), {}, &pool);
+    StatusOr<Model> in_place = LoadModel(file.path(), {.pack_for_decode = false}, &pool);
+    ASSERT_TRUE(copied.ok() && in_place.ok());
+    std::vector<const Linear*> in_place_linears;
+    ForEachLinear(in_place->weights(), [&](const Linear& linear, const std::string&) {
+      in_place_linears.push_back(&linear);
+    });
+    size_t i = 0;
+    int row_copies = 0;
+    ForEachLinear(copied->weights(), [&](const Linear& linear, const std::string& name) {
+      SCOPED_TRACE(name);
+      ASSERT_LT(i, in_place_linears.size());
+      const TensorView& stored = in_place_linears[i++]->view;
+      ASSERT_EQ(linear.view.bytes.size(), stored.bytes.size());
+      if (linear.packed.has_value() || !linear.packed_experts.empty()) return;
+      if (name == "output" && config->tie_word_embeddings) return;  // token_embd, read by row
+      EXPECT_NE(linear.view.bytes.data(), stored.bytes.data()) << "read in place";
+      EXPECT_TRUE(
+          std::equal(linear.view.bytes.begin(), linear.view.bytes.end(), stored.bytes.begin()));
+      ++row_copies;
+    });
+    EXPECT_GT(row_copies, 0);
+    const HugePageArena& arena = copied->weights().packed_arena;
+    EXPECT_GT(arena.used(), 0U);
+    EXPECT_EQ(arena.used(), arena.capacity());
+    EXPECT_EQ(in_place->weights().packed_arena.capacity(), 0U);
   }
 }
 
