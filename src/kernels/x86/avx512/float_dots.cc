@@ -6,9 +6,11 @@
 // (the low 16 bits of a 32-bit lane shifted up give the even elements, the high 16 bits masked
 // in place the odd ones; weights and activations are split alike, so pairs meet). The products
 // go into FMAs over four float accumulators; the remainder takes smaller steps and then one
-// masked step, whose masked-off lanes load as zeros. F16 stays at 256 bits (32 elements a
-// step): on this Zen 4 the 512-bit vcvtph2ps ran the dot at 60% of the 256-bit one's speed on
-// cache-resident rows. BF16 uses 512 bits (64 elements a step).
+// masked step, whose masked-off lanes load as zeros. F16 and BF16 stay at 256 bits (32
+// elements a step): on AMD Zen 4 the 512-bit vcvtph2ps ran the F16 dot at 60% of the 256-bit
+// one's speed on cache-resident rows, and on AMD Zen 5 the 1.5B shape's BF16 matrices from
+// memory, two threads, read 44.8-46.9 GB/s with 512-bit steps against 56.1-60.4 with these
+// (bench/README.md). F32 uses 512 bits (64 elements a step).
 //
 // Numerics: the reference rounds each product to float and sums in double; here products are
 // unrounded (FMA) and sums are float. A product of two F16 or two BF16 values is exact in
@@ -42,10 +44,14 @@ float HorizontalSum(__m256 v) {
   return _mm_cvtss_f32(_mm_add_ss(s2, _mm_movehdup_ps(s2)));
 }
 
-// Of 32 bf16 values: elements 0, 2, .., 30 and 1, 3, .., 31 as floats.
-__m512 EvenBf16(__m512i v) { return _mm512_castsi512_ps(_mm512_slli_epi32(v, 16)); }
-__m512 OddBf16(__m512i v) {
-  return _mm512_castsi512_ps(_mm512_and_si512(v, _mm512_set1_epi32(static_cast<int>(0xFFFF0000U))));
+// Of 16 bf16 values: elements 0, 2, .., 14 and 1, 3, .., 15 as floats.
+__m256 EvenBf16(__m256i v) { return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16)); }
+__m256 OddBf16(__m256i v) {
+  return _mm256_castsi256_ps(_mm256_and_si256(v, _mm256_set1_epi32(static_cast<int>(0xFFFF0000U))));
+}
+
+__m256i Load256(const uint16_t* p) {
+  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
 }
 
 }  // namespace
@@ -105,30 +111,30 @@ float DotF16(int64_t n, const void* w, const void* x_f16) {
 float DotBF16(int64_t n, const void* w, const void* x_bf16) {
   const auto* a = static_cast<const uint16_t*>(w);
   const auto* b = static_cast<const uint16_t*>(x_bf16);
-  __m512 acc0 = _mm512_setzero_ps();
-  __m512 acc1 = _mm512_setzero_ps();
-  __m512 acc2 = _mm512_setzero_ps();
-  __m512 acc3 = _mm512_setzero_ps();
-  const auto step = [&](__m512i wv, __m512i xv, __m512& even, __m512& odd) {
-    even = _mm512_fmadd_ps(EvenBf16(wv), EvenBf16(xv), even);
-    odd = _mm512_fmadd_ps(OddBf16(wv), OddBf16(xv), odd);
+  __m256 acc0 = _mm256_setzero_ps();
+  __m256 acc1 = _mm256_setzero_ps();
+  __m256 acc2 = _mm256_setzero_ps();
+  __m256 acc3 = _mm256_setzero_ps();
+  const auto step = [&](__m256i wv, __m256i xv, __m256& even, __m256& odd) {
+    even = _mm256_fmadd_ps(EvenBf16(wv), EvenBf16(xv), even);
+    odd = _mm256_fmadd_ps(OddBf16(wv), OddBf16(xv), odd);
   };
   const bool streamed = IsStreamedRow<uint16_t>(n);
   int64_t i = 0;
-  for (; i + 64 <= n; i += 64) {
-    if (streamed) PrefetchStepAhead<2>(a + i);
-    step(_mm512_loadu_si512(a + i), _mm512_loadu_si512(b + i), acc0, acc1);
-    step(_mm512_loadu_si512(a + i + 32), _mm512_loadu_si512(b + i + 32), acc2, acc3);
+  for (; i + 32 <= n; i += 32) {
+    if (streamed) PrefetchStepAhead<1>(a + i);
+    step(Load256(a + i), Load256(b + i), acc0, acc1);
+    step(Load256(a + i + 16), Load256(b + i + 16), acc2, acc3);
   }
-  if (i + 32 <= n) {
-    step(_mm512_loadu_si512(a + i), _mm512_loadu_si512(b + i), acc0, acc1);
-    i += 32;
+  if (i + 16 <= n) {
+    step(Load256(a + i), Load256(b + i), acc0, acc1);
+    i += 16;
   }
   if (i < n) {
-    const auto mask = static_cast<__mmask32>((1U << (n - i)) - 1);
-    step(_mm512_maskz_loadu_epi16(mask, a + i), _mm512_maskz_loadu_epi16(mask, b + i), acc2, acc3);
+    const auto mask = static_cast<__mmask16>((1U << (n - i)) - 1);
+    step(_mm256_maskz_loadu_epi16(mask, a + i), _mm256_maskz_loadu_epi16(mask, b + i), acc2, acc3);
   }
-  return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
+  return HorizontalSum(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3)));
 }
 
 }  // namespace dsinfer::kernels::avx512
