@@ -77,16 +77,23 @@ void ForEachLinear(const ModelWeights& w, Fn&& fn) {
   fn(w.output, "output");
 }
 
-class PackedWeightsTest : public ::testing::TestWithParam<const char*> {};
-
-TEST_P(PackedWeightsTest, EveryCopyMultipliesAsItsTensor) {
-  ThreadPool pool(2);
-  StatusOr<ModelConfig> config = ModelPreset(GetParam());
-  ASSERT_TRUE(config.ok());
+// `preset` with its widths at the K-quants' 256-element blocks.
+StatusOr<ModelConfig> WidePreset(const char* preset) {
+  StatusOr<ModelConfig> config = ModelPreset(preset);
+  if (!config.ok()) return config;
   config->hidden_size = 256;
   config->intermediate_size = 512;
   if (!config->uses_mla()) config->head_dim = 64;
   if (config->is_moe()) config->moe_intermediate_size = 256;
+  return config;
+}
+
+class PackedWeightsTest : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(PackedWeightsTest, EveryCopyMultipliesAsItsTensor) {
+  ThreadPool pool(2);
+  StatusOr<ModelConfig> config = WidePreset(GetParam());
+  ASSERT_TRUE(config.ok());
   for (const DType dtype :
        {DType::kQ8_0, DType::kQ4_0, DType::kQ4_1, DType::kQ5_0, DType::kQ5_1, DType::kIQ4_NL,
         DType::kIQ4_XS, DType::kQ2_K, DType::kQ3_K, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K}) {
@@ -136,12 +143,8 @@ TEST_P(PackedWeightsTest, EveryCopyMultipliesAsItsTensor) {
 // and nothing copied when packing is off.
 TEST_P(PackedWeightsTest, RowLayoutMatricesAreCopiedIntoTheArena) {
   ThreadPool pool(2);
-  StatusOr<ModelConfig> config = ModelPreset(GetParam());
+  StatusOr<ModelConfig> config = WidePreset(GetParam());
   ASSERT_TRUE(config.ok());
-  config->hidden_size = 256;
-  config->intermediate_size = 512;
-  if (!config->uses_mla()) config->head_dim = 64;
-  if (config->is_moe()) config->moe_intermediate_size = 256;
   for (const DType dtype : {DType::kF32, DType::kF16, DType::kBF16, DType::kIQ2_XXS}) {
     SCOPED_TRACE(DTypeName(dtype));
     TempPath file(std::string(GetParam()) + "_rows_" + std::string(DTypeName(dtype)) + ".gguf");
