@@ -9,8 +9,8 @@
 // masked step, whose masked-off lanes load as zeros. F16 and BF16 stay at 256 bits (32
 // elements a step): on AMD Zen 4 the 512-bit vcvtph2ps ran the F16 dot at 60% of the 256-bit
 // one's speed on cache-resident rows, and on AMD Zen 5 the 1.5B shape's BF16 matrices from
-// memory, two threads, read 44.8-46.9 GB/s with 512-bit steps against 56.1-60.4 with these
-// (bench/README.md). F32 uses 512 bits (64 elements a step).
+// memory, two threads, read 44.8-47.0 GB/s with 512-bit steps, 56.1-60.4 with the avx2 dot's
+// 256-bit ones and 58.8 with these (bench/README.md). F32 uses 512 bits (64 elements a step).
 //
 // Numerics: the reference rounds each product to float and sums in double; here products are
 // unrounded (FMA) and sums are float. A product of two F16 or two BF16 values is exact in

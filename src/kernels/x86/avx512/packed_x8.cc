@@ -9,9 +9,10 @@
 // broadcasts each feed two 512-bit dots (32 rows), do four times the work per broadcast of the
 // 256-bit ones and are bound by the dots instead.
 // The Q4_0, Q5_0 and Q8_0 matvecs on short rows (packed_x8_short_rows.inc) can drop the
-// broadcasts for 512-bit dots over activations laid out once per call (MatvecTiles). The group
-// tiles of the K-quants (packed_x8_k_quant_pairs.inc) take two 32-byte pieces of a block's 8
-// rows per 512-bit vector.
+// broadcasts for 512-bit dots over activations laid out once per call (MatvecTiles). The
+// K-quants' pair tiles (packed_x8_k_quant_pairs.inc) take two 32-byte pieces of a block's 8 rows
+// per 512-bit vector: in gemms of a few tokens, in Q2_K's and Q3_K's matvecs, and under
+// MatvecTiles::k512Bit in every matvec (KQuantBodies).
 #include "kernels/x86/avx512/packed_x8.h"
 
 #include <immintrin.h>
@@ -508,7 +509,7 @@ PackedBodies BodiesWithMatvecTiles(Group group, Wide wide, MatvecTiles tiles,
 // for tiles of two or more tokens, which their arithmetic binds sooner. On AMD Zen 5, two threads
 // from memory, alternating (bench/README.md): Q4_K's pairs read 0.81-0.83 of a probe beside them
 // over the 1.5B shape's matrices against the group tile's 0.89-0.98, and whole 1.5B files decode
-// at 0.79-0.81 of the probes against 0.87-0.91 (Q5_K 0.85-0.86 against 0.90-0.93), though from
+// at 0.78-0.81 of the probes against 0.82-0.91 (Q5_K 0.85-0.87 against 0.90-1.00), though from
 // L2 the pairs run 1.4-1.6x as fast; at 6 tokens they read ~10 % more. Whole Q6_K files decode
 // 3-8 % faster with the group tile in four rounds of seven (level in the other three). Both give
 // the same bits.
@@ -525,8 +526,8 @@ struct GroupTileForOneTokenElsePairs {
 };
 
 // BodiesWithMatvecTiles of Q4_K, Q5_K or Q6_K: the pair tiles at every token count under k512Bit
-// (on Intel, where fewer instructions a byte read memory faster: MatvecTilesFor); elsewhere a
-// single token's matvec takes the 256-bit group tile.
+// (on Intel, where the spread pairs' fewer instructions a byte read memory faster; the K-quant
+// pairs are unmeasured there); elsewhere a single token's matvec takes the 256-bit group tile.
 template <typename Block, typename Group, typename Pairs, typename Wide>
 PackedBodies KQuantBodies(Group /*group*/, Pairs pairs, Wide wide, MatvecTiles tiles) {
   if (tiles == MatvecTiles::k512Bit) {

@@ -15,7 +15,8 @@ namespace dsinfer::kernels::avx512 {
 // once per call (packed_x8_short_rows.inc), the other 32-element types' short rows the 256-bit
 // group tile; longer rows, and gemms of any number of tokens, the 512-bit wide tiles of four
 // groups. k256Bit: the group tiles (one group of 8 rows, one stream of weights a thread) on
-// every row length and in gemms of fewer than 8 tokens. kWideOnLongRows: the group tiles on rows
+// every row length and in gemms of fewer than 8 tokens (the K-quants' gemms take the 512-bit pair
+// tiles of packed_x8_k_quant_pairs.inc, one group too). kWideOnLongRows: the group tiles on rows
 // shorter than kWideMatvecMinRow, in matvecs and in gemms of fewer than 8 tokens; the wide tiles
 // on longer rows (the 32-element types' matvecs, and every type's gemms). Q4_K's, Q5_K's and Q6_K's
 // matvecs take the 512-bit pair tiles under k512Bit and the group tiles under the others. Their
