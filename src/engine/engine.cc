@@ -17,6 +17,7 @@
 #include "kv_cache/kv_cache_manager.h"
 #include "model/kv_storage.h"
 #include "model/model.h"
+#include "platform/memory_info.h"
 #include "platform/thread_pool.h"
 #include "runner/step_batch.h"
 #include "sampling/sampler.h"
@@ -26,23 +27,6 @@
 namespace dsinfer::engine {
 
 namespace {
-
-// MemAvailable from /proc/meminfo; 0 when unknown.
-int64_t AvailableMemoryBytes() {
-  std::FILE* f = std::fopen("/proc/meminfo", "r");
-  if (f == nullptr) return 0;
-  char line[256];
-  int64_t kib = 0;
-  while (std::fgets(line, sizeof line, f) != nullptr) {
-    long long value = 0;
-    if (std::sscanf(line, "MemAvailable: %lld kB", &value) == 1) {
-      kib = value;
-      break;
-    }
-  }
-  std::fclose(f);
-  return kib * 1024;
-}
 
 class EngineImpl final : public Engine {
  public:

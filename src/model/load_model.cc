@@ -1,6 +1,7 @@
 #include "model/load_model.h"
 
 #include <filesystem>
+#include <limits>
 #include <memory>
 #include <utility>
 
@@ -8,10 +9,20 @@
 #include "formats/hf_config.h"
 #include "formats/safetensors_model.h"
 #include "model/hf_weights.h"
+#include "platform/memory_info.h"
 
 namespace dsinfer {
 
 namespace {
+
+// The copies may take 3/4 of the memory the system has available at load (which counts the
+// page cache, the mapped file's included), all of it where that is unknown.
+ModelWeights::BindOptions BindOptionsFor(const ModelLoadOptions& options) {
+  const int64_t available = AvailableMemoryBytes();
+  return {.pack_for_decode = options.pack_for_decode,
+          .row_copy_budget_bytes = available > 0 ? static_cast<size_t>(available) / 4 * 3
+                                                 : std::numeric_limits<size_t>::max()};
+}
 
 StatusOr<Model> LoadGguf(const std::string& path, const ModelLoadOptions& options,
                          ThreadPool* pool) {
@@ -19,8 +30,8 @@ StatusOr<Model> LoadGguf(const std::string& path, const ModelLoadOptions& option
   auto shared = std::make_shared<const GgufFile>(std::move(file));
   StatusOr<ModelConfig> config = ModelConfig::FromGguf(*shared);
   if (!config.ok()) return config.status().WithContext(path);
-  StatusOr<Model> model = Model::Create(*config, WeightStore::FromGguf(shared),
-                                        {.pack_for_decode = options.pack_for_decode}, pool);
+  StatusOr<Model> model =
+      Model::Create(*config, WeightStore::FromGguf(shared), BindOptionsFor(options), pool);
   if (!model.ok()) return model.status().WithContext(path);
   return model;
 }
@@ -35,8 +46,7 @@ StatusOr<Model> LoadHf(const std::string& dir, const ModelLoadOptions& options, 
   StatusOr<WeightStore> store = LoadHfWeights(
       files, *config, {.dtype = options.hf_type.type, .mixture = options.hf_type.mixture}, pool);
   if (!store.ok()) return store.status().WithContext(dir);
-  StatusOr<Model> model =
-      Model::Create(*config, std::move(*store), {.pack_for_decode = options.pack_for_decode}, pool);
+  StatusOr<Model> model = Model::Create(*config, std::move(*store), BindOptionsFor(options), pool);
   if (!model.ok()) return model.status().WithContext(dir);
   return model;
 }

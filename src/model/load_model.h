@@ -1,6 +1,8 @@
-// LoadModel: a model from the files users have, ready to run: a GGUF file (mapped, no copy
-// of the tensors the kernels read directly) or an HF checkpoint directory (config.json +
-// safetensors, converted at load to `hf_type`: a type, or a mixture such as Q4_K_M).
+// LoadModel: a model from the files users have, ready to run: a GGUF file (mapped; its
+// matrices copied onto huge pages for decode, packed where the kernels have a layout for the
+// type, as stored otherwise while the copies fit 3/4 of the available memory:
+// model/model_weights.h) or an HF checkpoint directory (config.json + safetensors, converted at
+// load to `hf_type`: a type, or a mixture such as Q4_K_M).
 #ifndef DSINFER_MODEL_LOAD_MODEL_H_
 #define DSINFER_MODEL_LOAD_MODEL_H_
 

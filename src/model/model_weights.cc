@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "base/check.h"
+#include "base/logging.h"
 #include "formats/gguf_names.h"
 #include "kernels/for_range.h"
 #include "kernels/matmul.h"
@@ -104,12 +105,14 @@ class Binder {
           fmt::format("tensor '{}': no matrix product for type {}", name, DTypeName(view.dtype)));
     }
     Linear linear{.view = view, .packed = std::nullopt, .packed_experts = {}};
-    if (options_.pack_for_decode && !kernels::CanPack(view.dtype) && CopiesRows(name, view)) {
+    if (options_.pack_for_decode && copy_rows_ && !kernels::CanPack(view.dtype) &&
+        CopiesRows(name, view)) {
       DSI_ASSIGN_OR_RETURN(linear.view.bytes, CopyRows(view, pool));
       return linear;
     }
     if (!options_.pack_for_decode || !kernels::CanPack(view.dtype)) {
-      // Read in place by every product: map it in now rather than on the first request, as
+      // Read in place by every product (packing off, past the copy budget, or a tensor the
+      // store owns): map it in now rather than on the first request, as
       // llama.cpp's MAP_POPULATE does. V2-Lite 8-layer IQ2_XXS, file out of the page cache:
       // the first 16-token prefill ran at 25-46 tok/s (later ones 124), now at 90-93.
       PrefaultForRead(view.bytes);
@@ -136,27 +139,40 @@ class Binder {
   }
 
   // Reserves the arena for every matrix of the layout that Matrix will pack or copy, before any
-  // is (token_embd is only ever looked up by row; an unused reservation costs address space).
+  // is (not token_embd, looked up by row, which a tied output reads in place; an unused
+  // reservation costs address space).
+  // The rows are copied only if they fit options_.row_copy_budget_bytes with the packed copies;
+  // otherwise they are read in place.
   Status ReservePackedArena() {
     if (!options_.pack_for_decode) return Status::Ok();
-    size_t capacity = 0;
+    size_t packed = 0;
+    size_t rows = 0;
     for (const auto& [name, spec] : specs_) {
       const TensorView* view = store_.Find(name);
       if (name == gguf::kTokenEmbd || view == nullptr) continue;
       const int rank = view->shape.rank();
       if (rank != 2 && rank != 3) continue;
       if (!kernels::CanPack(view->dtype)) {
-        if (CopiesRows(name, *view)) capacity += HugePageArena::Footprint(view->bytes.size());
+        if (CopiesRows(name, *view)) rows += HugePageArena::Footprint(view->bytes.size());
         continue;
       }
       const int64_t n_experts = rank == 3 ? view->shape.dim(0) : 1;
       DSI_ASSIGN_OR_RETURN(
           const int64_t bytes,
           kernels::PackedMatrixBytes(view->dtype, view->shape.dim(rank - 2), view->shape.inner()));
-      capacity +=
+      packed +=
           HugePageArena::Footprint(static_cast<size_t>(bytes)) * static_cast<size_t>(n_experts);
     }
-    StatusOr<HugePageArena> arena = HugePageArena::Reserve(capacity);
+    if (rows > 0 && packed + rows > options_.row_copy_budget_bytes) {
+      LogWarn(
+          "{:.1f} GiB of weights without a packed layout stay in the mapped file: with {:.1f} GiB "
+          "of packed copies they exceed the {:.1f} GiB budget for copies",
+          static_cast<double>(rows) / (1 << 30), static_cast<double>(packed) / (1 << 30),
+          static_cast<double>(options_.row_copy_budget_bytes) / (1 << 30));
+      copy_rows_ = false;
+      rows = 0;
+    }
+    StatusOr<HugePageArena> arena = HugePageArena::Reserve(packed + rows);
     if (!arena.ok()) return arena.status().WithContext("packed weights");
     arena_ = std::move(arena).value();
     return Status::Ok();
@@ -215,6 +231,7 @@ class Binder {
   std::unordered_map<std::string, const TensorSpec*> specs_;
   uint64_t packed_bytes_ = 0;
   HugePageArena arena_;
+  bool copy_rows_ = true;  // false when the rows would not fit the budget (ReservePackedArena)
 };
 
 std::string L(int64_t layer, std::string_view base, std::string_view suffix = "weight") {

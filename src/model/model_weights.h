@@ -7,8 +7,10 @@
 //
 // Matrices become Linear: the stored view, plus a copy repacked for decode (kernels/
 // packed_matrix.h) when the kernels have a packed layout for its type; a mapped matrix of a type
-// without one (F32, F16, BF16, the lattice types) is copied as it is stored, and its view points
-// at the copy, so that no product reads the page cache's 4 KiB pages. The copies share one
+// the running level cannot pack (F32, F16, BF16, the lattice types) is copied as it is stored,
+// and its view points at the copy, so that its products do not read the page cache's 4 KiB
+// pages (a tied output, which is token_embd, stays in place); past
+// BindOptions::row_copy_budget_bytes those rows are read in place instead. The copies share one
 // huge-page arena (platform/huge_page_arena.h), sized exactly before the first. 1-D tensors
 // (norm weights, biases, the V3 router bias) are widened to float vectors: they are small and read
 // every step. A legacy MLA file's fused attn_kv_b is cut into the attn_k_b / attn_v_b the
@@ -20,6 +22,7 @@
 #define DSINFER_MODEL_MODEL_WEIGHTS_H_
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <span>
@@ -114,6 +117,9 @@ struct ModelWeights {
 
   struct BindOptions {
     bool pack_for_decode = true;  // false: every matrix read in place, as stored
+    // The most bytes the copies may take: past it, the rows of the types without a packed layout
+    // are read in place (a file larger than memory still runs from the page cache).
+    size_t row_copy_budget_bytes = std::numeric_limits<size_t>::max();
   };
   // `store` may gain the derived attn_k_b / attn_v_b of a fused-kv_b MLA file.
   static StatusOr<ModelWeights> Bind(const ModelConfig& config, WeightStore& store,

@@ -13,6 +13,7 @@
 #include "model/random_model.h"
 #include "model/weight_store.h"
 #include "model_test_util.h"
+#include "platform/thread_pool.h"
 
 namespace dsinfer {
 namespace {
@@ -69,14 +70,18 @@ TEST(ModelWeightsTest, CopiesOnlyTheMappedRows) {
   EXPECT_EQ(from_owned->layers[0].mlp->down.view.bytes.data(),
             owned.store.Find(down)->bytes.data());
 
+  // The FFN matrices over 2 MiB, so that the copy takes several pieces.
+  ModelConfig config = owned.config;
+  config.intermediate_size = (int64_t{5} << 20) / (4 * config.hidden_size);
   testing::TempPath path("tiny-llama_mapped.gguf");
-  ASSERT_TRUE(WriteRandomGguf(owned.config, {.dtype = DType::kF32, .seed = 1}, path.path()).ok());
+  ASSERT_TRUE(WriteRandomGguf(config, {.dtype = DType::kF32, .seed = 1}, path.path()).ok());
   StatusOr<GgufFile> file = GgufFile::Open(path.path());
   ASSERT_TRUE(file.ok());
   WeightStore mapped = WeightStore::FromGguf(std::make_shared<const GgufFile>(std::move(*file)));
   EXPECT_TRUE(mapped.IsMapped(down));
   EXPECT_FALSE(mapped.IsMapped("absent.weight"));
-  StatusOr<ModelWeights> from_mapped = ModelWeights::Bind(owned.config, mapped, {}, nullptr);
+  ThreadPool pool(2);
+  StatusOr<ModelWeights> from_mapped = ModelWeights::Bind(config, mapped, {}, &pool);
   ASSERT_TRUE(from_mapped.ok()) << from_mapped.status().ToString();
   const HugePageArena& arena = from_mapped->packed_arena;
   EXPECT_GT(arena.used(), 0U);
@@ -85,7 +90,15 @@ TEST(ModelWeightsTest, CopiesOnlyTheMappedRows) {
   const std::span<const std::byte> stored = mapped.Find(down)->bytes;
   EXPECT_NE(copy.data(), stored.data());
   ASSERT_EQ(copy.size(), stored.size());
+  EXPECT_GT(copy.size(), size_t{4} << 20);
   EXPECT_EQ(std::memcmp(copy.data(), stored.data(), copy.size()), 0);
+
+  // Past the budget for copies they are read in place.
+  StatusOr<ModelWeights> over_budget =
+      ModelWeights::Bind(config, mapped, {.row_copy_budget_bytes = copy.size()}, &pool);
+  ASSERT_TRUE(over_budget.ok()) << over_budget.status().ToString();
+  EXPECT_EQ(over_budget->packed_arena.capacity(), 0U);
+  EXPECT_EQ(over_budget->layers[0].mlp->down.view.bytes.data(), stored.data());
 
   AlignedBuffer extra(stored.size());
   ASSERT_TRUE(mapped.AddOwned(down, DType::kF32, mapped.Find(down)->shape, std::move(extra)).ok());
