@@ -105,8 +105,7 @@ class Binder {
           fmt::format("tensor '{}': no matrix product for type {}", name, DTypeName(view.dtype)));
     }
     Linear linear{.view = view, .packed = std::nullopt, .packed_experts = {}};
-    if (options_.pack_for_decode && copy_rows_ && !kernels::CanPack(view.dtype) &&
-        CopiesRows(name, view)) {
+    if (CopiesRows(name, view)) {
       DSI_ASSIGN_OR_RETURN(linear.view.bytes, CopyRows(view, pool));
       return linear;
     }
@@ -190,14 +189,16 @@ class Binder {
         .bytes = stacked.bytes.subspan(static_cast<size_t>(e) * expert_bytes, expert_bytes)};
   }
 
-  // Whether Matrix copies the rows of `view` (a type without a packed layout) into the arena:
-  // those of the mapped file, which the page cache holds on 4 KiB pages. On huge pages a 1.5B
-  // BF16 file decoded at 16.5-16.7 tok/s against 8.6-9.9 in place, and prefilled at 86-88
-  // against 34-36; IQ2_XXS prefilled at 102 against 52-61 (bench/README.md). Tensors the store
-  // owns stay where they are, as a copy would double them for the model's life.
+  // Whether Matrix copies the rows of `view` into the arena: those of a type without a packed
+  // layout in the mapped file, which the page cache holds on 4 KiB pages, while packing is on
+  // and they fit the budget (ReservePackedArena). On huge pages a 1.5B BF16 file decoded at
+  // 16.5-16.7 tok/s against 8.6-9.9 in place, and prefilled at 86-88 against 34-36; IQ2_XXS
+  // prefilled at 102 against 52-61 (bench/README.md). Tensors the store owns stay where they
+  // are, as a copy would double them for the model's life.
   bool CopiesRows(const std::string& name, const TensorView& view) const {
     const int rank = view.shape.rank();
-    return store_.IsMapped(name) && (rank == 2 || rank == 3) && !view.bytes.empty();
+    return options_.pack_for_decode && copy_rows_ && !kernels::CanPack(view.dtype) &&
+           store_.IsMapped(name) && (rank == 2 || rank == 3) && !view.bytes.empty();
   }
 
   // `view`'s bytes copied into the arena, 2 MiB a piece over the pool (each thread faults in
