@@ -23,6 +23,15 @@
 //             that while the best probe is its top; a step and the passes beside it meet the
 //             same memory. The passes evict the caches between steps, which can only slow a
 //             paired step; the median step of a paired run is not the mean of a plain one.
+//   weights   in the paired decode, where the model's packed weights fill at least
+//             --weights-pass-min-mib, each step is also followed by a timed pass over them
+//             (before the probe's, which evicts them from the caches again): on a virtual
+//             machine each 2 MiB page has a read speed of its own, which holds for the
+//             process's life (one of this project's hosts: 22-44 GB/s a page on one core,
+//             bench/README.md), so a probe buffer's pages need not read like the weights'.
+//             Each step against the weight passes beside it compares the same memory.
+//             Weights past --weights-pass-max-mib are read that much at a time, in 64 MiB
+//             pieces spread evenly over them, so that a pass over an R1 stays short.
 //
 // Each repetition reruns prefill and decode on the same KV storage; the figures reported are
 // medians over repetitions. The 1-minute load average is printed with the results: on a
@@ -60,6 +69,8 @@ struct BenchArgs {
   int threads = 0;
   int repetitions = 1;
   int64_t bandwidth_mib = 1024;
+  int64_t weights_pass_min_mib = 256;
+  int64_t weights_pass_max_mib = 16384;
   std::string kv_type = "f16";
   std::string hf_type = "q8_0";
   uint64_t seed = 1;
@@ -132,11 +143,15 @@ StatusOr<RunTimes> RunOnce(const Model& model, KvStorage& kv, std::span<const in
 // tokens i - 1 and i, less the pass after token i - 1) against the mean of passes i - 1 and i.
 struct PairedSteps {
   std::vector<double> step_tok_s;
-  std::vector<double> probe_bytes_per_s;  // one per token: step_tok_s.size() + 1
+  std::vector<double> probe_bytes_per_s;    // one per token: step_tok_s.size() + 1
+  std::vector<double> weights_bytes_per_s;  // as many, where the weights are read too
 };
 
+// `weights` empty: no weight passes.
 StatusOr<PairedSteps> RunPaired(const Model& model, KvStorage& kv, std::span<const int32_t> prompt,
-                                int64_t gen, std::span<const std::byte> probe, ThreadPool* pool) {
+                                int64_t gen, std::span<const std::byte> probe,
+                                std::span<const std::span<const std::byte>> weights,
+                                ThreadPool* pool) {
   runner::GenerateOptions options;
   options.max_new_tokens = gen;
   options.sampling.temperature = 0;
@@ -151,6 +166,9 @@ StatusOr<PairedSteps> RunPaired(const Model& model, KvStorage& kv, std::span<con
                                   1e9 /
                                   static_cast<double>(std::max<int64_t>(arrived - resumed, 1)));
                             }
+                            if (!weights.empty()) {
+                              paired.weights_bytes_per_s.push_back(TimedReadPass(weights, pool));
+                            }
                             paired.probe_bytes_per_s.push_back(TimedReadPass(probe, pool));
                             resumed = MonotonicNanos();
                             return true;
@@ -160,6 +178,9 @@ StatusOr<PairedSteps> RunPaired(const Model& model, KvStorage& kv, std::span<con
   return paired;
 }
 
+// The pieces of a weight pass over weights past --weights-pass-max-mib.
+constexpr size_t kWeightPassPiece = size_t{64} << 20;
+
 // The paired figures over args.repetitions runs of RunPaired on one probe buffer.
 StatusOr<nlohmann::ordered_json> PairedFigures(const Model& model, KvStorage& kv,
                                                std::span<const int32_t> prompt,
@@ -168,20 +189,40 @@ StatusOr<nlohmann::ordered_json> PairedFigures(const Model& model, KvStorage& kv
   DSI_ASSIGN_OR_RETURN(const ProbeBuffer probe,
                        ProbeBuffer::Create(static_cast<size_t>(args.bandwidth_mib) << 20));
   TimedReadPass(probe.bytes(), pool);  // untimed, as MeasureReadBandwidth's first pass
-  std::vector<double> steps, probes, fractions;
+  const std::span<const std::byte> packed = model.weights().packed_arena.taken();
+  std::vector<std::span<const std::byte>> weights;
+  if (!packed.empty() && packed.size() >= (static_cast<size_t>(args.weights_pass_min_mib) << 20)) {
+    weights = SpreadPieces(packed, static_cast<size_t>(args.weights_pass_max_mib) << 20,
+                           kWeightPassPiece);
+  }
+  size_t weight_pass_bytes = 0;
+  for (const std::span<const std::byte> piece : weights) weight_pass_bytes += piece.size();
+  std::vector<double> steps, probes, fractions, weight_passes, weight_fractions;
   nlohmann::ordered_json step_runs = nlohmann::ordered_json::array();
   nlohmann::ordered_json probe_runs = nlohmann::ordered_json::array();
+  nlohmann::ordered_json weight_runs = nlohmann::ordered_json::array();
+  // Each step against the mean of the passes just before and after it.
+  const auto beside = [&](const PairedSteps& run, const std::vector<double>& passes,
+                          std::vector<double>& out) {
+    for (size_t i = 0; i < run.step_tok_s.size(); ++i) {
+      out.push_back(run.step_tok_s[i] * static_cast<double>(bytes_per_token) /
+                    (0.5 * (passes[i] + passes[i + 1])));
+    }
+  };
   for (int rep = 0; rep < args.repetitions; ++rep) {
     DSI_ASSIGN_OR_RETURN(const PairedSteps run,
-                         RunPaired(model, kv, prompt, args.gen, probe.bytes(), pool));
-    for (size_t i = 0; i < run.step_tok_s.size(); ++i) {
-      const double beside = 0.5 * (run.probe_bytes_per_s[i] + run.probe_bytes_per_s[i + 1]);
-      fractions.push_back(run.step_tok_s[i] * static_cast<double>(bytes_per_token) / beside);
-    }
+                         RunPaired(model, kv, prompt, args.gen, probe.bytes(), weights, pool));
+    beside(run, run.probe_bytes_per_s, fractions);
     steps.insert(steps.end(), run.step_tok_s.begin(), run.step_tok_s.end());
     probes.insert(probes.end(), run.probe_bytes_per_s.begin(), run.probe_bytes_per_s.end());
     step_runs.push_back(run.step_tok_s);
     probe_runs.push_back(run.probe_bytes_per_s);
+    if (!weights.empty()) {
+      beside(run, run.weights_bytes_per_s, weight_fractions);
+      weight_passes.insert(weight_passes.end(), run.weights_bytes_per_s.begin(),
+                           run.weights_bytes_per_s.end());
+      weight_runs.push_back(run.weights_bytes_per_s);
+    }
   }
   nlohmann::ordered_json r;
   r["paired_steps"] = fractions.size();
@@ -192,6 +233,13 @@ StatusOr<nlohmann::ordered_json> PairedFigures(const Model& model, KvStorage& kv
   r["paired_step_tok_s_runs"] = step_runs;
   r["paired_probe_bytes_per_s_runs"] = probe_runs;
   r["decode_fraction_of_paired_probes"] = Median(fractions);
+  if (!weights.empty()) {
+    r["weights_pass_bytes"] = weight_pass_bytes;
+    r["weights_packed_bytes"] = packed.size();
+    r["paired_weights_pass_bytes_per_s"] = Median(weight_passes);
+    r["paired_weights_pass_bytes_per_s_runs"] = weight_runs;
+    r["decode_fraction_of_paired_weights_passes"] = Median(weight_fractions);
+  }
   return r;
 }
 
@@ -235,6 +283,14 @@ void PrintTable(const nlohmann::ordered_json& r) {
         100 * r["decode_fraction_of_paired_probes"].get<double>(),
         r["paired_decode_tok_s"].get<double>(), gb(r["paired_probe_bytes_per_s"]),
         gb(r["paired_probe_bytes_per_s_min"]), gb(r["paired_probe_bytes_per_s_max"]));
+  }
+  if (r.contains("weights_pass_bytes")) {
+    std::printf(
+        "weight passes    the same steps beside passes over %.1f of the %.1f MiB of packed "
+        "weights: decode at %.1f %% of those passes; passes %.2f GB/s (medians)\n",
+        mib(r["weights_pass_bytes"]), mib(r["weights_packed_bytes"]),
+        100 * r["decode_fraction_of_paired_weights_passes"].get<double>(),
+        gb(r["paired_weights_pass_bytes_per_s"]));
   }
   std::printf("repetitions      %d (medians)\n", r["repetitions"].get<int>());
 }
@@ -378,6 +434,14 @@ void RegisterBenchCommand(CLI::App& app, CommandFn* run) {
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
   cmd->add_flag("--paired,!--no-paired", args->paired,
                 "also time decode steps each beside a probe pass (default on)");
+  cmd->add_option("--weights-pass-min-mib", args->weights_pass_min_mib,
+                  "paired steps also pass over the packed weights where they fill at least "
+                  "this much, far above the L3 (default 256; 0: always)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 30));
+  cmd->add_option("--weights-pass-max-mib", args->weights_pass_max_mib,
+                  "a weight pass reads at most this much, in 64 MiB pieces spread over larger "
+                  "weights (default 16384)")
+      ->check(CLI::Range(int64_t{64}, int64_t{1} << 30));
   cmd->add_option("--kv-type", args->kv_type, "KV cache element type: f16 (default) or f32");
   cmd->add_option("--hf-type", args->hf_type, HfTypeHelp());
   cmd->add_option("--seed", args->seed, "seed of the random prompt ids");

@@ -46,6 +46,8 @@ class HugePageArena {
 
   size_t capacity() const { return capacity_; }
   size_t used() const { return used_; }
+  // Every byte Take has handed out so far, as one range.
+  std::span<const std::byte> taken() const { return {base_, used_}; }
 
   // Bytes Take consumes for a buffer of `bytes` (rounded up to kAlignment), so that a caller
   // can size the arena exactly.

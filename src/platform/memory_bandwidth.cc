@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "base/check.h"
 #include "base/clock.h"
 #include "platform/cpu_features.h"
 
@@ -117,6 +118,33 @@ double TimedReadPass(std::span<const std::byte> buffer, ThreadPool* pool) {
   volatile const uint64_t sink = ReadEveryWord(buffer, pool);
   static_cast<void>(sink);
   return static_cast<double>(buffer.size()) / clock.ElapsedSeconds();
+}
+
+double TimedReadPass(std::span<const std::span<const std::byte>> pieces, ThreadPool* pool) {
+  const Stopwatch clock;
+  uint64_t sum = 0;
+  size_t bytes = 0;
+  for (const std::span<const std::byte> piece : pieces) {
+    sum += ReadEveryWord(piece, pool);
+    bytes += piece.size();
+  }
+  // The sum goes to a volatile so that the pass cannot be dropped.
+  volatile const uint64_t sink = sum;
+  static_cast<void>(sink);
+  return static_cast<double>(bytes) / clock.ElapsedSeconds();
+}
+
+std::vector<std::span<const std::byte>> SpreadPieces(std::span<const std::byte> bytes,
+                                                     size_t max_bytes, size_t piece_bytes) {
+  DSI_CHECK(piece_bytes > 0);
+  if (bytes.size() <= max_bytes) return {bytes};
+  const size_t count = std::max<size_t>(max_bytes / piece_bytes, 1);
+  const size_t length = std::min(piece_bytes, bytes.size());
+  const size_t stride = (bytes.size() - length) / std::max<size_t>(count - 1, 1);
+  std::vector<std::span<const std::byte>> pieces;
+  pieces.reserve(count);
+  for (size_t i = 0; i < count; ++i) pieces.push_back(bytes.subspan(i * stride, length));
+  return pieces;
 }
 
 double MeasureReadBandwidth(std::span<const std::byte> buffer, ThreadPool* pool,

@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <span>
 #include <utility>
+#include <vector>
 
 #include "base/status.h"
 #include "platform/huge_page_arena.h"
@@ -54,6 +55,15 @@ uint64_t ReadEveryWord(std::span<const std::byte> buffer, ThreadPool* pool,
 
 // Bytes per second of one ReadEveryWord pass over `buffer`.
 double TimedReadPass(std::span<const std::byte> buffer, ThreadPool* pool);
+
+// As above over each of `pieces` in turn: bytes per second of the whole.
+double TimedReadPass(std::span<const std::span<const std::byte>> pieces, ThreadPool* pool);
+
+// `bytes` whole when it is at most `max_bytes` long; else max_bytes / piece_bytes pieces (at
+// least one) of piece_bytes each, spread evenly over it from its start: a sample of its pages
+// for a read that must stay short. piece_bytes > 0.
+std::vector<std::span<const std::byte>> SpreadPieces(std::span<const std::byte> bytes,
+                                                     size_t max_bytes, size_t piece_bytes);
 
 struct ReadBandwidthOptions {
   int passes = 6;  // timed passes; the best one is reported (after one untimed pass)

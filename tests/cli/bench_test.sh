@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # `dsinfer bench` on tiny random models (a dense qwen2 in q8_0, an MLA MoE in f32): the JSON
 # object has every field, the byte counts add up, speeds and bandwidth are positive, the
-# paired fraction is the median of each step against the probe passes beside it; the table
-# form prints; --no-paired leaves the paired figures out; bad arguments and a missing model exit non-zero with a message. Speeds are
+# paired fraction is the median of each step against the probe passes beside it, and so is the
+# fraction of the weight passes (forced on these small models with --weights-pass-min-mib 0, off
+# by default below 256 MiB); the table form prints; --no-paired leaves the paired figures out;
+# bad arguments and a missing model exit non-zero with a message. Speeds are
 # never compared with a threshold (DESIGN.md: tests prove correctness, bench/ measures speed).
 source "$(dirname "$0")/lib.sh"
 dsinfer=$1
@@ -18,7 +20,7 @@ trap 'rm -rf "$dir"' EXIT
 check_json() {
   local model=$1 arch=$2 kind=$3 text rc
   text=$("$dsinfer" bench -m "$model" --prompt 16 --gen 4 --threads 2 --repetitions 3 \
-         --bandwidth-mib 64 --json 2>"$dir/stderr"); rc=$?
+         --bandwidth-mib 64 --weights-pass-min-mib 0 --json 2>"$dir/stderr"); rc=$?
   [ "$rc" -eq 0 ] && pass || { fail "bench $model exit $rc: $(cat "$dir/stderr")"; return; }
   local problems
   printf '%s' "$text" >"$dir/bench.json"
@@ -41,7 +43,9 @@ fields = ["model", "arch", "layers", "tensor_bytes_by_type", "threads", "isa", "
           "paired_steps", "paired_decode_tok_s", "paired_probe_bytes_per_s",
           "paired_probe_bytes_per_s_min", "paired_probe_bytes_per_s_max",
           "paired_step_tok_s_runs", "paired_probe_bytes_per_s_runs",
-          "decode_fraction_of_paired_probes"]
+          "decode_fraction_of_paired_probes", "weights_pass_bytes",
+          "paired_weights_pass_bytes_per_s", "paired_weights_pass_bytes_per_s_runs",
+          "decode_fraction_of_paired_weights_passes"]
 for f in fields:
     need(f in r, "missing " + f)
 if bad:
@@ -92,6 +96,19 @@ if not bad:
          "probe min, max and median")
     need(sorted(x for s in steps for x in s)[4] == r["paired_decode_tok_s"], "median step")
     need(all(math.isfinite(x) and x > 0 for x in flat) and fr[0] > 0, "paired figures > 0")
+# Weight passes: one beside each probe pass, over the packed weights.
+passes = r["paired_weights_pass_bytes_per_s_runs"]
+need([len(p) for p in passes] == [4] * 3, "a weight pass per probe pass")
+need(0 < r["weights_pass_bytes"] == r["weights_packed_bytes"], "a pass over all the weights")
+if not bad:
+    fw = sorted(s[i] * r["bytes_per_token"] / (0.5 * (p[i] + p[i + 1]))
+                for s, p in zip(steps, passes) for i in range(3))
+    need(abs(fw[4] - r["decode_fraction_of_paired_weights_passes"]) < 1e-9 * fw[4],
+         "weights fraction = median of each step against the weight passes beside it")
+    wflat = sorted(x for p in passes for x in p)
+    need(abs(0.5 * (wflat[5] + wflat[6]) - r["paired_weights_pass_bytes_per_s"]) < 1e-6 * wflat[6],
+         "weight pass median")
+    need(all(math.isfinite(x) and x > 0 for x in wflat) and fw[0] > 0, "weight pass figures > 0")
 need(sum(r["tensor_bytes_by_type"].values()) > 0, "tensor bytes")
 if kind == "moe":
     need(parts["routed_experts"] > 0 and parts["routers"] > 0, "expert parts")
@@ -114,6 +131,11 @@ expect_contains "$text" "routed_experts" "table lists the routed experts"
 expect_contains "$text" "roofline" "table has the roofline"
 expect_contains "$text" "decode           3 tokens" "table decode line"
 expect_contains "$text" "paired           2 decode steps" "table paired line"
+[[ "$text" != *"weight passes"* ]] && pass || fail "weight passes over a model under 256 MiB"
+text=$("$dsinfer" bench -m "$dir/qwen2.gguf" --prompt 8 --gen 3 --threads 2 --bandwidth-mib 16 \
+       --weights-pass-min-mib 0 2>&1); rc=$?
+[ "$rc" -eq 0 ] && pass || fail "bench --weights-pass-min-mib 0 exit $rc: $text"
+expect_contains "$text" "weight passes    the same steps beside passes over" "table weights line"
 text=$("$dsinfer" bench -m "$dir/qwen2.gguf" --prompt 8 --gen 3 --threads 2 --bandwidth-mib 16 \
        --no-paired --json 2>&1); rc=$?
 [ "$rc" -eq 0 ] && pass || fail "bench --no-paired exit $rc: $text"

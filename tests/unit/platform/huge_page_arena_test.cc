@@ -1,5 +1,6 @@
-// HugePageArena: buffers are aligned, zero, disjoint and inside the capacity; running past
-// the capacity is an error, not an overrun; moving hands the mapping over once.
+// HugePageArena: buffers are aligned, zero, disjoint and inside the capacity, and taken() spans
+// them all; running past the capacity is an error, not an overrun; moving hands the mapping
+// over once.
 #include "platform/huge_page_arena.h"
 
 #include <gtest/gtest.h>
@@ -37,6 +38,8 @@ TEST(HugePageArena, HandsOutAlignedZeroedDisjointBuffers) {
     taken.push_back(*buffer);
   }
   EXPECT_EQ(arena->used(), capacity);
+  EXPECT_EQ(arena->taken().data(), taken[0].data());
+  EXPECT_EQ(arena->taken().size(), arena->used());
   for (size_t i = 1; i < taken.size(); ++i) {
     EXPECT_GE(taken[i].data(), taken[i - 1].data() + taken[i - 1].size()) << i;
   }
@@ -61,6 +64,7 @@ TEST(HugePageArena, EmptyAndImpossibleReservations) {
   ASSERT_TRUE(empty.ok());
   EXPECT_EQ(empty->capacity(), 0U);
   EXPECT_FALSE(empty->Take(1).ok());
+  EXPECT_TRUE(empty->taken().empty());
   EXPECT_FALSE(HugePageArena::Reserve(SIZE_MAX - 1).ok());
 }
 

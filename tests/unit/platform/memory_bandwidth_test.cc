@@ -3,7 +3,8 @@
 // 8-word lines and past its prefetch distance);
 // MeasureReadBandwidth refuses buffers and pass counts it cannot measure with a message; a
 // ProbeBuffer holds its size of non-zero bytes, moves, is timed one pass at a time, and says
-// what it was for when the memory cannot be had.
+// what it was for when the memory cannot be had; SpreadPieces samples a long range in even
+// pieces within it, and a timed pass reads them.
 #include "platform/memory_bandwidth.h"
 
 #include <gmock/gmock.h>
@@ -77,6 +78,40 @@ TEST(MemoryBandwidth, ProbeBufferHoldsNonZeroBytesAndTimesOnePass) {
   ASSERT_FALSE(huge.ok());
   EXPECT_EQ(huge.status().code(), StatusCode::kResourceExhausted);
   EXPECT_THAT(huge.status().message(), testing::HasSubstr("bandwidth buffer"));
+}
+
+TEST(MemoryBandwidth, SpreadPiecesSampleEvenlyWithinTheRange) {
+  const std::vector<std::byte> storage(1000, std::byte{1});
+  const std::span<const std::byte> bytes(storage);
+  // Short enough: the whole range, one piece.
+  for (const size_t max : {size_t{1000}, size_t{5000}}) {
+    const auto whole = SpreadPieces(bytes, max, 100);
+    ASSERT_EQ(whole.size(), 1u);
+    EXPECT_EQ(whole[0].data(), bytes.data());
+    EXPECT_EQ(whole[0].size(), bytes.size());
+  }
+  // Longer: max / piece pieces of the piece's length, the first at the start, the last ending
+  // within the range, the starts evenly apart.
+  const auto pieces = SpreadPieces(bytes, 999, 100);
+  ASSERT_EQ(pieces.size(), 9u);
+  for (size_t i = 0; i < pieces.size(); ++i) {
+    EXPECT_EQ(pieces[i].size(), 100u);
+    EXPECT_EQ(pieces[i].data() - bytes.data(), static_cast<std::ptrdiff_t>(112 * i)) << i;
+  }
+  EXPECT_LE(pieces.back().data() + pieces.back().size(), bytes.data() + bytes.size());
+  // Less than one piece allowed: still one piece at the start; a piece longer than the range:
+  // the range.
+  const auto one = SpreadPieces(bytes, 50, 100);
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one[0].data(), bytes.data());
+  EXPECT_EQ(one[0].size(), 100u);
+  const auto all = SpreadPieces(bytes, 50, 2000);
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].size(), bytes.size());
+
+  ThreadPool pool(2);
+  EXPECT_GT(TimedReadPass(std::span<const std::span<const std::byte>>(pieces), &pool), 0.0);
+  EXPECT_GT(TimedReadPass(std::span<const std::span<const std::byte>>(pieces), nullptr), 0.0);
 }
 
 TEST(MemoryBandwidth, RefusesWhatItCannotMeasure) {
