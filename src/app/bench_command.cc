@@ -29,7 +29,9 @@
 //             machine each 2 MiB page has a read speed of its own, which holds for the
 //             process's life (one of this project's hosts: 22-44 GB/s a page on one core,
 //             bench/README.md), so a probe buffer's pages need not read like the weights'.
-//             Each step against the weight passes beside it compares the same memory.
+//             Each step against the weight passes beside it compares the same memory. A
+//             pass over weights not far above the L3 may find part of them cached from the
+//             step before it, which lowers that fraction, never raises it.
 //             Weights past --weights-pass-max-mib are read that much at a time, in 64 MiB
 //             pieces spread evenly over them, so that a pass over an R1 stays short.
 //
@@ -436,7 +438,7 @@ void RegisterBenchCommand(CLI::App& app, CommandFn* run) {
                 "also time decode steps each beside a probe pass (default on)");
   cmd->add_option("--weights-pass-min-mib", args->weights_pass_min_mib,
                   "paired steps also pass over the packed weights where they fill at least "
-                  "this much, far above the L3 (default 256; 0: always)")
+                  "this much, above the L3 (default 256; 0: always)")
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 30));
   cmd->add_option("--weights-pass-max-mib", args->weights_pass_max_mib,
                   "a weight pass reads at most this much, in 64 MiB pieces spread over larger "
