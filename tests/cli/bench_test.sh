@@ -81,34 +81,32 @@ need(abs(adj[1] - r["decode_fraction_of_adjacent_roofline"]) < 1e-9 * adj[1],
      "adjacent fraction = median of each run against its probes")
 need(r["decode_fraction_of_adjacent_roofline"] >= r["decode_fraction_of_roofline"] - 1e-12,
      "the adjacent probes are never above the best one")
-# Paired: 3 runs of gen - 1 = 3 steps, each between two of the run's 4 probe passes.
+# Paired: 3 runs of gen - 1 = 3 steps, each between two of the run's 4 probe passes, and of its
+# 4 weight passes.
 steps, probes = r["paired_step_tok_s_runs"], r["paired_probe_bytes_per_s_runs"]
-need(r["paired_steps"] == 9 and [len(s) for s in steps] == [3] * 3
-     and [len(p) for p in probes] == [4] * 3, "paired steps and passes per run")
-if not bad:
-    fr = sorted(s[i] * r["bytes_per_token"] / (0.5 * (p[i] + p[i + 1]))
-                for s, p in zip(steps, probes) for i in range(3))
-    need(abs(fr[4] - r["decode_fraction_of_paired_probes"]) < 1e-9 * fr[4],
-         "paired fraction = median of each step against the passes beside it")
-    flat = sorted(x for p in probes for x in p)
-    need(flat[0] == r["paired_probe_bytes_per_s_min"] and flat[-1] == r["paired_probe_bytes_per_s_max"]
-         and abs(0.5 * (flat[5] + flat[6]) - r["paired_probe_bytes_per_s"]) < 1e-6 * flat[6],
-         "probe min, max and median")
-    need(sorted(x for s in steps for x in s)[4] == r["paired_decode_tok_s"], "median step")
-    need(all(math.isfinite(x) and x > 0 for x in flat) and fr[0] > 0, "paired figures > 0")
-# Weight passes: one beside each probe pass, over the packed weights.
 passes = r["paired_weights_pass_bytes_per_s_runs"]
-need([len(p) for p in passes] == [4] * 3, "a weight pass per probe pass")
+need(r["paired_steps"] == 9 and [len(s) for s in steps] == [3] * 3
+     and [len(p) for p in probes] == [4] * 3 and [len(p) for p in passes] == [4] * 3,
+     "paired steps and passes per run")
 need(0 < r["weights_pass_bytes"] == r["weights_packed_bytes"], "a pass over all the weights")
+def check_beside(runs, fraction, median, what):
+    """Each step against the mean of the passes before and after it: the median is `fraction`;
+    the passes' median is `median`; both positive. Returns the passes sorted."""
+    fr = sorted(s[i] * r["bytes_per_token"] / (0.5 * (p[i] + p[i + 1]))
+                for s, p in zip(steps, runs) for i in range(3))
+    need(abs(fr[4] - r[fraction]) < 1e-9 * fr[4], what + " fraction = median of each step")
+    flat = sorted(x for p in runs for x in p)
+    need(abs(0.5 * (flat[5] + flat[6]) - r[median]) < 1e-6 * flat[6], what + " median")
+    need(all(math.isfinite(x) and x > 0 for x in flat) and fr[0] > 0, what + " figures > 0")
+    return flat
 if not bad:
-    fw = sorted(s[i] * r["bytes_per_token"] / (0.5 * (p[i] + p[i + 1]))
-                for s, p in zip(steps, passes) for i in range(3))
-    need(abs(fw[4] - r["decode_fraction_of_paired_weights_passes"]) < 1e-9 * fw[4],
-         "weights fraction = median of each step against the weight passes beside it")
-    wflat = sorted(x for p in passes for x in p)
-    need(abs(0.5 * (wflat[5] + wflat[6]) - r["paired_weights_pass_bytes_per_s"]) < 1e-6 * wflat[6],
-         "weight pass median")
-    need(all(math.isfinite(x) and x > 0 for x in wflat) and fw[0] > 0, "weight pass figures > 0")
+    flat = check_beside(probes, "decode_fraction_of_paired_probes", "paired_probe_bytes_per_s",
+                        "probe")
+    need(flat[0] == r["paired_probe_bytes_per_s_min"] and flat[-1] == r["paired_probe_bytes_per_s_max"],
+         "probe min and max")
+    need(sorted(x for s in steps for x in s)[4] == r["paired_decode_tok_s"], "median step")
+    check_beside(passes, "decode_fraction_of_paired_weights_passes",
+                 "paired_weights_pass_bytes_per_s", "weight pass")
 need(sum(r["tensor_bytes_by_type"].values()) > 0, "tensor bytes")
 if kind == "moe":
     need(parts["routed_experts"] > 0 and parts["routers"] > 0, "expert parts")
