@@ -112,14 +112,6 @@ uint64_t ReadEveryWord(std::span<const std::byte> buffer, ThreadPool* pool, Prob
   return total;
 }
 
-double TimedReadPass(std::span<const std::byte> buffer, ThreadPool* pool) {
-  const Stopwatch clock;
-  // The sum goes to a volatile so that the pass cannot be dropped.
-  volatile const uint64_t sink = ReadEveryWord(buffer, pool);
-  static_cast<void>(sink);
-  return static_cast<double>(buffer.size()) / clock.ElapsedSeconds();
-}
-
 double TimedReadPass(std::span<const std::span<const std::byte>> pieces, ThreadPool* pool) {
   const Stopwatch clock;
   uint64_t sum = 0;
@@ -132,6 +124,10 @@ double TimedReadPass(std::span<const std::span<const std::byte>> pieces, ThreadP
   volatile const uint64_t sink = sum;
   static_cast<void>(sink);
   return static_cast<double>(bytes) / clock.ElapsedSeconds();
+}
+
+double TimedReadPass(std::span<const std::byte> buffer, ThreadPool* pool) {
+  return TimedReadPass(std::span(&buffer, 1), pool);
 }
 
 std::vector<std::span<const std::byte>> SpreadPieces(std::span<const std::byte> bytes,
