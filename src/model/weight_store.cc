@@ -1,6 +1,8 @@
 #include "model/weight_store.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <span>
 #include <utility>
 
 #include <fmt/format.h>
@@ -28,7 +30,6 @@ Status WeightStore::AddOwned(std::string name, DType dtype, Shape shape, Aligned
   }
   const TensorView view{.dtype = dtype, .shape = shape, .bytes = std::as_const(data).bytes()};
   owned_.push_back(std::move(data));
-  owned_names_.insert(name);
   views_[std::move(name)] = view;
   return Status::Ok();
 }
@@ -39,8 +40,12 @@ const TensorView* WeightStore::Find(std::string_view name) const {
 }
 
 bool WeightStore::IsMapped(std::string_view name) const {
-  const std::string key(name);
-  return views_.contains(key) && !owned_names_.contains(key);
+  const TensorView* view = Find(name);
+  if (view == nullptr || gguf_ == nullptr) return false;
+  const std::span<const std::byte> file = gguf_->bytes();
+  const auto at = reinterpret_cast<uintptr_t>(view->bytes.data());
+  const auto begin = reinterpret_cast<uintptr_t>(file.data());
+  return at >= begin && at - begin + view->bytes.size() <= file.size();
 }
 
 std::vector<std::string> WeightStore::Names() const {

@@ -20,7 +20,6 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "base/aligned_buffer.h"
@@ -48,7 +47,8 @@ class WeightStore {
 
   // nullptr when absent.
   const TensorView* Find(std::string_view name) const;
-  // Whether `name` is a view into the mapped file (false for owned tensors and absent ones).
+  // Whether `name` is a view into the mapped GGUF file (false for owned tensors, which replace
+  // a mapped one of the same name, and for absent ones).
   bool IsMapped(std::string_view name) const;
   std::vector<std::string> Names() const;  // sorted
   size_t size() const { return views_.size(); }
@@ -59,7 +59,6 @@ class WeightStore {
   std::shared_ptr<const GgufFile> gguf_;
   std::vector<AlignedBuffer> owned_;
   std::unordered_map<std::string, TensorView> views_;
-  std::unordered_set<std::string> owned_names_;
 };
 
 }  // namespace dsinfer
