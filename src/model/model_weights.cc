@@ -59,16 +59,6 @@ Status ApplySharedInput(std::span<const Linear* const> linears, std::span<const 
   return kernels::MatMulPackedBatch(products, pool);
 }
 
-Status Linear::ApplyRows(int64_t row_begin, int64_t row_count, std::span<const float> x,
-                         int64_t n_tokens, std::span<float> y, ThreadPool* pool) const {
-  const int64_t rows = n_out();
-  if (!packed_experts.empty() && row_count == rows && row_begin % rows == 0) {
-    const auto expert = static_cast<size_t>(row_begin / rows);
-    return kernels::MatMulPacked(packed_experts.at(expert), x, n_tokens, y, pool);
-  }
-  return kernels::MatMulRows(view, row_begin, row_count, x, n_tokens, y, pool);
-}
-
 namespace {
 
 // Looks tensors up by GGUF name and checks them against the layout.

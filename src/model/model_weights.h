@@ -58,11 +58,6 @@ struct Linear {
   // y [n_tokens, n_out] = x [n_tokens, n_in] W^T.
   Status Apply(std::span<const float> x, int64_t n_tokens, std::span<float> y,
                ThreadPool* pool) const;
-  // Rows [row_begin, row_begin + row_count) of the flattened outer dimensions (one expert of a
-  // stacked tensor, one head of attn_k_b): y [n_tokens, row_count]. Exactly one packed expert:
-  // the packed path, batch-invariant as Apply.
-  Status ApplyRows(int64_t row_begin, int64_t row_count, std::span<const float> x, int64_t n_tokens,
-                   std::span<float> y, ThreadPool* pool) const;
 };
 
 // ys[i] = x W_i^T for linears that read the same x (q, k and v; gate and up): one

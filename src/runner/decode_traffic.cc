@@ -7,7 +7,7 @@ namespace dsinfer::runner {
 namespace {
 
 // Bytes a matrix read whole (every row, or every head of MLA's attn_k_b / attn_v_b) costs:
-// Linear::Apply / ApplyRows take the packed copies when there are some.
+// Linear::Apply / ExpertOperand take the packed copies when there are some.
 int64_t ReadBytes(const Linear& linear) {
   if (linear.packed.has_value()) return static_cast<int64_t>(linear.packed->bytes.size());
   if (!linear.packed_experts.empty()) {
@@ -41,7 +41,7 @@ class Tally {
     Matrix(w.down, part);
   }
   // k of the E equal experts of a stacked [E, ...] tensor: their packed copies when the
-  // model made them (Linear::ApplyRows then reads only those), else the stored slices.
+  // model made them (Linear::ExpertOperand then gives only those), else the stored slices.
   void Experts(const Linear& stacked, int64_t n_experts, int64_t k) {
     const auto expert = stacked.packed_experts.empty()
                             ? static_cast<int64_t>(stacked.view.bytes.size()) / n_experts

@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 
 #include "kernels/matmul.h"
+#include "kernels/packed_matrix.h"
 #include "model/load_model.h"
 #include "model/model_presets.h"
 #include "model/random_model.h"
@@ -124,7 +125,8 @@ TEST_P(PackedWeightsTest, EveryCopyMultipliesAsItsTensor) {
           if (linear.packed.has_value()) {
             ASSERT_TRUE(linear.Apply(x, n_tokens, got, &pool).ok());
           } else {
-            ASSERT_TRUE(linear.ApplyRows(b * rows, rows, x, n_tokens, got, &pool).ok());
+            ASSERT_TRUE(
+                kernels::MatMulPacked(linear.ExpertOperand(b), x, n_tokens, got, &pool).ok());
           }
           ASSERT_TRUE(
               kernels::MatMulRows(linear.view, b * rows, rows, x, n_tokens, want, &pool).ok());
