@@ -1,6 +1,7 @@
 #include "kernels/packed_matrix.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "kernels/activations.h"
 #include "kernels/matmul.h"
 #include "kernels/packed_layout.h"
+#include "kernels/packed_row_slices.h"
 #include "quant/blocks.h"
 #include "quant/quant_ops.h"
 
@@ -42,10 +44,15 @@ Status PackInto(const TensorView& weight, std::span<std::byte> out, ThreadPool* 
   const int64_t row_bytes = weight.row_bytes();
   const int64_t group_bytes = PackedGroupBytes(weight.dtype, n_in);
   const int64_t groups = n_out / kPackRows;
+  const RowSlices slices = RowSlicesOf(n_in);
   ForRange(pool, groups, [&](int64_t begin, int64_t end) {
     for (int64_t g = begin; g < end; ++g) {
-      PackGroup(weight.dtype, n_in, weight.bytes.data() + g * kPackRows * row_bytes, row_bytes,
-                out.data() + g * group_bytes);
+      const std::byte* rows = weight.bytes.data() + g * kPackRows * row_bytes;
+      for (int64_t s = 0; s < slices.count; ++s) {
+        PackGroup(weight.dtype, slices.Width(s, n_in),
+                  rows + *RowBytes(weight.dtype, slices.Begin(s)), row_bytes,
+                  out.data() + PackedSliceOffset(weight.dtype, n_in, slices, groups, g, s));
+      }
     }
   });
   const int64_t tail_rows = n_out - groups * kPackRows;
@@ -127,6 +134,68 @@ void RunGroups(const PackedMatrixView& weight, PackedMatvecFn matvec, PackedGemm
        n_tokens, y.data() + kPackRows * begin, weight.n_out);
 }
 
+// RunGroups for a weight stored in column slices (packed_row_slices.h), quad by quad: each slice
+// of the quad's groups in [begin, end) into its own partial sums, which are then added in slice
+// order, so that every token's outputs are the same float operations in the matvec and the gemm.
+// `slice_terms`: for the gemm of Q8_0 activations, their block terms slice by slice (slice s of
+// every token, each token's W_s / 32 in a row; SliceTerms), as the gemm steps through them.
+void RunSlicedGroups(const PackedMatrixView& weight, PackedMatvecFn matvec, PackedGemmFn gemm,
+                     DType act_type, const QuantizedActivations& act,
+                     const Q8_0BlockTerms* slice_terms, int64_t n_tokens, std::span<float> y,
+                     int64_t begin, int64_t end) {
+  const int64_t n_in = weight.n_in;
+  const RowSlices slices = RowSlicesOf(n_in);
+  const int64_t groups = weight.n_out / kPackRows;
+  const bool by_token = n_tokens == 1 || gemm == nullptr;
+  thread_local std::vector<float> partial;
+  for (int64_t quad = begin - begin % kQuadGroups; quad < end; quad += kQuadGroups) {
+    const int64_t g0 = std::max(begin, quad);
+    const int64_t g1 = std::min(end, quad + kQuadGroups);
+    const int64_t rows = (g1 - g0) * kPackRows;
+    partial.resize(static_cast<size_t>(slices.count * n_tokens * rows));
+    for (int64_t s = 0; s < slices.count; ++s) {
+      const int64_t width = slices.Width(s, n_in);
+      const std::byte* w =
+          weight.bytes.data() + PackedSliceOffset(weight.dtype, n_in, slices, groups, g0, s);
+      const std::byte* a = act.data + *RowBytes(act_type, slices.Begin(s));
+      float* out = partial.data() + s * n_tokens * rows;
+      if (by_token) {
+        for (int64_t t = 0; t < n_tokens; ++t) {
+          matvec(
+              width, w, g1 - g0, a + t * act.row_bytes,
+              act.terms == nullptr ? nullptr : act.terms + t * (n_in / kQK) + slices.Begin(s) / kQK,
+              out + t * rows);
+        }
+      } else {
+        gemm(width, w, g1 - g0, a, act.row_bytes,
+             slice_terms == nullptr ? nullptr : slice_terms + n_tokens * slices.Begin(s) / kQK,
+             n_tokens, out, rows);
+      }
+    }
+    for (int64_t t = 0; t < n_tokens; ++t) {
+      float* dst = y.data() + t * weight.n_out + kPackRows * g0;
+      const float* first = partial.data() + t * rows;
+      std::copy(first, first + rows, dst);
+      for (int64_t s = 1; s < slices.count; ++s) {
+        const float* part = partial.data() + (s * n_tokens + t) * rows;
+        for (int64_t r = 0; r < rows; ++r) dst[r] += part[r];
+      }
+    }
+  }
+}
+
+// Q8_0 block terms [n_tokens, n_in / 32] reordered slice by slice for RunSlicedGroups' gemm.
+void SliceTerms(const Q8_0BlockTerms* terms, int64_t n_tokens, int64_t n_in, Q8_0BlockTerms* out) {
+  const RowSlices slices = RowSlicesOf(n_in);
+  for (int64_t s = 0; s < slices.count; ++s) {
+    const int64_t first = slices.Begin(s) / kQK;
+    const int64_t count = slices.Width(s, n_in) / kQK;
+    for (int64_t t = 0; t < n_tokens; ++t) {
+      std::copy_n(terms + t * (n_in / kQK) + first, count, out + n_tokens * first + t * count);
+    }
+  }
+}
+
 // The n_out % 8 tail rows, in ggml's layout after the groups.
 void RunTailRows(const PackedMatrixView& weight, const QuantizedActivations& act, int64_t n_tokens,
                  std::span<float> y, const KernelTable& table) {
@@ -165,6 +234,10 @@ struct ReadyProduct {
   int64_t act_row_bytes;
   size_t terms_offset;  // into the batch's block terms, where act_type is Q8_0
   int64_t first_group;
+  bool sliced;  // its rows are stored in column slices (packed_row_slices.h)
+  // Into the batch's block terms: its terms slice by slice (SliceTerms), for the gemm of a
+  // sliced weight on Q8_0 activations; SIZE_MAX where it needs none.
+  size_t slice_terms_offset;
 };
 
 // Whether `b` reads the activations of the earlier `a`: the same floats in the same type.
@@ -221,7 +294,9 @@ Status MatMulPackedBatch(std::span<const PackedProduct> products, ThreadPool* po
                    .act_offset = act_bytes,
                    .act_row_bytes = act_row_bytes,
                    .terms_offset = terms_count,
-                   .first_group = groups};
+                   .first_group = groups,
+                   .sliced = RowSlicesOf(p.weight.n_in).count > 1,
+                   .slice_terms_offset = SIZE_MAX};
     const auto shared = std::find_if(ready.begin(), ready.end(), [&](const ReadyProduct& earlier) {
       return SameActivations(earlier, r);
     });
@@ -233,6 +308,10 @@ Status MatMulPackedBatch(std::span<const PackedProduct> products, ThreadPool* po
       if (act_type == DType::kQ8_0) {
         terms_count += static_cast<size_t>(p.n_tokens * p.weight.n_in / kQK);
       }
+    }
+    if (r.sliced && act_type == DType::kQ8_0 && p.n_tokens > 1) {
+      r.slice_terms_offset = terms_count;
+      terms_count += static_cast<size_t>(p.n_tokens * p.weight.n_in / kQK);
     }
     groups += p.weight.n_out / kPackRows;
     ready.push_back(r);
@@ -263,6 +342,11 @@ Status MatMulPackedBatch(std::span<const PackedProduct> products, ThreadPool* po
                                                 pool, terms_buffer.data() + r.terms_offset));
     converted = r.act_offset + static_cast<size_t>(p.n_tokens * r.act_row_bytes);
   }
+  for (const ReadyProduct& r : ready) {
+    if (r.slice_terms_offset == SIZE_MAX) continue;
+    SliceTerms(terms_buffer.data() + r.terms_offset, r.product->n_tokens, r.product->weight.n_in,
+               terms_buffer.data() + r.slice_terms_offset);
+  }
   // The workers reach the buffer through this pointer: the name would be their own.
   const std::byte* const act_base = act_buffer.data();
   const Q8_0BlockTerms* const terms_base = terms_buffer.data();
@@ -288,7 +372,13 @@ Status MatMulPackedBatch(std::span<const PackedProduct> products, ThreadPool* po
             const int64_t count = p.weight.n_out / kPackRows;
             const int64_t lo = std::max(begin, it->first_group) - it->first_group;
             const int64_t hi = std::min(end, it->first_group + count) - it->first_group;
-            if (lo < hi) {
+            if (lo < hi && it->sliced) {
+              RunSlicedGroups(p.weight, it->matvec, it->gemm, it->act_type, activations(*it),
+                              it->slice_terms_offset == SIZE_MAX
+                                  ? nullptr
+                                  : terms_base + it->slice_terms_offset,
+                              p.n_tokens, p.y, lo, hi);
+            } else if (lo < hi) {
               RunGroups(p.weight, it->matvec, it->gemm, activations(*it), p.n_tokens, p.y, lo, hi);
             }
           }

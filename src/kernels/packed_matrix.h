@@ -1,5 +1,7 @@
 // A weight matrix repacked at load for the decode matvec (packed_layout.h): rows in groups of
-// 8 interleaved block by block, then the n_out % 8 tail rows in ggml's layout.
+// 8 interleaved block by block, then the n_out % 8 tail rows in ggml's layout. Rows longer than
+// kLongestUnslicedRow are stored in column slices, four groups' slices at a time
+// (packed_row_slices.h), each slice's sums added in slice order.
 //
 //   PackedMatrix::Pack(weight)  copies a weight into that layout if the kernel level has a
 //                               packed body for its dtype (Q4_0, Q5_0, Q8_0, Q2_K .. Q6_K at
@@ -11,7 +13,8 @@
 // source bytes are no longer read (an mmapped file's pages become reclaimable). A dtype
 // without a packed body is not copied: the PackedMatrix keeps the caller's view, which must
 // then outlive it, and MatMulPacked runs kernels::MatMul on it.
-// Numerics: as kernels::MatMul (same activation bytes; each output one block-exact dot), and
+// Numerics: as kernels::MatMul (same activation bytes; each output one block-exact dot, or one
+// per slice, added in order), and
 // batch-invariant: a token's outputs are bit-identical whatever other tokens share the call
 // (the gemm over several tokens runs the matvec's per-token float operations, in tiles that
 // load each weight vector once for all their tokens).

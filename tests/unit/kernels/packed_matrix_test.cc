@@ -25,6 +25,7 @@
 #include "kernels/matmul.h"
 #include "kernels/packed_layout.h"
 #include "kernels/packed_matrix.h"
+#include "kernels/packed_row_slices.h"
 #include "kernels/reference/matmul.h"
 #include "platform/thread_pool.h"
 #include "quant/blocks.h"
@@ -71,6 +72,60 @@ TEST(PackedLayout, SizesAreTheRowsPlusTheUnpackedQ4KScales) {
   EXPECT_EQ(*PackedMatrixBytes(DType::kQ2_K, 11, 256), 11 * 84);
   EXPECT_EQ(*PackedMatrixBytes(DType::kQ3_K, 11, 256), 8 * 110 + 32 + 3 * 110);
   EXPECT_EQ(*PackedMatrixBytes(DType::kF16, 11, 32), 11 * 64);  // no packed layout
+}
+
+TEST(PackedLayout, LongRowsAreCutIntoEvenColumnSlices) {
+  EXPECT_EQ(RowSlicesOf(4096).count, 1);
+  EXPECT_EQ(RowSlicesOf(4096).Width(0, 4096), 4096);
+  const RowSlices down = RowSlicesOf(8960);  // R1-Distill-Qwen-1.5B's ffn_down
+  EXPECT_EQ(down.count, 5);
+  EXPECT_EQ(down.width, 1792);
+  EXPECT_EQ(down.Width(4, 8960), 1792);
+  const RowSlices v3 = RowSlicesOf(18432);  // DeepSeek-V3's dense ffn_down
+  EXPECT_EQ(v3.count, 9);
+  EXPECT_EQ(v3.width, 2048);
+  const RowSlices odd = RowSlicesOf(4128);  // 129 blocks of 32
+  EXPECT_EQ(odd.count, 3);
+  EXPECT_EQ(odd.width, 1536);
+  EXPECT_EQ(odd.Width(2, 4128), 1056);
+}
+
+// Rows past kLongestUnslicedRow: group g's slice s lies where PackedSliceOffset says (quads of 4
+// groups, each slice of the quad's groups in turn) and unpacks to that slice of the rows' bytes.
+TEST(PackedLayout, LongRowsUnpackSliceBySliceFromTheirQuads) {
+  uint32_t seed = 70;
+  for (const DType dtype : {DType::kQ4_0, DType::kQ4_K}) {
+    const int64_t n_in = 8960;
+    const int64_t n_out = 6 * kPackRows + 3;  // a whole quad, a quad of two groups, 3 tail rows
+    const int64_t groups = n_out / kPackRows;
+    const int64_t row_bytes = *RowBytes(dtype, n_in);
+    const std::vector<std::byte> rows = Quantize(dtype, RandomFloats(n_out * n_in, ++seed), n_in);
+    std::vector<std::byte> packed(static_cast<size_t>(*PackedMatrixBytes(dtype, n_out, n_in)));
+    const TensorView weight{.dtype = dtype, .shape = Shape{n_out, n_in}, .bytes = rows};
+    ASSERT_TRUE(PackInto(weight, packed).ok());
+    const RowSlices slices = RowSlicesOf(n_in);
+    ASSERT_GT(slices.count, 1);
+    for (int64_t g = 0; g < groups; ++g) {
+      for (int64_t s = 0; s < slices.count; ++s) {
+        const int64_t width = slices.Width(s, n_in);
+        const int64_t slice_bytes = *RowBytes(dtype, width);
+        const int64_t skip = *RowBytes(dtype, slices.Begin(s));
+        for (int r = 0; r < kPackRows; ++r) {
+          std::vector<std::byte> row(static_cast<size_t>(slice_bytes), std::byte{0xEE});
+          UnpackGroupRow(dtype, width,
+                         packed.data() + PackedSliceOffset(dtype, n_in, slices, groups, g, s), r,
+                         row.data());
+          ASSERT_TRUE(std::equal(row.begin(), row.end(),
+                                 rows.begin() + (g * kPackRows + r) * row_bytes + skip))
+              << DTypeName(dtype) << " group " << g << " slice " << s << " row " << r;
+        }
+      }
+    }
+    // The tail rows follow every group, as stored.
+    const int64_t tail = groups * PackedGroupBytes(dtype, n_in);
+    EXPECT_TRUE(std::equal(packed.begin() + tail, packed.end(),
+                           rows.begin() + groups * kPackRows * row_bytes));
+  }
 }
 
 class PackedMatMulTest : public ::testing::TestWithParam<Isa> {
