@@ -8,14 +8,31 @@
 
 #include <fmt/format.h>
 
+#if DSINFER_KERNELS_X86
+#include "kernels/x86/avx512/packed_x8.h"
+#endif
+
 #include "kernels/activations.h"
 #include "kernels/matmul.h"
 #include "kernels/packed_layout.h"
 #include "kernels/packed_row_slices.h"
+#include "platform/cpu_features.h"
 #include "quant/blocks.h"
 #include "quant/quant_ops.h"
 
 namespace dsinfer::kernels {
+
+RowSlices PackedRowSlices(int64_t n_in) {
+  static const bool kSliced = [] {
+#if DSINFER_KERNELS_X86
+    if (Kernels().isa >= Isa::kAvx512) {
+      return avx512::MatvecTilesFor(GetCpuFeatures()) == avx512::MatvecTiles::k256Bit;
+    }
+#endif
+    return true;
+  }();
+  return kSliced ? RowSlicesOf(n_in) : RowSlices{.width = n_in, .count = 1};
+}
 
 bool CanPack(DType dtype, const KernelTable& table) {
   return HasPackedLayout(dtype) && table.PackedMatvec(dtype) != nullptr;
@@ -44,7 +61,7 @@ Status PackInto(const TensorView& weight, std::span<std::byte> out, ThreadPool* 
   const int64_t row_bytes = weight.row_bytes();
   const int64_t group_bytes = PackedGroupBytes(weight.dtype, n_in);
   const int64_t groups = n_out / kPackRows;
-  const RowSlices slices = RowSlicesOf(n_in);
+  const RowSlices slices = PackedRowSlices(n_in);
   ForRange(pool, groups, [&](int64_t begin, int64_t end) {
     for (int64_t g = begin; g < end; ++g) {
       const std::byte* rows = weight.bytes.data() + g * kPackRows * row_bytes;
@@ -144,7 +161,7 @@ void RunSlicedGroups(const PackedMatrixView& weight, PackedMatvecFn matvec, Pack
                      const Q8_0BlockTerms* slice_terms, int64_t n_tokens, std::span<float> y,
                      int64_t begin, int64_t end) {
   const int64_t n_in = weight.n_in;
-  const RowSlices slices = RowSlicesOf(n_in);
+  const RowSlices slices = PackedRowSlices(n_in);
   const int64_t groups = weight.n_out / kPackRows;
   const bool by_token = n_tokens == 1 || gemm == nullptr;
   thread_local std::vector<float> partial;
@@ -186,7 +203,7 @@ void RunSlicedGroups(const PackedMatrixView& weight, PackedMatvecFn matvec, Pack
 
 // Q8_0 block terms [n_tokens, n_in / 32] reordered slice by slice for RunSlicedGroups' gemm.
 void SliceTerms(const Q8_0BlockTerms* terms, int64_t n_tokens, int64_t n_in, Q8_0BlockTerms* out) {
-  const RowSlices slices = RowSlicesOf(n_in);
+  const RowSlices slices = PackedRowSlices(n_in);
   for (int64_t s = 0; s < slices.count; ++s) {
     const int64_t first = slices.Begin(s) / kQK;
     const int64_t count = slices.Width(s, n_in) / kQK;
@@ -295,7 +312,7 @@ Status MatMulPackedBatch(std::span<const PackedProduct> products, ThreadPool* po
                    .act_row_bytes = act_row_bytes,
                    .terms_offset = terms_count,
                    .first_group = groups,
-                   .sliced = RowSlicesOf(p.weight.n_in).count > 1,
+                   .sliced = PackedRowSlices(p.weight.n_in).count > 1,
                    .slice_terms_offset = SIZE_MAX};
     const auto shared = std::find_if(ready.begin(), ready.end(), [&](const ReadyProduct& earlier) {
       return SameActivations(earlier, r);

@@ -1,7 +1,8 @@
 // A weight matrix repacked at load for the decode matvec (packed_layout.h): rows in groups of
-// 8 interleaved block by block, then the n_out % 8 tail rows in ggml's layout. Rows longer than
-// kLongestUnslicedRow are stored in column slices, four groups' slices at a time
-// (packed_row_slices.h), each slice's sums added in slice order.
+// 8 interleaved block by block, then the n_out % 8 tail rows in ggml's layout. Where the kernels
+// run the group tiles on long rows, rows longer than kLongestUnslicedRow are stored in column
+// slices, four groups' slices at a time, each slice's sums added in slice order
+// (packed_row_slices.h, PackedRowSlices).
 //
 //   PackedMatrix::Pack(weight)  copies a weight into that layout if the kernel level has a
 //                               packed body for its dtype (Q4_0, Q5_0, Q8_0, Q2_K .. Q6_K at

@@ -1,8 +1,9 @@
 // Where a long row's columns lie in a packed weight (packed_matrix.h): rows longer than
-// kLongestUnslicedRow are cut into column slices of at most about kWidestSlice elements, and the
-// groups of 8 rows (packed_layout.h) are stored in quads of kQuadGroups groups, each quad holding
-// slice 0 of each of its groups, then slice 1 of each, and so on. A matvec then reads one slice's
-// activations for four groups in a row, out of L1, and the quad is still one run of bytes.
+// kLongestUnslicedRow are cut (where PackedRowSlices says) into column slices of at most about
+// kWidestSlice elements, and the groups of 8 rows (packed_layout.h) are stored in quads of
+// kQuadGroups groups, each quad holding slice 0 of each of its groups, then slice 1 of each, and so
+// on. A matvec then reads one slice's activations for four groups in a row, out of L1, and the quad
+// is still one run of bytes.
 //
 // Why: the activations of a row are read again for every group. A group of 8 Q4_0 rows of 8960
 // streams 40 KiB past them, and their 9.5 KiB of Q8_0 left L1 between two groups: on AMD Zen 5
@@ -48,6 +49,13 @@ inline RowSlices RowSlicesOf(int64_t n_in) {
   const int64_t width = (even + kSliceStep - 1) / kSliceStep * kSliceStep;
   return {.width = width, .count = (n_in + width - 1) / width};
 }
+
+// The slices PackInto and MatMulPacked use on this machine: RowSlicesOf(n_in) where the kernels
+// run the 256-bit group tiles on long rows, else one slice. Where the avx512 level runs other
+// tiles on long rows (avx512::MatvecTilesFor: the wide tiles on Intel and AMD Zen 4, the spread
+// pairs on Intel's short rows, which would lay a slice's activations out again for every quad),
+// rows stay whole: those tiles were measured on whole rows. Fixed for the process's life.
+RowSlices PackedRowSlices(int64_t n_in);
 
 // Byte offset, in a packed weight of `groups` groups of n_in columns, of slice s of group g.
 // With one slice, g * PackedGroupBytes(dtype, n_in): the unsliced layout.

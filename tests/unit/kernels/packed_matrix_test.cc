@@ -90,7 +90,8 @@ TEST(PackedLayout, LongRowsAreCutIntoEvenColumnSlices) {
   EXPECT_EQ(odd.Width(2, 4128), 1056);
 }
 
-// Rows past kLongestUnslicedRow: group g's slice s lies where PackedSliceOffset says (quads of 4
+// Rows past kLongestUnslicedRow, where this machine slices them: group g's slice s lies where
+// PackedSliceOffset says (quads of 4
 // groups, each slice of the quad's groups in turn) and unpacks to that slice of the rows' bytes.
 TEST(PackedLayout, LongRowsUnpackSliceBySliceFromTheirQuads) {
   uint32_t seed = 70;
@@ -103,8 +104,8 @@ TEST(PackedLayout, LongRowsUnpackSliceBySliceFromTheirQuads) {
     std::vector<std::byte> packed(static_cast<size_t>(*PackedMatrixBytes(dtype, n_out, n_in)));
     const TensorView weight{.dtype = dtype, .shape = Shape{n_out, n_in}, .bytes = rows};
     ASSERT_TRUE(PackInto(weight, packed).ok());
-    const RowSlices slices = RowSlicesOf(n_in);
-    ASSERT_GT(slices.count, 1);
+    const RowSlices slices = PackedRowSlices(n_in);
+    if (slices.count == 1) GTEST_SKIP() << "this machine's kernels keep long rows whole";
     for (int64_t g = 0; g < groups; ++g) {
       for (int64_t s = 0; s < slices.count; ++s) {
         const int64_t width = slices.Width(s, n_in);
