@@ -12,7 +12,8 @@
 // Q4_K 0.92 -> 0.94 and Q6_K 0.91 -> 0.93 (two threads, alternating; bench/README.md). Rows up
 // to kLongestUnslicedRow keep one slice, the layout of before.
 //
-// Thread safety: pure functions.
+// Thread safety: pure functions; PackedRowSlices answers from a choice made once, at its first
+// call.
 #ifndef DSINFER_KERNELS_PACKED_ROW_SLICES_H_
 #define DSINFER_KERNELS_PACKED_ROW_SLICES_H_
 
@@ -44,10 +45,10 @@ struct RowSlices {
 // as kSliceStep allows (8960: five of 1792; 18944: nine of 2048 and one of 512).
 inline RowSlices RowSlicesOf(int64_t n_in) {
   if (n_in <= kLongestUnslicedRow) return {.width = n_in, .count = 1};
-  const int64_t even = (n_in + (n_in + kWidestSlice - 1) / kWidestSlice - 1) /
-                       ((n_in + kWidestSlice - 1) / kWidestSlice);
-  const int64_t width = (even + kSliceStep - 1) / kSliceStep * kSliceStep;
-  return {.width = width, .count = (n_in + width - 1) / width};
+  const auto ceil_div = [](int64_t a, int64_t b) { return (a + b - 1) / b; };
+  const int64_t even = ceil_div(n_in, ceil_div(n_in, kWidestSlice));
+  const int64_t width = ceil_div(even, kSliceStep) * kSliceStep;
+  return {.width = width, .count = ceil_div(n_in, width)};
 }
 
 // The slices PackInto and MatMulPacked use on this machine: RowSlicesOf(n_in) where the kernels

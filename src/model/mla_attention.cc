@@ -17,6 +17,7 @@
 #include "base/scratch_floats.h"
 #include "kernels/attention.h"
 #include "kernels/elementwise.h"
+#include "kernels/for_range.h"
 #include "kernels/packed_matrix.h"
 #include "kernels/rope.h"
 #include "model/layers.h"
@@ -28,10 +29,42 @@ namespace {
 // The most bytes of gathered inputs and results PerHeadProduct holds at once.
 constexpr int64_t kPerHeadScratchBytes = int64_t{8} << 20;
 
+// PerHeadProduct where the heads are rows as stored (a legacy file's F32 halves of attn_kv_b):
+// MatMulPackedBatch would run them one parallel MatMul after another, so the heads are split over
+// the threads instead, each head's product on its thread.
+Status PerHeadRowProducts(const Linear& weight, int64_t n_heads, int64_t n_tokens,
+                          std::span<const float> src, int64_t src_stride, int64_t src_offset,
+                          std::span<float> dst, int64_t dst_stride, ThreadPool* pool) {
+  const int64_t n_in = weight.n_in();
+  const int64_t rows = weight.n_out();
+  std::vector<Status> errors(static_cast<size_t>(n_heads));
+  kernels::ForRange(pool, n_heads, [&](int64_t begin, int64_t end) {
+    ScratchFloats in_scratch(static_cast<size_t>(n_tokens * n_in));
+    ScratchFloats result_scratch(static_cast<size_t>(n_tokens * rows));
+    const std::span<float> in = in_scratch.span();
+    const std::span<float> result = result_scratch.span();
+    for (int64_t h = begin; h < end; ++h) {
+      for (int64_t t = 0; t < n_tokens; ++t) {
+        const float* from = src.data() + t * src_stride + h * src_offset;
+        std::copy(from, from + n_in, in.begin() + t * n_in);
+      }
+      Status& error = errors[static_cast<size_t>(h)];
+      error = kernels::MatMulPacked(weight.ExpertOperand(h), in, n_tokens, result, nullptr);
+      if (!error.ok()) continue;
+      for (int64_t t = 0; t < n_tokens; ++t) {
+        std::copy(result.begin() + t * rows, result.begin() + (t + 1) * rows,
+                  dst.data() + t * dst_stride + h * rows);
+      }
+    }
+  });
+  for (const Status& s : errors) DSI_RETURN_IF_ERROR(s);
+  return Status::Ok();
+}
+
 // dst[t, h, :] = W[h] src[t, h, :] for every head, W[h] head h of the stacked `weight` (its
 // `rows` rows). src rows of `src_stride` values, the head's input at h * src_offset.
 //
-// The heads run as batches of MatMulPackedBatch products, each batch one balanced loop over
+// Packed heads run as batches of MatMulPackedBatch products, each batch one balanced loop over
 // its heads' rows (a decode step's heads all in one): a product per head, each on one thread,
 // paid its own setup, ~2 us a head for V2-Lite's 45 KiB heads (bench/README.md). A batch
 // gathers its heads' inputs and results in scratch of at most kPerHeadScratchBytes, so that a
@@ -41,6 +74,10 @@ Status PerHeadProduct(const Linear& weight, int64_t n_heads, int64_t n_tokens,
                       std::span<float> dst, int64_t dst_stride, ThreadPool* pool) {
   const int64_t n_in = weight.n_in();
   const int64_t rows = weight.n_out();
+  if (weight.packed_experts.empty()) {
+    return PerHeadRowProducts(weight, n_heads, n_tokens, src, src_stride, src_offset, dst,
+                              dst_stride, pool);
+  }
   const int64_t head_floats = n_tokens * (n_in + rows);
   const int64_t batch = std::clamp<int64_t>(
       kPerHeadScratchBytes / std::max<int64_t>(1, head_floats * int64_t{sizeof(float)}), 1,
