@@ -29,6 +29,25 @@ namespace {
 // The most bytes of gathered inputs and results PerHeadProduct holds at once.
 constexpr int64_t kPerHeadScratchBytes = int64_t{8} << 20;
 
+// Head h's input of every token, src[t, h, :] (rows of `src_stride`, the head's n_in values at
+// h * src_offset), into `in` [n_tokens, n_in].
+void GatherHeadInput(std::span<const float> src, int64_t src_stride, int64_t src_offset, int64_t h,
+                     int64_t n_tokens, int64_t n_in, std::span<float> in) {
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    const float* from = src.data() + t * src_stride + h * src_offset;
+    std::copy(from, from + n_in, in.begin() + t * n_in);
+  }
+}
+
+// Head h's result [n_tokens, rows] into dst[t, h * rows ...] (rows of `dst_stride`).
+void ScatterHeadResult(std::span<const float> result, int64_t h, int64_t n_tokens, int64_t rows,
+                       std::span<float> dst, int64_t dst_stride) {
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    std::copy(result.begin() + t * rows, result.begin() + (t + 1) * rows,
+              dst.begin() + t * dst_stride + h * rows);
+  }
+}
+
 // PerHeadProduct where the heads are rows as stored (a type without a packed layout: F32, F16 or
 // BF16 heads, or a legacy file's V rows in such a type): MatMulPackedBatch would run them one
 // parallel MatMul after another, so the heads are split over the threads instead, each head's
@@ -45,17 +64,10 @@ Status PerHeadRowProducts(const Linear& weight, int64_t n_heads, int64_t n_token
     const std::span<float> in = in_scratch.span();
     const std::span<float> result = result_scratch.span();
     for (int64_t h = begin; h < end; ++h) {
-      for (int64_t t = 0; t < n_tokens; ++t) {
-        const float* from = src.data() + t * src_stride + h * src_offset;
-        std::copy(from, from + n_in, in.begin() + t * n_in);
-      }
+      GatherHeadInput(src, src_stride, src_offset, h, n_tokens, n_in, in);
       Status& error = errors[static_cast<size_t>(h)];
       error = kernels::MatMulPacked(weight.ExpertOperand(h), in, n_tokens, result, nullptr);
-      if (!error.ok()) continue;
-      for (int64_t t = 0; t < n_tokens; ++t) {
-        std::copy(result.begin() + t * rows, result.begin() + (t + 1) * rows,
-                  dst.data() + t * dst_stride + h * rows);
-      }
+      if (error.ok()) ScatterHeadResult(result, h, n_tokens, rows, dst, dst_stride);
     }
   });
   for (const Status& s : errors) DSI_RETURN_IF_ERROR(s);
@@ -94,10 +106,7 @@ Status PerHeadProduct(const Linear& weight, int64_t n_heads, int64_t n_tokens,
       const int64_t h = first + i;
       const std::span<float> in = in_scratch.span().subspan(
           static_cast<size_t>(i * n_tokens * n_in), static_cast<size_t>(n_tokens * n_in));
-      for (int64_t t = 0; t < n_tokens; ++t) {
-        const float* from = src.data() + t * src_stride + h * src_offset;
-        std::copy(from, from + n_in, in.begin() + t * n_in);
-      }
+      GatherHeadInput(src, src_stride, src_offset, h, n_tokens, n_in, in);
       products.push_back(
           {.weight = weight.ExpertOperand(h),
            .x = in,
@@ -107,10 +116,8 @@ Status PerHeadProduct(const Linear& weight, int64_t n_heads, int64_t n_tokens,
     }
     DSI_RETURN_IF_ERROR(kernels::MatMulPackedBatch(products, pool));
     for (int64_t i = 0; i < count; ++i) {
-      for (int64_t t = 0; t < n_tokens; ++t) {
-        const float* from = result_scratch.span().data() + (i * n_tokens + t) * rows;
-        std::copy(from, from + rows, dst.data() + t * dst_stride + (first + i) * rows);
-      }
+      ScatterHeadResult(products[static_cast<size_t>(i)].y, first + i, n_tokens, rows, dst,
+                        dst_stride);
     }
   }
   return Status::Ok();
